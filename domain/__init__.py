@@ -1,0 +1,1 @@
+"""The domain: country policies, amendments, rules and the temporal fold."""

@@ -1,0 +1,165 @@
+"""The application service: commands that record policy changes, with optimistic concurrency."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain.commands import AmendmentDraft
+from domain.countries import country_code
+from domain.domainmodel import CountryPolicy
+from domain.errors import CountryNotFoundError, VersionConflictError
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a successful command returns: enough for a caller to read its own write."""
+
+    country: str
+    version: int
+    notification_id: int | None
+    amendment_id: str | None = None
+    events: tuple[str, ...] = ()
+
+
+class PolicyLedger(Application[UUID]):
+    name = "PolicyLedger"
+
+    def __init__(self, env: Mapping[str, str] | None = None, clock: Clock = utc_now) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    # Commands -------------------------------------------------------------------------
+
+    def record_amendment(
+        self,
+        country: str,
+        draft: AmendmentDraft,
+        *,
+        author: str,
+        expected_version: int | None,
+    ) -> Recorded:
+        policy = self._policy_for_writing(country_code(country), expected_version)
+        amendment_id = policy.record_amendment(draft, author, self.clock())
+        return self._save(policy, amendment_id)
+
+    def record_in_force_date(
+        self,
+        country: str,
+        amendment_id: str,
+        in_force_from: dt.date,
+        *,
+        author: str,
+        expected_version: int,
+    ) -> Recorded:
+        policy = self._existing_policy(country_code(country), expected_version)
+        policy.record_in_force_date(amendment_id, in_force_from, author, self.clock())
+        return self._save(policy, amendment_id)
+
+    def retract_amendment(
+        self, country: str, amendment_id: str, *, reason: str, author: str, expected_version: int
+    ) -> Recorded:
+        policy = self._existing_policy(country_code(country), expected_version)
+        policy.retract(amendment_id, reason, author, self.clock())
+        return self._save(policy, amendment_id)
+
+    def record_amendments(
+        self, drafts: Iterable[tuple[str, AmendmentDraft]], *, author: str
+    ) -> list[Recorded]:
+        """Records many amendments in one transaction: all of them or none.
+
+        Each draft is checked against the country's policy including the drafts before
+        it, so a bad one raises before anything is stored.
+        """
+        policies: dict[str, CountryPolicy] = {}
+        ids: list[tuple[str, str]] = []
+        for country, draft in drafts:
+            code = country_code(country)
+            if code not in policies:
+                policies[code] = self._current_or_new(code)
+            ids.append((code, policies[code].record_amendment(draft, author, self.clock())))
+        self._save_all(policies.values())
+        return [Recorded(c, policies[c].version, None, amendment_id=a) for c, a in ids]
+
+    # Queries --------------------------------------------------------------------------
+
+    def policy(self, country: str) -> CountryPolicy:
+        try:
+            aggregate_id = CountryPolicy.create_id(country_code(country))
+            aggregate: CountryPolicy = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise CountryNotFoundError(
+                f"no policy is recorded for {country}", field="country"
+            ) from None
+        assert isinstance(aggregate, CountryPolicy)
+        return aggregate
+
+    def version_of(self, country: str) -> int | None:
+        try:
+            return self.policy(country).version
+        except CountryNotFoundError:
+            return None
+
+    # Helpers --------------------------------------------------------------------------
+
+    def _current_or_new(self, code: str) -> CountryPolicy:
+        try:
+            return self.policy(code)
+        except CountryNotFoundError:
+            return CountryPolicy.open(code, self.clock())
+
+    def _policy_for_writing(self, code: str, expected_version: int | None) -> CountryPolicy:
+        if expected_version is not None:
+            return self._existing_policy(code, expected_version)
+        try:
+            existing = self.policy(code)
+        except CountryNotFoundError:
+            return CountryPolicy.open(code, self.clock())
+        raise VersionConflictError(
+            f"{code} already has a policy at version {existing.version}: "
+            "state the version you read as expected_version",
+            field="expected_version",
+        )
+
+    def _existing_policy(self, code: str, expected_version: int) -> CountryPolicy:
+        try:
+            policy = self.policy(code)
+        except CountryNotFoundError:
+            raise VersionConflictError(
+                f"{code} has no policy yet: omit expected_version for its first amendment",
+                field="expected_version",
+            ) from None
+        if policy.version != expected_version:
+            raise VersionConflictError(
+                f"{code} is at version {policy.version}, not {expected_version}: "
+                "read it again and reapply your change",
+                field="expected_version",
+            )
+        return policy
+
+    def _save(self, policy: CountryPolicy, amendment_id: str) -> Recorded:
+        pending = tuple(type(e).__name__ for e in policy.pending_events)
+        recordings = self._save_all([policy])
+        last = max((r.notification.id for r in recordings), default=None)
+        return Recorded(policy.country, policy.version, last, amendment_id, pending)
+
+    def _save_all(self, policies: Iterable[CountryPolicy]) -> Any:
+        try:
+            return self.save(*policies)
+        except IntegrityError:
+            raise VersionConflictError(
+                "another editor recorded a change first: read again and reapply yours",
+                field="expected_version",
+            ) from None

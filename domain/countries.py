@@ -1,0 +1,43 @@
+"""ISO 3166 codes: countries (alpha-2) and their regions (3166-2 subdivisions)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pycountry
+
+from domain.errors import RegionOutsideCountryError, UnknownCountryCodeError
+
+
+def country_code(raw: str) -> str:
+    """The canonical (upper-case) alpha-2 code, or UnknownCountryCodeError."""
+    code = raw.strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise UnknownCountryCodeError(
+            f"'{raw}' is not an ISO 3166-1 alpha-2 country code", field="country"
+        )
+    return code
+
+
+@cache
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    return country.name if country is not None else code
+
+
+@cache
+def regions_of(code: str) -> frozenset[str]:
+    return frozenset(s.code for s in pycountry.subdivisions.get(country_code=code) or ())
+
+
+@cache
+def region_name(region: str) -> str:
+    subdivision = pycountry.subdivisions.get(code=region)
+    return subdivision.name if subdivision is not None else region
+
+
+def check_region(country: str, region: str, *, field: str) -> None:
+    if region not in regions_of(country):
+        raise RegionOutsideCountryError(
+            f"'{region}' is not an ISO 3166-2 subdivision of {country}", field=field
+        )

@@ -1,0 +1,141 @@
+"""The country policy aggregate: one event stream per country, one event per legal act."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.commands import AmendmentDraft
+from domain.errors import (
+    AmendmentNotFoundError,
+    AmendmentRetractedError,
+    InForceDateAlreadyKnownError,
+)
+from domain.records import AmendmentRecord
+from domain.rules import check_amendment
+from events import payloads
+
+COUNTRY_POLICY_NAMESPACE = uuid5(NAMESPACE_URL, "https://policy-ledger.example/country-policy")
+ONE_TICK = dt.timedelta(microseconds=1)
+
+
+class CountryPolicy(Aggregate):
+    """Everything recorded about one country's policy, in record order."""
+
+    class Opened(Aggregate.Created):
+        country: str
+
+    class AmendmentRecorded(Aggregate.Event):
+        class_version = 1
+        payload: dict[str, Any]
+
+        def apply(self, aggregate: CountryPolicy) -> None:
+            aggregate.on_amendment_recorded(self)
+
+    class InForceDateRecorded(Aggregate.Event):
+        class_version = 1
+        payload: dict[str, Any]
+
+        def apply(self, aggregate: CountryPolicy) -> None:
+            aggregate.on_in_force_date_recorded(self)
+
+    class AmendmentRetracted(Aggregate.Event):
+        class_version = 1
+        payload: dict[str, Any]
+
+        def apply(self, aggregate: CountryPolicy) -> None:
+            aggregate.on_amendment_retracted(self)
+
+    @staticmethod
+    def create_id(country: str) -> UUID:
+        return uuid5(COUNTRY_POLICY_NAMESPACE, country)
+
+    @classmethod
+    def open(cls, country: str, at: dt.datetime) -> CountryPolicy:
+        return cls._create(cls.Opened, country=country, timestamp=at)
+
+    def __init__(self, country: str) -> None:
+        self.country = country
+        self.amendments: dict[str, AmendmentRecord] = {}
+
+    # Commands -------------------------------------------------------------------------
+
+    def record_amendment(self, draft: AmendmentDraft, author: str, at: dt.datetime) -> str:
+        check_amendment(self.country, draft, list(self.amendments.values()))
+        payload = payloads.AmendmentRecorded(
+            amendment_id=str(uuid4()),
+            country=self.country,
+            author=author,
+            **draft.model_dump(),
+        )
+        self._trigger(self.AmendmentRecorded, payload.model_dump(mode="json"), at)
+        return payload.amendment_id
+
+    def record_in_force_date(
+        self, amendment_id: str, in_force_from: dt.date, author: str, at: dt.datetime
+    ) -> None:
+        record = self.check_live(amendment_id)
+        if record.in_force_as_of(self.modified_on) is not None:
+            raise InForceDateAlreadyKnownError(
+                f"amendment {amendment_id} is already in force from "
+                f"{record.in_force_as_of(self.modified_on)}; retract it and record a correction",
+                field="in_force_from",
+            )
+        payload = payloads.InForceDateRecorded(
+            amendment_id=amendment_id, in_force_from=in_force_from, author=author
+        )
+        self._trigger(self.InForceDateRecorded, payload.model_dump(mode="json"), at)
+
+    def retract(self, amendment_id: str, reason: str, author: str, at: dt.datetime) -> None:
+        self.check_live(amendment_id)
+        payload = payloads.AmendmentRetracted(
+            amendment_id=amendment_id, reason=reason, author=author
+        )
+        self._trigger(self.AmendmentRetracted, payload.model_dump(mode="json"), at)
+
+    def check_live(self, amendment_id: str) -> AmendmentRecord:
+        record = self.amendments.get(amendment_id)
+        if record is None:
+            raise AmendmentNotFoundError(
+                f"{self.country} has no amendment {amendment_id}", field="amendment_id"
+            )
+        if record.retracted_at is not None:
+            raise AmendmentRetractedError(
+                f"amendment {amendment_id} was retracted on {record.retracted_at.isoformat()}",
+                field="amendment_id",
+            )
+        return record
+
+    def _trigger(self, event_class: type[Any], payload: dict[str, Any], at: dt.datetime) -> None:
+        # Knowledge time must grow along the stream even if a writer's clock lags.
+        timestamp = max(at, self.modified_on + ONE_TICK)
+        self.trigger_event(event_class, payload=payload, timestamp=timestamp)
+
+    # Event handlers -----------------------------------------------------------------
+
+    def on_amendment_recorded(self, event: CountryPolicy.AmendmentRecorded) -> None:
+        record = amendment_record(event.payload, event.originator_version, event.timestamp)
+        self.amendments[record.id] = record
+
+    def on_in_force_date_recorded(self, event: CountryPolicy.InForceDateRecorded) -> None:
+        payload = payloads.InForceDateRecorded.model_validate(event.payload)
+        record = self.amendments[payload.amendment_id]
+        self.amendments[record.id] = record.with_in_force(payload.in_force_from, event.timestamp)
+
+    def on_amendment_retracted(self, event: CountryPolicy.AmendmentRetracted) -> None:
+        payload = payloads.AmendmentRetracted.model_validate(event.payload)
+        record = self.amendments[payload.amendment_id]
+        self.amendments[record.id] = record.with_retraction(payload.reason, event.timestamp)
+
+
+def amendment_record(
+    payload: dict[str, Any], position: int, recorded_at: dt.datetime
+) -> AmendmentRecord:
+    return AmendmentRecord.from_payload(
+        payloads.AmendmentRecorded.model_validate(payload),
+        position=position,
+        recorded_at=recorded_at,
+    )

@@ -1,0 +1,187 @@
+"""From changes to effects on policy elements, and how one effect alters an element.
+
+Each element evolves on its own: its value on a date is set by its own effects only. An
+effect's sort key is (in-force date, record position, change index, phase): at one date the
+later-recorded change wins, and within an amendment the later change wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from events.vocabulary import (
+    AddNote,
+    Change,
+    DesignateGroup,
+    ImposeMoratorium,
+    LiftMoratorium,
+    Reaffirm,
+    RelabelGroup,
+    RevokeGroup,
+    SetArticle15c,
+    SetInternalProtectionAlternative,
+    SetProtection,
+    SetUnaccompaniedMinorsReception,
+)
+
+Value = dict[str, Any]
+EffectKey = tuple[dt.date, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    key: EffectKey
+    element: str
+    action: str  # the change type, or "lapse" for the end of a time-boxed moratorium
+    value: Value | None
+    amendment_id: str
+
+    @property
+    def on(self) -> dt.date:
+        return self.key[0]
+
+    @property
+    def origin(self) -> tuple[str, int]:
+        return self.amendment_id, self.key[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """One act of an amendment on an element, as provenance."""
+
+    amendment_id: str
+    on: dt.date
+    action: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"amendment": self.amendment_id, "on": self.on.isoformat(), "action": self.action}
+
+
+@dataclass(frozen=True, slots=True)
+class ElementState:
+    value: Value
+    since: dt.date
+    acts: tuple[Act, ...]
+    origin: tuple[str, int]  # the change that established the value (a lapse ends only that)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "since": self.since.isoformat(),
+            "acts": [a.to_json() for a in self.acts],
+        }
+
+
+def element_ids(change: Change) -> str:
+    """The element a change speaks about (see the element id grammar in the README)."""
+    match change:
+        case DesignateGroup() | RevokeGroup() | RelabelGroup():
+            return f"group:{change.group}"
+        case SetProtection():
+            return f"protection:{change.group or 'general'}"
+        case SetInternalProtectionAlternative():
+            suffix = f":{change.region}" if change.region else ""
+            return f"ipa:{change.group or 'general'}{suffix}"
+        case SetArticle15c():
+            return f"article_15c:{change.region or 'default'}"
+        case SetUnaccompaniedMinorsReception():
+            return "unaccompanied_minors"
+        case ImposeMoratorium() | LiftMoratorium():
+            return f"moratorium:{change.kind.value}"
+        case Reaffirm():
+            return change.element
+        case AddNote():
+            return f"note:{change.topic}"
+    raise TypeError(f"unknown change {change!r}")  # pragma: no cover
+
+
+def _value_of(change: Change) -> Value | None:
+    match change:
+        case DesignateGroup():
+            return change.model_dump(mode="json", include={"category", "label_nl", "label_en"})
+        case RevokeGroup():
+            return {"category": change.category.value}
+        case RelabelGroup():
+            return change.model_dump(
+                mode="json", include={"label_nl", "label_en"}, exclude_none=True
+            )
+        case SetProtection():
+            return change.model_dump(mode="json", include={"authorities_protect", "note"})
+        case SetInternalProtectionAlternative():
+            return change.model_dump(mode="json", include={"available", "note"})
+        case SetArticle15c():
+            return change.model_dump(mode="json", include={"level", "armed_conflict"})
+        case SetUnaccompaniedMinorsReception():
+            return change.model_dump(mode="json", include={"adequate", "note"})
+        case ImposeMoratorium():
+            return {"until": change.until.isoformat() if change.until else None}
+        case AddNote():
+            return {"text": change.text}
+        case _:
+            return None
+
+
+def effects_of(
+    amendment_id: str, position: int, in_force: dt.date, changes: tuple[Change, ...]
+) -> Iterator[Effect]:
+    for index, change in enumerate(changes):
+        element = element_ids(change)
+        key = (in_force, position, index, 0)
+        yield Effect(key, element, change.type, _value_of(change), amendment_id)
+        if isinstance(change, ImposeMoratorium) and change.until is not None:
+            yield Effect((change.until, position, index, 1), element, "lapse", None, amendment_id)
+
+
+def apply(state: dict[str, ElementState], effect: Effect) -> bool:
+    """Alters `state` by one effect; True when the element's state changed."""
+    current = state.get(effect.element)
+    new = _next_state(current, effect)
+    if new is current:
+        return False
+    if new is None:
+        del state[effect.element]
+    else:
+        state[effect.element] = new
+    return True
+
+
+_SETTERS = frozenset(
+    {
+        "designate_group",
+        "set_protection",
+        "set_internal_protection_alternative",
+        "set_article_15c",
+        "set_unaccompanied_minors_reception",
+        "impose_moratorium",
+        "note",
+    }
+)
+
+
+def _next_state(current: ElementState | None, effect: Effect) -> ElementState | None:
+    act = Act(effect.amendment_id, effect.on, effect.action)
+    action = effect.action
+    if action in _SETTERS:
+        assert effect.value is not None
+        if current is not None and current.value == effect.value:
+            # The same value stated again: a confirmation, not a new value.
+            return replace(current, acts=(*current.acts, act))
+        return ElementState(effect.value, effect.on, (act,), effect.origin)
+    if current is None:
+        return None  # revoking, relabelling, lifting or reaffirming nothing changes nothing
+    if action == "revoke_group":
+        assert effect.value is not None
+        return None if current.value["category"] == effect.value["category"] else current
+    if action == "relabel_group":
+        assert effect.value is not None
+        return replace(current, value={**current.value, **effect.value}, acts=(*current.acts, act))
+    if action == "reaffirm":
+        return replace(current, acts=(*current.acts, act))
+    if action == "lift_moratorium":
+        return None
+    if action == "lapse":
+        return None if current.origin == effect.origin else current
+    raise ValueError(f"unknown action {action}")  # pragma: no cover

@@ -1,0 +1,255 @@
+"""The temporal fold: amendment records -> the policy on date D as known at moment T.
+
+`state_on` is the plain definition (filter what was known at T, apply every effect in force
+on or before D in order). `Chronicle` computes the same answer for every D at once, as
+segments of valid time, and keeps them current as records arrive, re-sweeping only from the
+earliest date a new fact touches. Property tests hold the two to each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import rfc8785
+
+from domain.effects import Effect, ElementState, apply, effects_of
+from domain.records import AmendmentRecord
+
+State = dict[str, ElementState]
+
+
+def record_effects(record: AmendmentRecord, at: dt.datetime) -> Iterator[Effect]:
+    in_force = record.applies_as_of(at)
+    if in_force is not None:
+        yield from effects_of(record.id, record.position, in_force, record.changes)
+
+
+def visible_effects(records: Iterable[AmendmentRecord], at: dt.datetime) -> list[Effect]:
+    return sorted((e for r in records for e in record_effects(r, at)), key=lambda e: e.key)
+
+
+def state_on(records: Iterable[AmendmentRecord], on: dt.date, at: dt.datetime) -> State | None:
+    """The policy state on `on` as known at `at`; None when nothing was in force yet."""
+    effects = [e for e in visible_effects(records, at) if e.on <= on]
+    if not effects:
+        return None
+    state: State = {}
+    for effect in effects:
+        apply(state, effect)
+    return state
+
+
+def pending_on(
+    records: Iterable[AmendmentRecord], on: dt.date, at: dt.datetime
+) -> list[AmendmentRecord]:
+    return [r for r in records if r.is_pending_on(on, at)]
+
+
+def canonical_hash(document: Any) -> str:
+    return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
+
+
+def values_document(country: str, state: State) -> dict[str, Any]:
+    return {"country": country, "elements": {k: s.value for k, s in sorted(state.items())}}
+
+
+def annotated_document(country: str, state: State) -> dict[str, Any]:
+    return {"country": country, "elements": {k: s.to_json() for k, s in sorted(state.items())}}
+
+
+@dataclass(slots=True)
+class Segment:
+    """A maximal interval [valid_from, valid_to) of valid time with one annotated state.
+
+    `version_id` hashes what the policy says (values only); `state_id` also covers the
+    provenance (which acts made and confirmed each value), so a reaffirmation starts a new
+    segment but not a new version.
+    """
+
+    country: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    state: State
+    _ids: tuple[str, str] | None = field(default=None, repr=False)
+
+    def contains(self, on: dt.date) -> bool:
+        return self.valid_from <= on and (self.valid_to is None or on < self.valid_to)
+
+    def _compute_ids(self) -> tuple[str, str]:
+        if self._ids is None:
+            self._ids = (
+                canonical_hash(values_document(self.country, self.state)),
+                canonical_hash(annotated_document(self.country, self.state)),
+            )
+        return self._ids
+
+    @property
+    def version_id(self) -> str:
+        return self._compute_ids()[0]
+
+    @property
+    def state_id(self) -> str:
+        return self._compute_ids()[1]
+
+    def ending(self, valid_to: dt.date | None) -> Segment:
+        if valid_to == self.valid_to:
+            return self
+        return Segment(self.country, self.valid_from, valid_to, self.state, self._ids)
+
+    def identity(self) -> tuple[dt.date, dt.date | None, str]:
+        return self.valid_from, self.valid_to, self.state_id
+
+
+def sweep(effects: Sequence[Effect], start: State) -> Iterator[tuple[dt.date, State]]:
+    """Yields (date, state after every effect of that date) for each date with effects."""
+    state = dict(start)
+    i = 0
+    while i < len(effects):
+        day = effects[i].on
+        while i < len(effects) and effects[i].on == day:
+            apply(state, effects[i])
+            i += 1
+        yield day, dict(state)
+
+
+class Chronicle:
+    """A country's policy over all valid time, as known at the latest fact added."""
+
+    def __init__(self, country: str) -> None:
+        self.country = country
+        self._effects: list[Effect] = []
+        self._keys: list[tuple[dt.date, int, int, int]] = []
+        self.segments: list[Segment] = []
+
+    @classmethod
+    def build(cls, country: str, records: Iterable[AmendmentRecord], at: dt.datetime) -> Chronicle:
+        chronicle = cls(country)
+        effects = visible_effects(records, at)
+        chronicle._effects = effects
+        chronicle._keys = [e.key for e in effects]
+        if effects:
+            chronicle._resweep(effects[0].on)
+        return chronicle
+
+    def add(self, effects: Iterable[Effect]) -> dt.date | None:
+        """Adds effects; returns the earliest date whose state may have changed."""
+        earliest: dt.date | None = None
+        for effect in effects:
+            i = bisect_left(self._keys, effect.key)
+            self._keys.insert(i, effect.key)
+            self._effects.insert(i, effect)
+            earliest = effect.on if earliest is None else min(earliest, effect.on)
+        if earliest is not None:
+            self._resweep(earliest)
+        return earliest
+
+    def remove(self, amendment_id: str) -> dt.date | None:
+        gone = [e for e in self._effects if e.amendment_id == amendment_id]
+        if not gone:
+            return None
+        self._effects = [e for e in self._effects if e.amendment_id != amendment_id]
+        self._keys = [e.key for e in self._effects]
+        earliest = min(e.on for e in gone)
+        self._resweep(earliest)
+        return earliest
+
+    def segment_on(self, on: dt.date) -> Segment | None:
+        i = bisect_right([s.valid_from for s in self.segments], on) - 1
+        if i >= 0 and self.segments[i].contains(on):
+            return self.segments[i]
+        return None
+
+    def _resweep(self, start: dt.date) -> None:
+        starts = [s.valid_from for s in self.segments]
+        i = bisect_left(starts, start)
+        head = self.segments[:i]
+        open_from: dt.date | None = None
+        open_state: State | None = None
+        if head:
+            last = head.pop()
+            open_from, open_state = last.valid_from, last.state
+            carried: Segment | None = last
+        else:
+            carried = None
+        tail = self._effects[bisect_left(self._keys, (start,)) :]
+        for day, state in sweep(tail, open_state or {}):
+            if open_state is None or open_from is None:
+                open_from, open_state = day, state
+                continue
+            if state == open_state:
+                continue
+            head.append(self._segment(carried, open_from, day, open_state))
+            carried = None
+            open_from, open_state = day, state
+        if open_from is not None and open_state is not None:
+            head.append(self._segment(carried, open_from, None, open_state))
+        self.segments = head
+
+    def _segment(
+        self, carried: Segment | None, valid_from: dt.date, valid_to: dt.date | None, state: State
+    ) -> Segment:
+        if carried is not None and carried.valid_from == valid_from and carried.state is state:
+            return carried.ending(valid_to)
+        return Segment(self.country, valid_from, valid_to, state)
+
+
+def add_record(chronicle: Chronicle, record: AmendmentRecord, at: dt.datetime) -> dt.date | None:
+    return chronicle.add(record_effects(record, at))
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """An effect that changed one element: what it was before and after."""
+
+    effect: Effect
+    before: ElementState | None
+    after: ElementState | None
+
+
+def transitions(effects: Iterable[Effect]) -> Iterator[Transition]:
+    """Every state change the (sorted) effects make, element by element."""
+    state: State = {}
+    for effect in effects:
+        before = state.get(effect.element)
+        if apply(state, effect):
+            yield Transition(effect, before, state.get(effect.element))
+
+
+def element_history(
+    records: Iterable[AmendmentRecord], element: str, at: dt.datetime
+) -> list[Transition]:
+    return list(transitions(e for e in visible_effects(records, at) if e.element == element))
+
+
+@dataclass(frozen=True, slots=True)
+class ElementDiff:
+    element: str
+    kind: str  # added | removed | changed
+    before: ElementState | None
+    after: ElementState | None
+    cause: Effect | None  # the last effect between the two dates that changed the element
+
+
+def diff(
+    records: Sequence[AmendmentRecord], first: dt.date, second: dt.date, at: dt.datetime
+) -> list[ElementDiff]:
+    before = state_on(records, first, at) or {}
+    after = state_on(records, second, at) or {}
+    low, high = min(first, second), max(first, second)
+    causes: dict[str, Effect] = {}
+    for t in transitions(visible_effects(records, at)):
+        if low < t.effect.on <= high:
+            causes[t.effect.element] = t.effect
+    result = []
+    for element in sorted(before.keys() | after.keys()):
+        old, new = before.get(element), after.get(element)
+        if old is not None and new is not None and old.value == new.value:
+            continue
+        kind = "added" if old is None else "removed" if new is None else "changed"
+        result.append(ElementDiff(element, kind, old, new, causes.get(element)))
+    return result

@@ -1,0 +1,1 @@
+"""The event vocabulary of Policy Ledger: frozen, versioned payloads and their upcasters."""

@@ -1,0 +1,53 @@
+"""Stored event payloads: what the ledger records, one frozen model per event and version.
+
+Each payload carries its schema version; `events.upcasting` turns older stored shapes into
+the current one before these models read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import StringConstraints
+
+from events.vocabulary import Change, Frozen, Label, Source
+
+Author = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(max_length=20000)]
+
+
+class AmendmentRecordedV1(Frozen):
+    """One legal act recorded with all its changes: the unit of writing."""
+
+    amendment_id: str
+    country: str
+    announced_on: dt.date
+    in_force_from: dt.date | None
+    attestation: bool = False
+    title: Label | None = None
+    sources: tuple[Source, ...]
+    rationale: Text
+    author: Author
+    changes: tuple[Change, ...]
+
+
+class InForceDateRecordedV1(Frozen):
+    """The in-force date of an announced amendment, learned after it was recorded."""
+
+    amendment_id: str
+    in_force_from: dt.date
+    author: Author
+
+
+class AmendmentRetractedV1(Frozen):
+    """An amendment withdrawn from every later answer; nothing is deleted."""
+
+    amendment_id: str
+    reason: Text
+    author: Author
+
+
+AmendmentRecorded = AmendmentRecordedV1
+InForceDateRecorded = InForceDateRecordedV1
+AmendmentRetracted = AmendmentRetractedV1
