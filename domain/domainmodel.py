@@ -85,14 +85,17 @@ class CountryPolicy(Aggregate):
                 field="in_force_from",
             )
         payload = payloads.InForceDateRecorded(
-            amendment_id=amendment_id, in_force_from=in_force_from, author=author
+            amendment_id=amendment_id,
+            country=self.country,
+            in_force_from=in_force_from,
+            author=author,
         )
         self._trigger(self.InForceDateRecorded, payload.model_dump(mode="json"), at)
 
     def retract(self, amendment_id: str, reason: str, author: str, at: dt.datetime) -> None:
         self.check_live(amendment_id)
         payload = payloads.AmendmentRetracted(
-            amendment_id=amendment_id, reason=reason, author=author
+            amendment_id=amendment_id, country=self.country, reason=reason, author=author
         )
         self._trigger(self.AmendmentRetracted, payload.model_dump(mode="json"), at)
 

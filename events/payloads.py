@@ -36,6 +36,7 @@ class InForceDateRecordedV1(Frozen):
     """The in-force date of an announced amendment, learned after it was recorded."""
 
     amendment_id: str
+    country: str
     in_force_from: dt.date
     author: Author
 
@@ -44,6 +45,7 @@ class AmendmentRetractedV1(Frozen):
     """An amendment withdrawn from every later answer; nothing is deleted."""
 
     amendment_id: str
+    country: str
     reason: Text
     author: Author
 

@@ -1,0 +1,86 @@
+"""The one composition root: settings -> event store, application, projection, queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from api.settings import Settings
+from domain.application import Clock, PolicyLedger, utc_now
+from projections.policy import PolicyProjection
+from projections.queries import PolicyQueries
+from projections.runner import CatchUp
+from projections.views import PolicyViewMixin, PostgresPolicyView, SQLitePolicyView
+
+
+class ConfigurationError(ValueError):
+    """The settings cannot describe a working store."""
+
+
+def store_env(settings: Settings) -> dict[str, str]:
+    """Maps POLICY_LEDGER_DATABASE_URL onto the eventsourcing library's settings."""
+    url = urlparse(settings.database_url)
+    common = {"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size)}
+    if url.scheme == "sqlite":
+        # As in SQLAlchemy: sqlite:///relative/path, sqlite:////absolute/path.
+        path = Path(unquote(url.path.removeprefix("/")))
+        return {
+            **common,
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(path),
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    if url.scheme in ("postgresql", "postgres"):
+        schema = parse_qs(url.query).get("schema", ["public"])[0]
+        return {
+            **common,
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+            "POSTGRES_HOST": url.hostname or "localhost",
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_SCHEMA": schema,
+            "POSTGRES_POOL_SIZE": str(settings.pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(settings.pool_size),
+        }
+    raise ConfigurationError(
+        f"POLICY_LEDGER_DATABASE_URL must start with sqlite:/// or postgresql://, "
+        f"not '{url.scheme}:'"
+    )
+
+
+@dataclass
+class Ledger:
+    """Everything a face (CLI, HTTP) needs, wired once."""
+
+    settings: Settings
+    app: PolicyLedger
+    view: PolicyViewMixin
+    projection: PolicyProjection
+    catch_up: CatchUp
+    queries: PolicyQueries
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Ledger:
+    settings = settings or Settings()
+    env = store_env(settings)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
+    app = PolicyLedger(env=env, clock=clock)
+    view_class = SQLitePolicyView if "sqlite" in env["PERSISTENCE_MODULE"] else PostgresPolicyView
+    view = app.factory.tracking_recorder(view_class)
+    assert isinstance(view, PolicyViewMixin)
+    projection = PolicyProjection(view, app.name)
+    return Ledger(
+        settings=settings,
+        app=app,
+        view=view,
+        projection=projection,
+        catch_up=CatchUp(app, projection),
+        queries=PolicyQueries(view),
+    )

@@ -1,0 +1,195 @@
+"""The policy projection: country policy events -> bitemporal segments, amendments, countries.
+
+Each event is folded into the country's `Chronicle` as known at the event's record time;
+the segments it changed are closed (recorded_to = that time) and their successors opened.
+A run of events is written in one transaction with one tracking record, so a crash loses
+nothing and repeats nothing. The in-memory chronicles are a cache of the tables: they are
+dropped whenever the tables moved on without us (another process projected first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import rfc8785
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from domain.domainmodel import CountryPolicy, amendment_record
+from domain.fold import Chronicle, Segment, annotated_document, record_effects
+from domain.records import AmendmentRecord
+from events import payloads
+from projections.records import record_from_json, record_to_json
+from projections.views import Batch, PolicyViewMixin, SegmentRow, to_micros
+
+END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+@dataclass
+class CountryCache:
+    chronicle: Chronicle
+    records: dict[str, AmendmentRecord] = field(default_factory=dict)
+    version: int = 0
+
+
+class PolicyProjection(Projection[PolicyViewMixin]):
+    name = "policy"
+    topics = (
+        f"{CountryPolicy.__module__}:CountryPolicy.Opened",
+        f"{CountryPolicy.__module__}:CountryPolicy.AmendmentRecorded",
+        f"{CountryPolicy.__module__}:CountryPolicy.InForceDateRecorded",
+        f"{CountryPolicy.__module__}:CountryPolicy.AmendmentRetracted",
+    )
+
+    def __init__(self, view: PolicyViewMixin, application_name: str) -> None:
+        super().__init__(view)
+        self.application_name = application_name
+        self._countries: dict[str, CountryCache] = {}
+        self._known_states: set[str] = set()
+        self._position: int | None = None
+        self._batch = Batch.empty()
+
+    # The library's entry point: one event, one transaction.
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.process_events([(domain_event, tracking)])
+
+    def process_events(self, events: Sequence[tuple[Any, Tracking]]) -> None:
+        """Projects a run of events in one transaction, tracked by the last one."""
+        if not events:
+            return
+        self._sync_position()
+        self._batch = Batch.empty()
+        try:
+            for domain_event, _ in events:
+                self._project(domain_event)
+            self.view.apply(self._batch, events[-1][1])
+        except BaseException:
+            self.forget()
+            raise
+        self._position = events[-1][1].notification_id
+
+    def forget(self) -> None:
+        """Drops the in-memory cache; the tables stay the truth."""
+        self._countries.clear()
+        self._known_states.clear()
+        self._position = None
+
+    def _sync_position(self) -> None:
+        current = self.view.max_tracking_id(self.application_name)
+        if current != self._position:
+            self.forget()
+            self._position = current
+
+    # Event handling -----------------------------------------------------------------
+
+    def _project(self, event: Any) -> None:
+        if isinstance(event, CountryPolicy.Opened):
+            self._country(event.country).version = event.originator_version
+            return
+        cache = self._country_of(event)
+        at = event.timestamp
+        record, touched = self._record_after(cache, event)
+        cache.records[record.id] = record
+        cache.version = event.originator_version
+        before = list(cache.chronicle.segments)
+        start = touched(cache.chronicle, record, at)
+        if start is not None:
+            self._emit_segments(cache.chronicle, before, start, at)
+        self._batch.amendments[record.id] = (
+            record.country,
+            record.position,
+            record_to_json(record),
+        )
+        self._batch.countries[record.country] = (
+            cache.version,
+            len(cache.records),
+            to_micros(at),
+        )
+
+    def _record_after(self, cache: CountryCache, event: Any) -> tuple[AmendmentRecord, Any]:
+        if isinstance(event, CountryPolicy.AmendmentRecorded):
+            record = amendment_record(event.payload, event.originator_version, event.timestamp)
+            return record, _add_effects
+        if isinstance(event, CountryPolicy.InForceDateRecorded):
+            learned = payloads.InForceDateRecorded.model_validate(event.payload)
+            record = cache.records[learned.amendment_id]
+            return record.with_in_force(learned.in_force_from, event.timestamp), _add_effects
+        retracted = payloads.AmendmentRetracted.model_validate(event.payload)
+        record = cache.records[retracted.amendment_id]
+        return record.with_retraction(retracted.reason, event.timestamp), _remove_effects
+
+    def _country_of(self, event: Any) -> CountryCache:
+        country = _country_of_event(event)
+        return self._country(country)
+
+    def _country(self, country: str) -> CountryCache:
+        cache = self._countries.get(country)
+        if cache is None:
+            records = [record_from_json(r) for r in self.view.amendment_rows(country)]
+            chronicle = Chronicle.build(country, records, END_OF_TIME)
+            cache = CountryCache(chronicle, {r.id: r for r in records})
+            self._countries[country] = cache
+        return cache
+
+    def _emit_segments(
+        self, chronicle: Chronicle, before: list[Segment], start: dt.date, at: dt.datetime
+    ) -> None:
+        old = _rows_from(before, start)
+        new = _rows_from(chronicle.segments, start)
+        micros = to_micros(at)
+        old_keys = {r[0] for r in old}
+        new_keys = {r[0] for r in new}
+        for row, _ in old:
+            if row not in new_keys:
+                self._batch.segment_ops.append(("close", micros, (row.country, row.valid_from)))
+        for row, segment in new:
+            if row not in old_keys:
+                self._remember_state(segment)
+                self._batch.segment_ops.append(("open", micros, row))
+
+    def _remember_state(self, segment: Segment) -> None:
+        if segment.state_id in self._known_states:
+            return
+        body = rfc8785.dumps(annotated_document(segment.country, segment.state)).decode()
+        self._batch.states[segment.state_id] = (segment.country, segment.version_id, body)
+        self._known_states.add(segment.state_id)
+
+
+def _add_effects(chronicle: Chronicle, record: AmendmentRecord, at: dt.datetime) -> dt.date | None:
+    return chronicle.add(record_effects(record, at))
+
+
+def _remove_effects(
+    chronicle: Chronicle, record: AmendmentRecord, at: dt.datetime
+) -> dt.date | None:
+    return chronicle.remove(record.id)
+
+
+def _country_of_event(event: Any) -> str:
+    return str(event.payload["country"])
+
+
+def _rows_from(segments: list[Segment], start: dt.date) -> list[tuple[SegmentRow, Segment]]:
+    """Rows for the segments that end after `start` (the only ones a change can alter)."""
+    i = max(bisect_right([s.valid_from for s in segments], start) - 1, 0)
+    return [(segment_row(s), s) for s in segments[i:]]
+
+
+def segment_row(segment: Segment) -> SegmentRow:
+    return SegmentRow(
+        country=segment.country,
+        valid_from=segment.valid_from.isoformat(),
+        valid_to=_iso(segment.valid_to),
+        version_id=segment.version_id,
+        state_id=segment.state_id,
+    )
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None

@@ -1,0 +1,285 @@
+"""Answers read from the projection, as JSON-ready documents (the API and `--json` share them).
+
+Point-in-time answers come from the bitemporal segment rows; timelines, element histories
+and diffs fold the amendment records as known at the moment asked (they are per country
+and small).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from domain.countries import country_code, country_name, region_name
+from domain.errors import CountryNotFoundError, VersionNotFoundError
+from domain.fold import Transition, diff, element_history, pending_on
+from domain.records import AmendmentRecord
+from projections.records import record_from_json
+from projections.views import PolicyViewMixin, from_micros, to_micros
+
+Doc = dict[str, Any]
+
+
+class PolicyQueries:
+    def __init__(self, view: PolicyViewMixin) -> None:
+        self.view = view
+
+    # Countries ------------------------------------------------------------------------
+
+    def countries(self) -> list[Doc]:
+        return [
+            {
+                "country": row["country"],
+                "name": country_name(row["country"]),
+                "version": row["version"],
+                "amendments": row["amendments"],
+                "last_change": from_micros(row["last_recorded"]).isoformat(),
+            }
+            for row in self.view.countries()
+        ]
+
+    def records(self, country: str) -> list[AmendmentRecord]:
+        code = country_code(country)
+        rows = self.view.amendment_rows(code)
+        if not rows:
+            raise CountryNotFoundError(f"no policy is recorded for {code}", field="country")
+        return [record_from_json(r) for r in rows]
+
+    # Point in time --------------------------------------------------------------------
+
+    def policy(self, country: str, on: dt.date, known_at: dt.datetime) -> Doc:
+        records = self.records(country)
+        code = records[0].country
+        at = to_micros(known_at)
+        segment = self.view.segment_at(code, on.isoformat(), at)
+        doc: Doc = {
+            "country": code,
+            "name": country_name(code),
+            "on": on.isoformat(),
+            "known_at": known_at.isoformat(),
+            "coverage": segment is not None,
+            "version_id": None,
+            "valid_from": None,
+            "valid_to": None,
+        }
+        elements: dict[str, Any] = {}
+        if segment is not None:
+            body = self.view.state_body(segment["state_id"])
+            assert body is not None
+            elements = json.loads(body)["elements"]
+            doc.update(self._version_span(code, segment, at))
+        doc.update(policy_sections(elements, {r.id: r for r in records}))
+        doc["pending"] = [amendment_summary(r) for r in pending_on(records, on, known_at)]
+        return doc
+
+    def _version_span(self, code: str, segment: Doc, at: int) -> Doc:
+        """The version's whole interval: neighbouring segments differ only in provenance."""
+        rows = self.view.segments_as_of(code, at)
+        i = next(k for k, r in enumerate(rows) if r["valid_from"] == segment["valid_from"])
+        first, last = i, i
+        while first > 0 and rows[first - 1]["version_id"] == segment["version_id"]:
+            first -= 1
+        while last + 1 < len(rows) and rows[last + 1]["version_id"] == segment["version_id"]:
+            last += 1
+        return {
+            "version_id": segment["version_id"],
+            "valid_from": rows[first]["valid_from"],
+            "valid_to": rows[last]["valid_to"],
+        }
+
+    def versions(self, country: str, known_at: dt.datetime) -> Doc:
+        code = self.records(country)[0].country
+        runs: list[Doc] = []
+        for row in self.view.segments_as_of(code, to_micros(known_at)):
+            if runs and runs[-1]["version_id"] == row["version_id"]:
+                runs[-1]["valid_to"] = row["valid_to"]
+            else:
+                runs.append({k: row[k] for k in ("version_id", "valid_from", "valid_to")})
+        return {"country": code, "known_at": known_at.isoformat(), "versions": runs}
+
+    def version(self, country: str, version_id: str) -> Doc:
+        code = self.records(country)[0].country
+        body = self.view.state_for_version(code, version_id)
+        if body is None:
+            raise VersionNotFoundError(
+                f"{code} has no policy version {version_id}", field="version_id"
+            )
+        elements = json.loads(body)["elements"]
+        return {
+            "country": code,
+            "version_id": version_id,
+            "elements": {k: v["value"] for k, v in elements.items()},
+        }
+
+    # Over time ------------------------------------------------------------------------
+
+    def timeline(self, country: str, known_at: dt.datetime) -> Doc:
+        records = [r for r in self.records(country) if r.is_known(known_at)]
+        return {
+            "country": records[0].country if records else country_code(country),
+            "known_at": known_at.isoformat(),
+            "amendments": [timeline_entry(r, known_at) for r in records],
+        }
+
+    def history(self, country: str, element: str, known_at: dt.datetime) -> Doc:
+        records = self.records(country)
+        by_id = {r.id: r for r in records}
+        transitions = element_history(records, element, known_at)
+        return {
+            "country": records[0].country,
+            "element": element,
+            "known_at": known_at.isoformat(),
+            "intervals": history_intervals(transitions, by_id),
+        }
+
+    def diff(self, country: str, first: dt.date, second: dt.date, known_at: dt.datetime) -> Doc:
+        records = self.records(country)
+        by_id = {r.id: r for r in records}
+        changes = []
+        for d in diff(records, first, second, known_at):
+            cause = by_id[d.cause.amendment_id] if d.cause else None
+            changes.append(
+                {
+                    "element": d.element,
+                    "kind": d.kind,
+                    "before": d.before.value if d.before else None,
+                    "after": d.after.value if d.after else None,
+                    "amendment": amendment_summary(cause) if cause else None,
+                    "sources": amendment_summary(cause)["sources"] if cause else [],
+                }
+            )
+        return {
+            "country": records[0].country,
+            "from": first.isoformat(),
+            "to": second.isoformat(),
+            "known_at": known_at.isoformat(),
+            "changes": changes,
+        }
+
+
+def amendment_summary(record: AmendmentRecord) -> Doc:
+    return {
+        "id": record.id,
+        "title": record.title,
+        "announced_on": record.announced_on.isoformat(),
+        "attestation": record.attestation,
+        "sources": [s.model_dump(mode="json", exclude_none=True) for s in record.sources],
+    }
+
+
+def timeline_entry(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
+    in_force = record.in_force_as_of(known_at)
+    retracted = record.is_retracted(known_at)
+    return {
+        **amendment_summary(record),
+        "status": record.status(known_at).value,
+        "in_force_from": in_force.isoformat() if in_force else None,
+        "recorded_at": record.recorded_at.isoformat(),
+        "in_force_recorded_at": _iso(record.in_force_learned_at)
+        if record.in_force_from is None and in_force
+        else None,
+        "retracted_at": _iso(record.retracted_at) if retracted else None,
+        "retraction_reason": record.retraction_reason if retracted else None,
+        "author": record.author,
+        "rationale": record.rationale,
+        "changes": [c.model_dump(mode="json") for c in record.changes],
+    }
+
+
+def provenance(element: Doc, records: dict[str, AmendmentRecord]) -> Doc:
+    """An element's value with the acts and sources behind it."""
+    acts = [
+        {
+            "amendment": a["amendment"],
+            "action": a["action"],
+            "on": a["on"],
+            "title": records[a["amendment"]].title,
+        }
+        for a in element["acts"]
+    ]
+    return {
+        **element["value"],
+        "since": element["since"],
+        "amendments": acts,
+        "sources": _sources(records[a["amendment"]] for a in element["acts"]),
+    }
+
+
+def policy_sections(elements: dict[str, Doc], records: dict[str, AmendmentRecord]) -> Doc:
+    """Groups an annotated state's elements as the Vreemdelingencirculaire does."""
+    by_kind: dict[str, dict[str, Doc]] = {}
+    for element_id, element in elements.items():
+        kind, _, rest = element_id.partition(":")
+        by_kind.setdefault(kind, {})[rest] = provenance(element, records)
+    protection = by_kind.get("protection", {})
+    ipa = by_kind.get("ipa", {})
+    article_15c = by_kind.get("article_15c", {})
+    return {
+        "groups": [
+            _group(group_id, doc, protection, ipa)
+            for group_id, doc in sorted(by_kind.get("group", {}).items())
+        ],
+        "protection": protection,
+        "internal_protection_alternative": ipa,
+        "article_15c": {
+            "default": article_15c.get("default"),
+            "regions": {
+                code: {**doc, "name": region_name(code)}
+                for code, doc in sorted(article_15c.items())
+                if code != "default"
+            },
+        },
+        "unaccompanied_minors": by_kind.get("unaccompanied_minors", {}).get(""),
+        "moratoria": [
+            {"kind": k, **doc} for k, doc in sorted(by_kind.get("moratorium", {}).items())
+        ],
+        "notes": [{"topic": k, **doc} for k, doc in sorted(by_kind.get("note", {}).items())],
+    }
+
+
+def _group(group_id: str, doc: Doc, protection: Doc, ipa: Doc) -> Doc:
+    own_protection = protection.get(group_id) or protection.get("general")
+    own_ipa = ipa.get(group_id) or ipa.get("general")
+    return {
+        "id": group_id,
+        **doc,
+        "authorities_protect": own_protection["authorities_protect"] if own_protection else None,
+        "internal_protection_alternative": own_ipa["available"] if own_ipa else None,
+    }
+
+
+def history_intervals(
+    transitions: list[Transition], records: dict[str, AmendmentRecord]
+) -> list[Doc]:
+    intervals: list[Doc] = []
+    for t in transitions:
+        on = t.effect.on.isoformat()
+        if intervals and intervals[-1]["valid_from"] == on:
+            intervals.pop()  # a later change on the same date wins
+        if intervals:
+            intervals[-1]["valid_to"] = on
+        record = records[t.effect.amendment_id]
+        intervals.append(
+            {
+                "valid_from": on,
+                "valid_to": None,
+                "value": t.after.value if t.after else None,
+                "action": t.effect.action,
+                "amendment": amendment_summary(record),
+            }
+        )
+    return intervals
+
+
+def _sources(records: Iterable[AmendmentRecord]) -> list[Doc]:
+    seen: dict[str, Doc] = {}
+    for record in records:
+        for source in record.sources:
+            seen.setdefault(source.reference, source.model_dump(mode="json", exclude_none=True))
+    return list(seen.values())
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

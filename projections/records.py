@@ -1,0 +1,59 @@
+"""Amendment records as the read model stores them (JSON with their knowledge timeline)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from domain.records import AmendmentRecord
+from events.payloads import AmendmentRecorded
+
+
+def record_to_json(record: AmendmentRecord) -> str:
+    return json.dumps(
+        {
+            "payload": AmendmentRecorded(
+                amendment_id=record.id,
+                country=record.country,
+                announced_on=record.announced_on,
+                in_force_from=record.in_force_from,
+                attestation=record.attestation,
+                title=record.title,
+                sources=record.sources,
+                rationale=record.rationale,
+                author=record.author,
+                changes=record.changes,
+            ).model_dump(mode="json"),
+            "position": record.position,
+            "recorded_at": record.recorded_at.isoformat(),
+            "in_force_learned": _iso(record.in_force_learned),
+            "in_force_learned_at": _iso(record.in_force_learned_at),
+            "retracted_at": _iso(record.retracted_at),
+            "retraction_reason": record.retraction_reason,
+        },
+        separators=(",", ":"),
+    )
+
+
+def record_from_json(text: str) -> AmendmentRecord:
+    data: dict[str, Any] = json.loads(text)
+    record = AmendmentRecord.from_payload(
+        AmendmentRecorded.model_validate(data["payload"]),
+        position=data["position"],
+        recorded_at=dt.datetime.fromisoformat(data["recorded_at"]),
+    )
+    if data["in_force_learned_at"]:
+        record = record.with_in_force(
+            dt.date.fromisoformat(data["in_force_learned"]),
+            dt.datetime.fromisoformat(data["in_force_learned_at"]),
+        )
+    if data["retracted_at"]:
+        record = record.with_retraction(
+            data["retraction_reason"], dt.datetime.fromisoformat(data["retracted_at"])
+        )
+    return record
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,64 @@
+"""Keeps the projection caught up with the event log.
+
+The library's `ProjectionRunner` needs a recorder that can `subscribe()`, which the SQLite
+recorder cannot (eventsourcing 9.5.6), so this pull loop reads the log from the view's
+tracking position in pages and hands each page to the projection as one transaction. It
+works the same on PostgreSQL. Only events after the tracking position are read, so running
+it twice, or from two processes, projects each event exactly once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError, Tracking
+
+from projections.policy import PolicyProjection
+
+PAGE = 1000
+Progress = Callable[[int, int], None]
+
+
+class CatchUp:
+    def __init__(self, app: Application, projection: PolicyProjection) -> None:
+        self.app = app
+        self.projection = projection
+        self._lock = threading.Lock()
+
+    def position(self) -> int:
+        return self.projection.view.max_tracking_id(self.app.name) or 0
+
+    def head(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    def lag(self) -> int:
+        return self.head() - self.position()
+
+    def run(self, until: int | None = None, progress: Progress | None = None) -> int:
+        """Projects every event up to `until` (default: the head of the log now)."""
+        with self._lock:
+            target = self.head() if until is None else until
+            position = self.position()
+            while position < target:
+                try:
+                    position = self._project_page(position, target)
+                except IntegrityError:
+                    # Another process tracked these events first; resume after its position.
+                    self.projection.forget()
+                    position = self.position()
+                if progress is not None:
+                    progress(position, target)
+            return position
+
+    def _project_page(self, position: int, target: int) -> int:
+        notifications = self.app.recorder.select_notifications(
+            start=position + 1, limit=PAGE, stop=target
+        )
+        if not notifications:
+            return target
+        mapper = self.app.mapper
+        events = [(mapper.to_domain_event(n), Tracking(self.app.name, n.id)) for n in notifications]
+        self.projection.process_events(events)
+        return notifications[-1].id

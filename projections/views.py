@@ -1,0 +1,277 @@
+"""The materialised read model: tables, written together with the library's tracking record.
+
+One projection keeps four tables (the SQLite tracking table is one per file, so one
+projection per application keeps exactly-once simple):
+- `policy_countries`: one row per country (version, counts, last change);
+- `policy_amendments`: every amendment record with its knowledge timeline (JSON);
+- `policy_segments`: bitemporal rows: valid time [valid_from, valid_to) x record time
+  [recorded_from, recorded_to) in microseconds since the epoch (UTC); open rows have
+  recorded_to NULL;
+- `policy_states`: content-addressed annotated states (RFC 8785 bytes, hashed to state_id).
+The SQL is shared; the two classes differ only in placeholders and schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+TABLES = ("policy_countries", "policy_amendments", "policy_segments", "policy_states")
+
+
+def to_micros(moment: dt.datetime) -> int:
+    return (moment - EPOCH) // dt.timedelta(microseconds=1)
+
+
+def from_micros(micros: int) -> dt.datetime:
+    return EPOCH + dt.timedelta(microseconds=micros)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentRow:
+    country: str
+    valid_from: str
+    valid_to: str | None
+    version_id: str
+    state_id: str
+
+
+@dataclass(slots=True)
+class Batch:
+    """Writes for a run of events, applied in one transaction with one tracking record."""
+
+    countries: dict[str, tuple[int, int, int]]  # country -> (version, amendments, last µs)
+    amendments: dict[str, tuple[str, int, str]]  # id -> (country, position, record JSON)
+    states: dict[str, tuple[str, str, str]]  # state_id -> (country, version_id, body)
+    segment_ops: list[tuple[str, int, Any]]  # ("close", µs, (country, valid_from)) | ("open", ..)
+
+    @classmethod
+    def empty(cls) -> Batch:
+        return cls({}, {}, {}, [])
+
+    def __bool__(self) -> bool:
+        return bool(self.countries or self.amendments or self.segment_ops)
+
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS {p}policy_countries (
+        country TEXT PRIMARY KEY, version BIGINT NOT NULL, amendments BIGINT NOT NULL,
+        last_recorded BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS {p}policy_amendments (
+        amendment_id TEXT PRIMARY KEY, country TEXT NOT NULL, position BIGINT NOT NULL,
+        record TEXT NOT NULL)""",
+    """CREATE INDEX IF NOT EXISTS policy_amendments_by_country
+        ON {p}policy_amendments (country, position)""",
+    """CREATE TABLE IF NOT EXISTS {p}policy_segments (
+        country TEXT NOT NULL, valid_from TEXT NOT NULL, valid_to TEXT,
+        recorded_from BIGINT NOT NULL, recorded_to BIGINT,
+        version_id TEXT NOT NULL, state_id TEXT NOT NULL)""",
+    """CREATE INDEX IF NOT EXISTS policy_segments_by_valid_time
+        ON {p}policy_segments (country, valid_from, recorded_from)""",
+    """CREATE UNIQUE INDEX IF NOT EXISTS policy_segments_open
+        ON {p}policy_segments (country, valid_from) WHERE recorded_to IS NULL""",
+    """CREATE TABLE IF NOT EXISTS {p}policy_states (
+        state_id TEXT PRIMARY KEY, country TEXT NOT NULL, version_id TEXT NOT NULL,
+        body TEXT NOT NULL)""",
+    """CREATE INDEX IF NOT EXISTS policy_states_by_version
+        ON {p}policy_states (country, version_id)""",
+]
+
+SEGMENT_COLUMNS = "country, valid_from, valid_to, version_id, state_id"
+
+
+class PolicyViewMixin:
+    """SQL shared by both stores; subclasses give the cursor and the placeholder."""
+
+    placeholder = "?"
+
+    @property
+    def prefix(self) -> str:
+        return ""
+
+    @contextmanager
+    def _cursor(self, *, commit: bool) -> Iterator[Any]:
+        raise NotImplementedError
+        yield
+
+    def _delete_tracking(self, c: Any, application_name: str) -> None:
+        raise NotImplementedError
+
+    if TYPE_CHECKING:  # provided by the library's tracking recorders
+
+        def _insert_tracking(self, c: Any, tracking: Tracking) -> None: ...
+
+        def max_tracking_id(self, application_name: str) -> int | None: ...
+
+    def _sql(self, statement: str) -> str:
+        return statement.format(p=self.prefix).replace("?", self.placeholder)
+
+    def _create_policy_tables(self, c: Any) -> None:
+        for statement in DDL:
+            c.execute(self._sql(statement))
+
+    # Writes ---------------------------------------------------------------------------
+
+    def apply(self, batch: Batch, tracking: Tracking) -> None:
+        with self._cursor(commit=True) as c:
+            self._write_countries(c, batch)
+            self._write_amendments(c, batch)
+            self._write_states(c, batch)
+            self._write_segments(c, batch)
+            self._insert_tracking(c, tracking)
+
+    def _write_countries(self, c: Any, batch: Batch) -> None:
+        c.executemany(
+            self._sql(
+                "INSERT INTO {p}policy_countries VALUES (?, ?, ?, ?) ON CONFLICT (country) DO "
+                "UPDATE SET version = excluded.version, amendments = excluded.amendments, "
+                "last_recorded = excluded.last_recorded"
+            ),
+            [(k, *v) for k, v in batch.countries.items()],
+        )
+
+    def _write_amendments(self, c: Any, batch: Batch) -> None:
+        c.executemany(
+            self._sql(
+                "INSERT INTO {p}policy_amendments VALUES (?, ?, ?, ?) ON CONFLICT (amendment_id) "
+                "DO UPDATE SET record = excluded.record"
+            ),
+            [(k, *v) for k, v in batch.amendments.items()],
+        )
+
+    def _write_states(self, c: Any, batch: Batch) -> None:
+        c.executemany(
+            self._sql(
+                "INSERT INTO {p}policy_states VALUES (?, ?, ?, ?) ON CONFLICT (state_id) DO NOTHING"
+            ),
+            [(k, *v) for k, v in batch.states.items()],
+        )
+
+    def _write_segments(self, c: Any, batch: Batch) -> None:
+        close = self._sql(
+            "UPDATE {p}policy_segments SET recorded_to = ? "
+            "WHERE country = ? AND valid_from = ? AND recorded_to IS NULL"
+        )
+        insert = self._sql(
+            f"INSERT INTO {{p}}policy_segments ({SEGMENT_COLUMNS}, recorded_from, recorded_to) "
+            "VALUES (?, ?, ?, ?, ?, ?, NULL)"
+        )
+        for op, micros, row in batch.segment_ops:
+            if op == "close":
+                c.execute(close, (micros, *row))
+            else:
+                c.execute(insert, (*_segment_values(row), micros))
+
+    def drop_policy_rows(self, application_name: str) -> None:
+        with self._cursor(commit=True) as c:
+            for table in TABLES:
+                c.execute(self._sql(f"DELETE FROM {{p}}{table}"))
+            self._delete_tracking(c, application_name)
+
+    # Reads ----------------------------------------------------------------------------
+
+    def countries(self) -> list[dict[str, Any]]:
+        return self._all("SELECT * FROM {p}policy_countries ORDER BY country")
+
+    def amendment_rows(self, country: str) -> list[str]:
+        rows = self._all(
+            "SELECT record FROM {p}policy_amendments WHERE country = ? ORDER BY position",
+            (country,),
+        )
+        return [r["record"] for r in rows]
+
+    def segment_at(self, country: str, on: str, at: int) -> dict[str, Any] | None:
+        """The segment containing `on` among the rows recorded as current at `at`."""
+        rows = self._all(
+            f"SELECT {SEGMENT_COLUMNS} FROM {{p}}policy_segments WHERE country = ? "
+            "AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) "
+            "AND recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?) "
+            "ORDER BY valid_from DESC LIMIT 1",
+            (country, on, on, at, at),
+        )
+        return rows[0] if rows else None
+
+    def segments_as_of(self, country: str, at: int) -> list[dict[str, Any]]:
+        return self._all(
+            f"SELECT {SEGMENT_COLUMNS} FROM {{p}}policy_segments WHERE country = ? "
+            "AND recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?) "
+            "ORDER BY valid_from",
+            (country, at, at),
+        )
+
+    def all_segment_rows(self) -> list[dict[str, Any]]:
+        return self._all(
+            f"SELECT {SEGMENT_COLUMNS}, recorded_from, recorded_to FROM {{p}}policy_segments "
+            "ORDER BY country, valid_from, recorded_from"
+        )
+
+    def state_body(self, state_id: str) -> str | None:
+        rows = self._all("SELECT body FROM {p}policy_states WHERE state_id = ?", (state_id,))
+        return rows[0]["body"] if rows else None
+
+    def state_for_version(self, country: str, version_id: str) -> str | None:
+        rows = self._all(
+            "SELECT body FROM {p}policy_states WHERE country = ? AND version_id = ? LIMIT 1",
+            (country, version_id),
+        )
+        return rows[0]["body"] if rows else None
+
+    def _all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._cursor(commit=False) as c:
+            c.execute(self._sql(statement), params)
+            return [dict(row) for row in c.fetchall()]
+
+
+def _segment_values(row: SegmentRow) -> tuple[Any, ...]:
+    return (
+        row.country,
+        row.valid_from,
+        row.valid_to,
+        row.version_id,
+        row.state_id,
+    )
+
+
+class SQLitePolicyView(PolicyViewMixin, SQLiteTrackingRecorder):
+    def _create_table(self, c: Any) -> None:
+        super()._create_table(c)
+        self._create_policy_tables(c)
+
+    @contextmanager
+    def _cursor(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield c
+
+    def _delete_tracking(self, c: Any, application_name: str) -> None:
+        c.execute("DELETE FROM tracking WHERE application_name = ?", (application_name,))
+
+
+class PostgresPolicyView(PolicyViewMixin, PostgresTrackingRecorder):
+    placeholder = "%s"
+
+    @property
+    def prefix(self) -> str:
+        return f'"{self.datastore.schema}".'
+
+    def _create_table(self, c: Any) -> None:
+        super()._create_table(c)
+        self._create_policy_tables(c)
+
+    @contextmanager
+    def _cursor(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield c
+
+    def _delete_tracking(self, c: Any, application_name: str) -> None:
+        c.execute(
+            self._sql(f'DELETE FROM {{p}}"{self.tracking_table_name}" WHERE application_name = ?'),
+            (application_name,),
+        )
