@@ -1,0 +1,242 @@
+"""Amendment files: many amendments in one YAML or JSON file, recorded all or nothing.
+
+The format is a mapping with one key, `amendments`, a list of amendment drafts each with a
+`country` (see data/pakistan.yaml). A file is checked whole before anything is stored, and
+every problem names the amendment and the field at fault, so an editor can fix them in one
+pass. Field paths index from 0, as in the file's JSON form (`amendments[2].changes[0]`);
+the amendment's number, from 1, is given beside them for people.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import AfterValidator, TypeAdapter, ValidationError
+
+from domain.application import PolicyLedger, Recorded
+from domain.commands import AmendmentDraft
+from domain.countries import country_code
+from domain.domainmodel import CountryPolicy
+from domain.errors import CountryNotFoundError, LedgerError, UnknownCountryCodeError
+
+SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
+
+
+def _iso_country(raw: str) -> str:
+    try:
+        return country_code(raw)
+    except UnknownCountryCodeError as error:
+        raise ValueError(error.detail) from None
+
+
+class FileAmendment(AmendmentDraft):
+    """An amendment as a file states it: a draft plus the country it amends."""
+
+    country: Annotated[str, AfterValidator(_iso_country)]
+
+    def draft(self) -> AmendmentDraft:
+        return AmendmentDraft.model_validate(self.model_dump(exclude={"country"}))
+
+
+_AMENDMENTS = TypeAdapter(list[FileAmendment])
+
+
+@dataclass(frozen=True)
+class Problem:
+    message: str
+    field: str | None = None
+    number: int | None = None  # 1-based position of the amendment in the file
+    name: str | None = None  # its title, or its first source reference
+
+    def __str__(self) -> str:
+        where = []
+        if self.number is not None:
+            where.append(f"amendment {self.number}" + (f" ({self.name!r})" if self.name else ""))
+        if self.field:
+            where.append(self.field)
+        return ": ".join([*where, self.message])
+
+
+class AmendmentFileError(Exception):
+    """The file cannot be recorded; `problems` lists everything found wrong with it."""
+
+    def __init__(self, path: str | Path, problems: Sequence[Problem]) -> None:
+        self.path = str(path)
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{self.path}: {len(self.problems)} problem(s)\n{lines}")
+
+
+def load_amendment_file(path: str | Path) -> list[tuple[str, AmendmentDraft]]:
+    """The file's amendments as (country, draft) pairs, in file order; shape-checked only."""
+    items = _amendment_items(path, _read(path))
+    try:
+        amendments = _AMENDMENTS.validate_python(items)
+    except ValidationError as error:
+        raise AmendmentFileError(path, [_problem(e, items) for e in error.errors()]) from None
+    return [(a.country, a.draft()) for a in amendments]
+
+
+def record_file(ledger: PolicyLedger, path: str | Path, author: str) -> list[Recorded]:
+    """Loads the file, checks every amendment against the domain rules, and records them all.
+
+    A race with another writer still surfaces as the ledger's VersionConflictError: the
+    remedy is to run again, not to edit the file.
+    """
+    drafts = load_amendment_file(path)
+    _dry_run(ledger, path, drafts, author)
+    return ledger.record_amendments(drafts, author=author)
+
+
+# Reading ------------------------------------------------------------------------------
+
+
+def _read(path: str | Path) -> Any:
+    kind = SUFFIXES.get(Path(path).suffix.lower())
+    if kind is None:
+        raise _file_error(path, f"unknown file type; use one of {', '.join(SUFFIXES)}")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise _file_error(path, f"cannot read the file: {error}") from None
+    return _parse_yaml(path, text) if kind == "yaml" else _parse_json(path, text)
+
+
+def _parse_yaml(path: str | Path, text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        reason = getattr(error, "problem", None) or str(error)
+        raise _file_error(path, f"YAML syntax error at {where}{reason}") from None
+
+
+def _parse_json(path: str | Path, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        raise _file_error(path, f"JSON syntax error at {where}: {error.msg}") from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a repeated key, which YAML would resolve by dropping one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _amendment_items(path: str | Path, document: Any) -> list[Any]:
+    if not isinstance(document, Mapping):
+        found = "an empty file" if document is None else f"a {type(document).__name__}"
+        raise _file_error(path, f"the file must hold a mapping with `amendments`, not {found}")
+    problems = [Problem(f"unknown key {k!r}", field=str(k)) for k in document if k != "amendments"]
+    items = document.get("amendments")
+    if isinstance(items, list) and not problems:
+        return items
+    if not isinstance(items, list):
+        problems.append(Problem("must be a list of amendments", field="amendments"))
+    raise AmendmentFileError(path, problems)
+
+
+def _file_error(path: str | Path, message: str) -> AmendmentFileError:
+    return AmendmentFileError(path, [Problem(message)])
+
+
+# Problems -----------------------------------------------------------------------------
+
+
+def _problem(error: Mapping[str, Any], items: list[Any]) -> Problem:
+    index, *loc = error["loc"]
+    item = items[index]
+    return _located(index, item, _path(loc, item), error["msg"])
+
+
+def _located(index: int, item: Any, field: str, message: str) -> Problem:
+    return Problem(message, f"amendments[{index}]{field}", index + 1, _name_of(item))
+
+
+def _path(loc: Sequence[int | str], item: Any) -> str:
+    parts, node = [], item
+    for part in loc:
+        if isinstance(node, Mapping) and part not in node and node.get("type") == part:
+            continue  # pydantic names the chosen member of the change union; the file does not
+        parts.append(f"[{part}]" if isinstance(part, int) else f".{part}")
+        node = _child(node, part)
+    return "".join(parts)
+
+
+def _child(node: Any, part: int | str) -> Any:
+    if isinstance(node, Mapping):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
+
+
+def _name_of(item: Any) -> str | None:
+    if not isinstance(item, Mapping):
+        return None
+    if isinstance(item.get("title"), str):
+        return str(item["title"])
+    sources = item.get("sources")
+    first = sources[0] if isinstance(sources, list) and sources else None
+    reference = first.get("reference") if isinstance(first, Mapping) else None
+    return reference if isinstance(reference, str) else None
+
+
+# Domain rules -------------------------------------------------------------------------
+
+
+def _dry_run(
+    ledger: PolicyLedger,
+    path: str | Path,
+    drafts: list[tuple[str, AmendmentDraft]],
+    author: str,
+) -> None:
+    """Applies the drafts to in-memory copies of the policies, never saved.
+
+    The ledger's own batch check stops at the first bad draft without saying which one;
+    replaying the drafts here, in file order, tells the editor where the problem is.
+    """
+    policies: dict[str, CountryPolicy] = {}
+    for index, (country, draft) in enumerate(drafts):
+        try:
+            code = country_code(country)
+            if code not in policies:
+                policies[code] = _policy(ledger, code)
+            policies[code].record_amendment(draft, author, ledger.clock())
+        except LedgerError as error:
+            item = draft.model_dump(mode="json")
+            field = _dotted_to_path(error.field)
+            raise AmendmentFileError(
+                path, [_located(index, item, field, f"{error.title}: {error.detail}")]
+            ) from None
+
+
+def _policy(ledger: PolicyLedger, code: str) -> CountryPolicy:
+    try:
+        return ledger.policy(code)
+    except CountryNotFoundError:
+        return CountryPolicy.open(code, ledger.clock())
+
+
+def _dotted_to_path(field: str | None) -> str:
+    if not field:
+        return ""
+    return "".join(f"[{p}]" if re.fullmatch(r"\d+", p) else f".{p}" for p in field.split("."))
