@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api.security import TokenEntry
 
 
 class Settings(BaseSettings):
@@ -19,4 +23,17 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL pool size.")
     aggregate_cache_size: int = Field(
         default=1000, ge=0, description="Country policies kept in memory by the writer."
+    )
+    tokens_file: Path = Field(
+        default=Path("./var/tokens.json"),
+        description="Hashes of API tokens, written by `policy-ledger token create`.",
+    )
+    tokens: list[TokenEntry] = Field(
+        default_factory=list, description="More token hashes (JSON list of subject/role/sha256)."
+    )
+    read_requires_token: bool = Field(
+        default=False, description="When true every read needs a token (any role)."
+    )
+    max_body_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Largest request body accepted (413 beyond)."
     )

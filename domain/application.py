@@ -24,6 +24,13 @@ def utc_now() -> dt.datetime:
 
 
 @dataclass(frozen=True)
+class RecordedEvent:
+    type: str
+    version: int
+    recorded_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class Recorded:
     """What a successful command returns: enough for a caller to read its own write."""
 
@@ -31,7 +38,7 @@ class Recorded:
     version: int
     notification_id: int | None
     amendment_id: str | None = None
-    events: tuple[str, ...] = ()
+    events: tuple[RecordedEvent, ...] = ()
 
 
 class PolicyLedger(Application[UUID]):
@@ -150,7 +157,10 @@ class PolicyLedger(Application[UUID]):
         return policy
 
     def _save(self, policy: CountryPolicy, amendment_id: str) -> Recorded:
-        pending = tuple(type(e).__name__ for e in policy.pending_events)
+        pending = tuple(
+            RecordedEvent(type(e).__name__, e.originator_version, e.timestamp)
+            for e in policy.pending_events
+        )
         recordings = self._save_all([policy])
         last = max((r.notification.id for r in recordings), default=None)
         return Recorded(policy.country, policy.version, last, amendment_id, pending)

@@ -37,7 +37,7 @@ class CountryCache:
     version: int = 0
 
 
-class PolicyProjection(Projection[PolicyViewMixin]):
+class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking recorder
     name = "policy"
     topics = (
         f"{CountryPolicy.__module__}:CountryPolicy.Opened",
@@ -48,6 +48,7 @@ class PolicyProjection(Projection[PolicyViewMixin]):
 
     def __init__(self, view: PolicyViewMixin, application_name: str) -> None:
         super().__init__(view)
+        self.policy_view = view
         self.application_name = application_name
         self._countries: dict[str, CountryCache] = {}
         self._known_states: set[str] = set()
@@ -68,7 +69,7 @@ class PolicyProjection(Projection[PolicyViewMixin]):
         try:
             for domain_event, _ in events:
                 self._project(domain_event)
-            self.view.apply(self._batch, events[-1][1])
+            self.policy_view.apply(self._batch, events[-1][1])
         except BaseException:
             self.forget()
             raise
@@ -81,7 +82,7 @@ class PolicyProjection(Projection[PolicyViewMixin]):
         self._position = None
 
     def _sync_position(self) -> None:
-        current = self.view.max_tracking_id(self.application_name)
+        current = self.policy_view.max_tracking_id(self.application_name)
         if current != self._position:
             self.forget()
             self._position = current
@@ -131,7 +132,7 @@ class PolicyProjection(Projection[PolicyViewMixin]):
     def _country(self, country: str) -> CountryCache:
         cache = self._countries.get(country)
         if cache is None:
-            records = [record_from_json(r) for r in self.view.amendment_rows(country)]
+            records = [record_from_json(r) for r in self.policy_view.amendment_rows(country)]
             chronicle = Chronicle.build(country, records, END_OF_TIME)
             cache = CountryCache(chronicle, {r.id: r for r in records})
             self._countries[country] = cache

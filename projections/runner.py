@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Tracking
@@ -22,13 +23,13 @@ Progress = Callable[[int, int], None]
 
 
 class CatchUp:
-    def __init__(self, app: Application, projection: PolicyProjection) -> None:
+    def __init__(self, app: Application[Any], projection: PolicyProjection) -> None:
         self.app = app
         self.projection = projection
         self._lock = threading.Lock()
 
     def position(self) -> int:
-        return self.projection.view.max_tracking_id(self.app.name) or 0
+        return self.projection.policy_view.max_tracking_id(self.app.name) or 0
 
     def head(self) -> int:
         return self.app.recorder.max_notification_id() or 0

@@ -1,0 +1,52 @@
+"""The FastAPI application factory: nothing is wired at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.bootstrap import Ledger, build_ledger
+from api.middleware import BodyLimit
+from api.routes import amendments, countries, health
+from api.security import TokenStore
+from api.settings import Settings
+
+DESCRIPTION = """
+Dutch country-specific asylum policy, versioned from immutable events.
+
+Every read answers *what was the policy on date `on`, as the ledger knew it at moment
+`known_at`*: `on` is valid time (when a rule is in force), `known_at` is knowledge time
+(when the ledger recorded it). Versions are content-addressed and never change.
+"""
+
+
+def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.ledger = ledger or build_ledger(settings)
+        app.state.tokens = TokenStore(settings.tokens_file, settings.tokens)
+        app.state.ledger.catch_up.run()
+        try:
+            yield
+        finally:
+            if ledger is None:
+                app.state.ledger.close()
+
+    app = FastAPI(
+        title="Policy Ledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(countries.router)
+    app.include_router(amendments.router)
+    app.include_router(health.router)
+    return app

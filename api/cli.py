@@ -1,0 +1,186 @@
+"""`policy-ledger`: the command-line face. Every command honours POLICY_LEDGER_DATABASE_URL."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from api import render, security
+from api.bootstrap import ConfigurationError, Ledger, build_ledger
+from api.security import Role
+from api.settings import Settings
+from api.timeparse import MomentError, now, parse_date, parse_moment, today
+from domain.errors import LedgerError
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+console = Console()
+errors = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON document.")]
+KnownAt = Annotated[
+    str | None,
+    typer.Option("--known-at", help="As recorded at this moment (ISO 8601; default: now)."),
+]
+
+
+@contextmanager
+def opened_ledger() -> Iterator[Ledger]:
+    """The ledger from settings, caught up; domain and input errors exit 2 with a message."""
+    try:
+        ledger = build_ledger(Settings())
+    except ConfigurationError as error:
+        errors.print(f"[red]configuration:[/red] {error}")
+        raise typer.Exit(2) from None
+    try:
+        ledger.catch_up.run()
+        yield ledger
+    except (LedgerError, MomentError) as error:
+        errors.print(f"[red]error:[/red] {getattr(error, 'detail', error)}")
+        raise typer.Exit(2) from None
+    finally:
+        ledger.close()
+
+
+def emit(doc: Any, as_json: bool, human: Callable[[Any], Any]) -> None:
+    if as_json:
+        sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        console.print(human(doc))
+
+
+def _known_at(text: str | None) -> Any:
+    return parse_moment(text, name="--known-at") if text else now()
+
+
+@cli.command()
+def init() -> None:
+    """Create the store and its read model (safe to repeat)."""
+    with opened_ledger() as ledger:
+        console.print(f"Store ready: {ledger.settings.database_url}")
+
+
+@cli.command()
+def load(
+    file: Annotated[Path, typer.Argument(help="YAML or JSON file of amendments.")],
+    author: Annotated[str, typer.Option(help="Recorded as the author.")] = "",
+) -> None:
+    """Validate a whole file of amendments, then record all of them or none."""
+    from api.loader import AmendmentFileError, record_file
+
+    with opened_ledger() as ledger:
+        try:
+            recorded = record_file(ledger.app, file, author or getpass.getuser())
+        except AmendmentFileError as error:
+            errors.print(f"[red]{file}: nothing loaded[/red]\n{error}")
+            raise typer.Exit(2) from None
+        ledger.catch_up.run()
+        console.print(f"Recorded {len(recorded)} amendments from {file}.")
+
+
+@cli.command("countries")
+def list_countries(as_json: JsonFlag = False) -> None:
+    """Countries with a recorded policy."""
+    with opened_ledger() as ledger:
+        emit(ledger.queries.countries(), as_json, render.countries)
+
+
+@cli.command()
+def policy(
+    country: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 code, e.g. PK.")],
+    on: Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD); default: today.")] = None,
+    known_at: KnownAt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The policy in force on a date, as the ledger knew it at a moment."""
+    with opened_ledger() as ledger:
+        day = parse_date(on, name="--on") if on else today()
+        emit(ledger.queries.policy(country, day, _known_at(known_at)), as_json, render.policy)
+
+
+@cli.command()
+def timeline(country: str, known_at: KnownAt = None, as_json: JsonFlag = False) -> None:
+    """Every amendment of a country with its status and dates."""
+    with opened_ledger() as ledger:
+        emit(ledger.queries.timeline(country, _known_at(known_at)), as_json, render.timeline)
+
+
+@cli.command()
+def history(
+    country: str,
+    element: Annotated[str, typer.Argument(help="e.g. group:pti or article_15c:PK-BA")],
+    known_at: KnownAt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The life of one policy element over valid time."""
+    with opened_ledger() as ledger:
+        doc = ledger.queries.history(country, element, _known_at(known_at))
+        emit(doc, as_json, render.history)
+
+
+@cli.command()
+def diff(
+    country: str,
+    from_: Annotated[str, typer.Option("--from", help="First date (YYYY-MM-DD).")],
+    to: Annotated[str, typer.Option("--to", help="Second date (YYYY-MM-DD).")],
+    known_at: KnownAt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """What changed between two dates, element by element, with the amendment behind it."""
+    with opened_ledger() as ledger:
+        first, second = parse_date(from_, name="--from"), parse_date(to, name="--to")
+        doc = ledger.queries.diff(country, first, second, _known_at(known_at))
+        emit(doc, as_json, render.diff)
+
+
+@cli.command()
+def rebuild() -> None:
+    """Drop every projection and rebuild it from the event log."""
+    with opened_ledger() as ledger:
+        ledger.view.drop_policy_rows(ledger.app.name)
+        ledger.projection.forget()
+        total = ledger.catch_up.head()
+        with Progress(console=errors, transient=True) as progress:
+            task = progress.add_task("rebuilding", total=total or 1)
+            ledger.catch_up.run(progress=lambda done, _: progress.update(task, completed=done))
+        console.print(f"Rebuilt the read model from {total} events.")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the HTTP API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+token_cli = typer.Typer(no_args_is_help=True, help="API tokens (only their hashes are stored).")
+cli.add_typer(token_cli, name="token")
+
+
+@token_cli.command("create")
+def create_token(
+    role: Annotated[Role, typer.Option(help="editor, reader or auditor.")],
+    subject: Annotated[str, typer.Option(help="Who uses it; recorded as author of writes.")],
+) -> None:
+    """Create a token; it is printed once, alone on the last line."""
+    settings = Settings()
+    token = security.create_token(settings.tokens_file, subject, role)
+    errors.print(f"Created a {role.value} token for {subject} (hash in {settings.tokens_file}).")
+    sys.stdout.write(token + "\n")
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,97 @@
+"""Request-scoped dependencies: the wired ledger, fresh queries, and who is asking."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.bootstrap import Ledger
+from api.security import Principal, TokenStore
+from api.settings import Settings
+from api.timeparse import MomentError
+from projections.queries import PolicyQueries
+
+bearer = HTTPBearer(auto_error=False, description="A token from `policy-ledger token create`.")
+
+
+def get_ledger(request: Request) -> Ledger:
+    ledger: Ledger = request.app.state.ledger
+    return ledger
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal | None:
+    if credentials is None:
+        return None
+    tokens: TokenStore = request.app.state.tokens
+    found = tokens.authenticate(credentials.credentials)
+    if found is None:
+        raise _unauthorized("the bearer token is not valid")
+    return found
+
+
+PrincipalDep = Annotated[Principal | None, Depends(principal)]
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def reader(who: PrincipalDep, settings: SettingsDep) -> Principal | None:
+    if settings.read_requires_token and who is None:
+        raise _unauthorized("reads need a bearer token on this server")
+    return who
+
+
+def editor(who: PrincipalDep) -> Principal:
+    if who is None:
+        raise _unauthorized("writes need a bearer token with the editor role")
+    if not who.may("write"):
+        raise HTTPException(403, f"the {who.role.value} role may not write")
+    return who
+
+
+Editor = Annotated[Principal, Depends(editor)]
+
+
+def fresh_queries(
+    ledger: LedgerDep, _: Annotated[Principal | None, Depends(reader)]
+) -> PolicyQueries:
+    """Queries over a read model that has caught up with the log (read-your-writes)."""
+    ledger.catch_up.run()
+    return ledger.queries
+
+
+Queries = Annotated[PolicyQueries, Depends(fresh_queries)]
+
+
+def require_json(request: Request) -> None:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise HTTPException(415, "send the body as application/json")
+
+
+def utc(moment: dt.datetime | None) -> dt.datetime:
+    """A query's moment in UTC (naive means UTC); absent means now."""
+    if moment is None:
+        return dt.datetime.now(dt.UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise MomentError(f"query.known_at: {moment.isoformat()} is out of range in UTC") from None

@@ -1,0 +1,269 @@
+"""HTTP schemas: what the API accepts and returns (separate from the stored event payloads).
+
+The change vocabulary and sources are shared on purpose: their `type` names and fields are
+the public contract of both the ledger and the API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.commands import AmendmentDraft
+from events.payloads import Text
+from events.vocabulary import Change, Label, Source
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# Requests ----------------------------------------------------------------------------
+
+
+class AmendmentIn(Model):
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**62,
+        description="The country's version you read; omit only for its first amendment.",
+    )
+    announced_on: dt.date
+    in_force_from: dt.date | None = Field(
+        default=None, description="Omit when the in-force date is not known yet (pending)."
+    )
+    attestation: bool = False
+    title: Label | None = None
+    sources: list[Source] = Field(max_length=50, description="At least one.")
+    rationale: Text = ""
+    changes: list[Change] = Field(max_length=500, description="At least one.")
+
+    def draft(self) -> AmendmentDraft:
+        return AmendmentDraft.model_validate(self.model_dump(exclude={"expected_version"}))
+
+
+class InForceIn(Model):
+    in_force_from: dt.date
+    expected_version: int = Field(ge=1, le=2**62)
+
+
+class RetractionIn(Model):
+    reason: Text = Field(min_length=1)
+    expected_version: int = Field(ge=1, le=2**62)
+
+
+# Responses ---------------------------------------------------------------------------
+
+
+class RecordedEvent(Model):
+    type: str
+    version: int
+    recorded_at: dt.datetime
+
+
+class Recorded(Model):
+    country: str
+    amendment_id: str
+    version: int = Field(description="The country's new version: the next expected_version.")
+    events: list[RecordedEvent]
+
+
+class CountrySummary(Model):
+    country: str
+    name: str
+    version: int
+    amendments: int
+    last_change: dt.datetime
+
+
+class SourceOut(Model):
+    kind: str
+    reference: str
+    date: dt.date
+    url: str | None = None
+
+
+class AmendmentRef(Model):
+    id: str
+    title: str | None
+    announced_on: dt.date
+    attestation: bool
+    sources: list[SourceOut]
+
+
+class Act(Model):
+    amendment: str
+    action: str
+    on: dt.date
+    title: str | None
+
+
+class Provenance(Model):
+    since: dt.date = Field(description="First day of the current value.")
+    amendments: list[Act] = Field(description="The acts that made and confirmed the value.")
+    sources: list[SourceOut]
+
+
+class GroupOut(Provenance):
+    id: str
+    category: str
+    label_nl: str
+    label_en: str
+    authorities_protect: bool | None = Field(
+        description="The group's own value, else the general one; null when none is recorded."
+    )
+    internal_protection_alternative: bool | None
+
+
+class ProtectionOut(Provenance):
+    authorities_protect: bool
+    note: str | None
+
+
+class IpaOut(Provenance):
+    available: bool
+    note: str | None
+
+
+class LevelOut(Provenance):
+    level: str
+    armed_conflict: bool
+
+
+class RegionLevelOut(LevelOut):
+    name: str
+
+
+class Article15cOut(Model):
+    default: LevelOut | None
+    regions: dict[str, RegionLevelOut]
+
+
+class MinorsOut(Provenance):
+    adequate: bool
+    note: str | None
+
+
+class MoratoriumOut(Provenance):
+    kind: str
+    until: dt.date | None
+
+
+class NoteOut(Provenance):
+    topic: str
+    text: str
+
+
+class PolicyOut(Model):
+    country: str
+    name: str
+    on: dt.date
+    known_at: dt.datetime
+    coverage: bool = Field(description="False: nothing is recorded for this date.")
+    version_id: str | None
+    valid_from: dt.date | None
+    valid_to: dt.date | None = Field(description="Exclusive; null while no later change.")
+    groups: list[GroupOut]
+    protection: dict[str, ProtectionOut]
+    internal_protection_alternative: dict[str, IpaOut]
+    article_15c: Article15cOut
+    unaccompanied_minors: MinorsOut | None
+    moratoria: list[MoratoriumOut]
+    notes: list[NoteOut]
+    pending: list[AmendmentRef]
+
+
+class VersionSpan(Model):
+    version_id: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+class VersionsOut(Model):
+    country: str
+    known_at: dt.datetime
+    versions: list[VersionSpan]
+
+
+class VersionOut(Model):
+    country: str
+    version_id: str
+    elements: dict[str, dict[str, Any]]
+
+
+class TimelineEntry(AmendmentRef):
+    status: str
+    in_force_from: dt.date | None
+    recorded_at: dt.datetime
+    in_force_recorded_at: dt.datetime | None
+    retracted_at: dt.datetime | None
+    retraction_reason: str | None
+    author: str
+    rationale: str
+    changes: list[dict[str, Any]]
+
+
+class TimelineOut(Model):
+    country: str
+    known_at: dt.datetime
+    amendments: list[TimelineEntry]
+
+
+class HistoryInterval(Model):
+    valid_from: dt.date
+    valid_to: dt.date | None
+    value: dict[str, Any] | None
+    action: str
+    amendment: AmendmentRef
+
+
+class HistoryOut(Model):
+    country: str
+    element: str
+    known_at: dt.datetime
+    intervals: list[HistoryInterval]
+
+
+class DiffEntry(Model):
+    element: str
+    kind: str = Field(description="added | removed | changed")
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    amendment: AmendmentRef | None
+    sources: list[SourceOut]
+
+
+class DiffOut(Model):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    country: str
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    known_at: dt.datetime
+    changes: list[DiffEntry]
+
+
+class Health(Model):
+    status: str
+    store: bool
+    projection_position: int
+    log_head: int
+    lag: int
+
+
+class FieldError(Model):
+    field: str
+    message: str
+
+
+class Problem(Model):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None

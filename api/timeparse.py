@@ -1,0 +1,45 @@
+"""How the faces read dates and moments typed by people (CLI options, query strings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+class MomentError(ValueError):
+    """A date or timestamp that cannot be read."""
+
+
+def parse_date(text: str, *, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise MomentError(f"{name}: '{text}' is not a date (YYYY-MM-DD)") from None
+
+
+def parse_moment(text: str, *, name: str) -> dt.datetime:
+    """An ISO 8601 timestamp; without an offset it is UTC.
+
+    A bare date means the end of that day (UTC): "as known on 1 December" includes
+    everything recorded that day.
+    """
+    raw = text.strip()
+    try:
+        if len(raw) == 10:
+            day = dt.date.fromisoformat(raw)
+            return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
+        moment = dt.datetime.fromisoformat(raw)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise MomentError(
+            f"{name}: '{text}' is not an ISO 8601 timestamp (e.g. 2024-12-01T12:00:00Z)"
+        ) from None
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,107 @@
+"""Stores for the behavioural suites: a real SQLite file and a real PostgreSQL schema.
+
+PostgreSQL is found at POLICY_LEDGER_TEST_POSTGRES (default postgresql://postgres@127.0.0.1:5432/test).
+Each test gets a schema of its own, dropped afterwards. Where no server answers the
+PostgreSQL cases skip with the reason, unless POLICY_LEDGER_REQUIRE_POSTGRES=1 (CI), where
+they fail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from api.bootstrap import Ledger, build_ledger
+from api.settings import Settings
+
+POSTGRES = os.environ.get(
+    "POLICY_LEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+REQUIRE_POSTGRES = os.environ.get("POLICY_LEDGER_REQUIRE_POSTGRES") == "1"
+
+
+class Clock:
+    """A clock the test sets: it reads the moment last set."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def set(self, moment: dt.datetime) -> None:
+        self.now = moment
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return f"PostgreSQL not reachable at {POSTGRES}: {error}".strip()
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> None:
+    reason = _postgres_reachable()
+    if reason is None:
+        return
+    if REQUIRE_POSTGRES:
+        pytest.fail(f"{reason} (required: POLICY_LEDGER_REQUIRE_POSTGRES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    request.getfixturevalue("postgres_available")
+    schema = f"pl_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES}?schema={schema}"
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """The same test, once on each store."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(dt.datetime(2025, 1, 1, 9, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+def open_ledger(store_url: str) -> Iterator[Callable[..., Ledger]]:
+    """Opens ledgers on the test's store (several may share it, as processes would)."""
+    opened: list[Ledger] = []
+
+    def open_(clock: Callable[[], dt.datetime] | None = None) -> Ledger:
+        settings = Settings(database_url=store_url)
+        ledger = build_ledger(settings, clock=clock) if clock else build_ledger(settings)
+        opened.append(ledger)
+        return ledger
+
+    yield open_
+    for ledger in opened:
+        ledger.close()
+
+
+@pytest.fixture
+def ledger(open_ledger: Callable[..., Ledger], clock: Clock) -> Ledger:
+    return open_ledger(clock)
