@@ -8,6 +8,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from api.settings import Settings
 from domain.application import Clock, PolicyLedger, utc_now
+from projections.freshness import ChangeSignal, HeadChangeSignal, SQLiteChangeSignal
+from projections.index import ReadIndex
 from projections.policy import PolicyProjection
 from projections.queries import PolicyQueries
 from projections.runner import CatchUp
@@ -61,8 +63,22 @@ class Ledger:
     projection: PolicyProjection
     catch_up: CatchUp
     queries: PolicyQueries
+    index: ReadIndex
+    signal: ChangeSignal
+
+    def fresh_index(self) -> ReadIndex:
+        """The in-process index, caught up with every write committed so far."""
+        if self.signal.moved():
+            self.refresh_index()
+        return self.index
+
+    def refresh_index(self) -> ReadIndex:
+        self.catch_up.run()
+        self.index.refresh()
+        return self.index
 
     def close(self) -> None:
+        self.signal.close()
         self.app.close()
 
 
@@ -76,11 +92,20 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
     view = app.factory.tracking_recorder(view_class)
     assert isinstance(view, PolicyViewMixin)
     projection = PolicyProjection(view, app.name)
+    catch_up = CatchUp(app, projection)
+    index = ReadIndex(view, app.name)
+    signal: ChangeSignal
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        signal = SQLiteChangeSignal(env["SQLITE_DBNAME"])
+    else:
+        signal = HeadChangeSignal(catch_up.head, lambda: index.position)
     return Ledger(
         settings=settings,
         app=app,
         view=view,
         projection=projection,
-        catch_up=CatchUp(app, projection),
+        catch_up=catch_up,
         queries=PolicyQueries(view),
+        index=index,
+        signal=signal,
     )

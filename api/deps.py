@@ -17,12 +17,12 @@ from projections.queries import PolicyQueries
 bearer = HTTPBearer(auto_error=False, description="A token from `policy-ledger token create`.")
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
     ledger: Ledger = request.app.state.ledger
     return ledger
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -31,7 +31,7 @@ LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def principal(
+async def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal | None:
@@ -51,13 +51,13 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def reader(who: PrincipalDep, settings: SettingsDep) -> Principal | None:
+async def reader(who: PrincipalDep, settings: SettingsDep) -> Principal | None:
     if settings.read_requires_token and who is None:
         raise _unauthorized("reads need a bearer token on this server")
     return who
 
 
-def editor(who: PrincipalDep) -> Principal:
+async def editor(who: PrincipalDep) -> Principal:
     if who is None:
         raise _unauthorized("writes need a bearer token with the editor role")
     if not who.may("write"):
@@ -66,6 +66,7 @@ def editor(who: PrincipalDep) -> Principal:
 
 
 Editor = Annotated[Principal, Depends(editor)]
+Reader = Annotated[Principal | None, Depends(reader)]
 
 
 def fresh_queries(

@@ -67,8 +67,8 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         self._sync_position()
         self._batch = Batch.empty()
         try:
-            for domain_event, _ in events:
-                self._project(domain_event)
+            for domain_event, tracking in events:
+                self._project(domain_event, tracking.notification_id)
             self.policy_view.apply(self._batch, events[-1][1])
         except BaseException:
             self.forget()
@@ -89,7 +89,7 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
 
     # Event handling -----------------------------------------------------------------
 
-    def _project(self, event: Any) -> None:
+    def _project(self, event: Any, notification_id: int) -> None:
         if isinstance(event, CountryPolicy.Opened):
             self._country(event.country).version = event.originator_version
             return
@@ -111,6 +111,7 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
             cache.version,
             len(cache.records),
             to_micros(at),
+            notification_id,
         )
 
     def _record_after(self, cache: CountryCache, event: Any) -> tuple[AmendmentRecord, Any]:

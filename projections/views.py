@@ -48,7 +48,8 @@ class SegmentRow:
 class Batch:
     """Writes for a run of events, applied in one transaction with one tracking record."""
 
-    countries: dict[str, tuple[int, int, int]]  # country -> (version, amendments, last µs)
+    # country -> (version, amendments, last record time in µs, notification id of that change)
+    countries: dict[str, tuple[int, int, int, int]]
     amendments: dict[str, tuple[str, int, str]]  # id -> (country, position, record JSON)
     states: dict[str, tuple[str, str, str]]  # state_id -> (country, version_id, body)
     segment_ops: list[tuple[str, int, Any]]  # ("close", µs, (country, valid_from)) | ("open", ..)
@@ -64,7 +65,7 @@ class Batch:
 DDL = [
     """CREATE TABLE IF NOT EXISTS {p}policy_countries (
         country TEXT PRIMARY KEY, version BIGINT NOT NULL, amendments BIGINT NOT NULL,
-        last_recorded BIGINT NOT NULL)""",
+        last_recorded BIGINT NOT NULL, position BIGINT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS {p}policy_amendments (
         amendment_id TEXT PRIMARY KEY, country TEXT NOT NULL, position BIGINT NOT NULL,
         record TEXT NOT NULL)""",
@@ -131,9 +132,9 @@ class PolicyViewMixin:
     def _write_countries(self, c: Any, batch: Batch) -> None:
         c.executemany(
             self._sql(
-                "INSERT INTO {p}policy_countries VALUES (?, ?, ?, ?) ON CONFLICT (country) DO "
+                "INSERT INTO {p}policy_countries VALUES (?, ?, ?, ?, ?) ON CONFLICT (country) DO "
                 "UPDATE SET version = excluded.version, amendments = excluded.amendments, "
-                "last_recorded = excluded.last_recorded"
+                "last_recorded = excluded.last_recorded, position = excluded.position"
             ),
             [(k, *v) for k, v in batch.countries.items()],
         )
@@ -180,6 +181,17 @@ class PolicyViewMixin:
 
     def countries(self) -> list[dict[str, Any]]:
         return self._all("SELECT * FROM {p}policy_countries ORDER BY country")
+
+    def countries_changed_since(self, position: int) -> list[str]:
+        rows = self._all("SELECT country FROM {p}policy_countries WHERE position > ?", (position,))
+        return [r["country"] for r in rows]
+
+    def open_segments(self, country: str) -> list[dict[str, Any]]:
+        return self._all(
+            f"SELECT {SEGMENT_COLUMNS} FROM {{p}}policy_segments "
+            "WHERE country = ? AND recorded_to IS NULL ORDER BY valid_from",
+            (country,),
+        )
 
     def amendment_rows(self, country: str) -> list[str]:
         rows = self._all(

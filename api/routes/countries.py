@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import Queries, utc
+from api.deps import LedgerDep, Queries, Reader, utc
 from api.problems import MEDIA_TYPE
 from api.schemas import (
     CountrySummary,
@@ -39,9 +40,20 @@ def list_countries(queries: Queries) -> Any:
 
 
 @router.get("/{code}/policy", response_model=PolicyOut, responses=READ_ERRORS)
-def policy(code: Code, queries: Queries, on: On = None, known_at: KnownAt = None) -> Any:
-    day = on or dt.datetime.now(dt.UTC).date()
-    return queries.policy(code, day, utc(known_at))
+async def policy(
+    code: Code, ledger: LedgerDep, _: Reader, on: On = None, known_at: KnownAt = None
+) -> Any:
+    """The policy in force on `on`, as recorded at `known_at`."""
+    moment = utc(known_at)
+    day = on or moment.date()
+    if known_at is not None:
+        return await run_in_threadpool(ledger.queries.policy, code, day, moment)
+    # The hot path: current knowledge, answered from the in-process index.
+    if ledger.signal.cheap and not ledger.signal.moved():
+        index = ledger.index
+    else:
+        index = await run_in_threadpool(ledger.refresh_index)
+    return Response(index.policy_json(code, day, moment), media_type="application/json")
 
 
 @router.get("/{code}/versions", response_model=VersionsOut, responses=READ_ERRORS)
