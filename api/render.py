@@ -12,7 +12,15 @@ Doc = dict[str, Any]
 
 
 def _sources(doc: Doc) -> str:
-    return "; ".join(s["reference"] for s in doc.get("sources", []))
+    sources = doc.get("sources", [])
+    if not sources:
+        return ""
+    more = f" (+{len(sources) - 1})" if len(sources) > 1 else ""
+    return f"{sources[0]['reference']}{more}"
+
+
+def _short(text: str, width: int = 90) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def policy(doc: Doc) -> Group:
@@ -59,7 +67,7 @@ def policy(doc: Doc) -> Group:
             _sources(m),
         )
     for n in doc["notes"]:
-        table.add_row(f"note:{n['topic']}", n["text"], n["since"], _sources(n))
+        table.add_row(f"note:{n['topic']}", _short(n["text"]), n["since"], _sources(n))
     parts = [head, version, table]
     if doc["pending"]:
         parts.append(pending(doc))
@@ -147,7 +155,7 @@ def diff(doc: Doc) -> Table:
 
 
 def _value(value: Doc | None) -> str:
-    return "—" if value is None else ", ".join(f"{k}={v}" for k, v in value.items())
+    return "—" if value is None else _short(", ".join(f"{k}={v}" for k, v in value.items()))
 
 
 def countries(rows: list[Doc]) -> Table:

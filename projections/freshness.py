@@ -24,7 +24,7 @@ class SQLiteChangeSignal:
     def moved(self) -> bool:
         with self._lock:
             (version,) = self._connection.execute("PRAGMA data_version").fetchone()
-            moved = version != self._seen
+            moved: bool = version != self._seen
             self._seen = version
             return moved
 
