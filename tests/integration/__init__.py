@@ -1,0 +1,1 @@
+"""Behavioural integration suite: every test runs on a SQLite file and a PostgreSQL schema."""
