@@ -15,7 +15,7 @@ from domain.errors import (
     InForceDateAlreadyKnownError,
 )
 from domain.records import AmendmentRecord
-from domain.rules import check_amendment
+from domain.rules import check_amendment, check_moratoria_start
 from events import payloads
 
 COUNTRY_POLICY_NAMESPACE = uuid5(NAMESPACE_URL, "https://policy-ledger.example/country-policy")
@@ -78,6 +78,7 @@ class CountryPolicy(Aggregate):
         self, amendment_id: str, in_force_from: dt.date, author: str, at: dt.datetime
     ) -> None:
         record = self.check_live(amendment_id)
+        check_moratoria_start(record.changes, in_force_from, field="in_force_from")
         if record.in_force_as_of(self.modified_on) is not None:
             raise InForceDateAlreadyKnownError(
                 f"amendment {amendment_id} is already in force from "
@@ -113,8 +114,10 @@ class CountryPolicy(Aggregate):
         return record
 
     def _trigger(self, event_class: type[Any], payload: dict[str, Any], at: dt.datetime) -> None:
-        # Knowledge time must grow along the stream even if a writer's clock lags.
-        timestamp = max(at, self.modified_on + ONE_TICK)
+        # Knowledge time must grow along the stream even if a writer's clock lags; the first
+        # act may share the moment the policy was opened (they are saved together).
+        opened_only = self.version == self.INITIAL_VERSION
+        timestamp = max(at, self.modified_on if opened_only else self.modified_on + ONE_TICK)
         self.trigger_event(event_class, payload=payload, timestamp=timestamp)
 
     # Event handlers -----------------------------------------------------------------

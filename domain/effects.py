@@ -127,12 +127,21 @@ def _value_of(change: Change) -> Value | None:
 def effects_of(
     amendment_id: str, position: int, in_force: dt.date, changes: tuple[Change, ...]
 ) -> Iterator[Effect]:
+    # An amendment in force covers its date even when none of its changes alters anything.
+    yield Effect((in_force, position, -1, 0), "", "enact", None, amendment_id)
     for index, change in enumerate(changes):
-        element = element_ids(change)
-        key = (in_force, position, index, 0)
-        yield Effect(key, element, change.type, _value_of(change), amendment_id)
+        if isinstance(change, ImposeMoratorium) and change.until and change.until <= in_force:
+            continue  # it ended before it began: it never applies
+        effect = change_effect(change, (in_force, position, index, 0), amendment_id)
+        yield effect
         if isinstance(change, ImposeMoratorium) and change.until is not None:
-            yield Effect((change.until, position, index, 1), element, "lapse", None, amendment_id)
+            lapse_key = (change.until, position, index, 1)
+            yield Effect(lapse_key, effect.element, "lapse", None, amendment_id)
+
+
+def change_effect(change: Change, key: EffectKey, amendment_id: str) -> Effect:
+    """The effect of one change on its element (a moratorium's lapse comes apart)."""
+    return Effect(key, element_ids(change), change.type, _value_of(change), amendment_id)
 
 
 def apply(state: dict[str, ElementState], effect: Effect) -> bool:
@@ -164,6 +173,8 @@ _SETTERS = frozenset(
 def _next_state(current: ElementState | None, effect: Effect) -> ElementState | None:
     act = Act(effect.amendment_id, effect.on, effect.action)
     action = effect.action
+    if action == "enact":
+        return current
     if action in _SETTERS:
         assert effect.value is not None
         if current is not None and current.value == effect.value:

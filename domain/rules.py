@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from domain.commands import AmendmentDraft
 from domain.countries import check_region
-from domain.effects import apply, effects_of
+from domain.effects import apply, change_effect
 from domain.errors import (
     GroupNotDesignatedError,
     InvalidMoratoriumError,
@@ -19,7 +19,9 @@ from domain.fold import state_on
 from domain.records import AmendmentRecord
 from events.vocabulary import (
     ECLI_PATTERN,
+    Change,
     ImposeMoratorium,
+    Reaffirm,
     RelabelGroup,
     RevokeGroup,
     SetArticle15c,
@@ -60,15 +62,32 @@ def check_regions(country: str, draft: AmendmentDraft) -> None:
     for i, change in enumerate(draft.changes):
         if isinstance(change, SetArticle15c | SetInternalProtectionAlternative) and change.region:
             check_region(country, change.region, field=f"changes.{i}.region")
+        if isinstance(change, Reaffirm) and (region := region_of_element(change.element)):
+            check_region(country, region, field=f"changes.{i}.element")
+
+
+def region_of_element(element: str) -> str | None:
+    """The ISO 3166-2 region an element id names, if any (article_15c:PK-BA, ipa:g:PK-BA)."""
+    kind, *rest = element.split(":")
+    if kind == "article_15c" and rest and rest[0] != "default":
+        return rest[0]
+    if kind == "ipa" and len(rest) == 2:
+        return rest[1]
+    return None
 
 
 def check_moratoria(draft: AmendmentDraft) -> None:
     start = draft.in_force_from or draft.announced_on
-    for i, change in enumerate(draft.changes):
+    check_moratoria_start(draft.changes, start, field="changes.{i}.until")
+
+
+def check_moratoria_start(changes: Sequence[Change], start: dt.date, *, field: str) -> None:
+    """A moratorium must end after the day its amendment comes into force."""
+    for i, change in enumerate(changes):
         if isinstance(change, ImposeMoratorium) and change.until and change.until <= start:
             raise InvalidMoratoriumError(
                 f"the moratorium ends ({change.until}) on or before it starts ({start})",
-                field=f"changes.{i}.until",
+                field=field.format(i=i),
             )
 
 
@@ -80,8 +99,8 @@ def check_groups_designated(draft: AmendmentDraft, records: Sequence[AmendmentRe
     """
     on = draft.in_force_from or draft.announced_on
     state = state_on(records, on, END_OF_TIME) or {}
-    effects = [e for e in effects_of("draft", 1 << 62, on, draft.changes) if e.action != "lapse"]
-    for i, (change, effect) in enumerate(zip(draft.changes, effects, strict=True)):
+    for i, change in enumerate(draft.changes):
+        effect = change_effect(change, (on, 1 << 62, i, 0), "draft")
         current = state.get(effect.element)
         if isinstance(change, RevokeGroup) and (
             current is None or current.value["category"] != change.category.value

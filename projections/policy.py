@@ -10,7 +10,7 @@ dropped whenever the tables moved on without us (another process projected first
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,7 +69,7 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         try:
             for domain_event, tracking in events:
                 self._project(domain_event, tracking.notification_id)
-            self.policy_view.apply(self._batch, events[-1][1])
+            self.policy_view.apply(self._batch, events[-1][1], expected=self._position)
         except BaseException:
             self.forget()
             raise
@@ -178,8 +178,9 @@ def _country_of_event(event: Any) -> str:
 
 
 def _rows_from(segments: list[Segment], start: dt.date) -> list[tuple[SegmentRow, Segment]]:
-    """Rows for the segments that end after `start` (the only ones a change can alter)."""
-    i = max(bisect_right([s.valid_from for s in segments], start) - 1, 0)
+    """Rows for the segments a change from `start` on can alter: those that end on or after it
+    (the one ending exactly at `start` may have been cut there)."""
+    i = max(bisect_left([s.valid_from for s in segments], start) - 1, 0)
     return [(segment_row(s), s) for s in segments[i:]]
 
 

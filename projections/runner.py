@@ -46,9 +46,13 @@ class CatchUp:
                 try:
                     position = self._project_page(position, target)
                 except IntegrityError:
-                    # Another process tracked these events first; resume after its position.
+                    # Another process tracked these events first: resume after its position.
+                    # If the position did not move, the conflict is not a lost race.
                     self.projection.forget()
-                    position = self.position()
+                    moved_to = self.position()
+                    if moved_to <= position:
+                        raise
+                    position = moved_to
                 if progress is not None:
                     progress(position, target)
             return position

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
@@ -104,6 +104,12 @@ class PolicyViewMixin:
         yield
 
     def _delete_tracking(self, c: Any, application_name: str) -> None:
+        c.execute(
+            self._sql(f"DELETE FROM {self._tracking_table()} WHERE application_name = ?"),
+            (application_name,),
+        )
+
+    def _tracking_table(self) -> str:
         raise NotImplementedError
 
     if TYPE_CHECKING:  # provided by the library's tracking recorders
@@ -121,13 +127,37 @@ class PolicyViewMixin:
 
     # Writes ---------------------------------------------------------------------------
 
-    def apply(self, batch: Batch, tracking: Tracking) -> None:
+    def apply(self, batch: Batch, tracking: Tracking, expected: int | None) -> None:
+        """Writes a page of changes and moves the position from `expected` to its last event,
+        all in one transaction."""
         with self._cursor(commit=True) as c:
+            self._advance_tracking(c, tracking, expected)
             self._write_countries(c, batch)
             self._write_amendments(c, batch)
             self._write_states(c, batch)
             self._write_segments(c, batch)
-            self._insert_tracking(c, tracking)
+
+    def _advance_tracking(self, c: Any, tracking: Tracking, expected: int | None) -> None:
+        """Compare-and-set on the library's tracking row.
+
+        The library's single-row upsert accepts any higher id, so a page computed from a
+        stale position (another process projected meanwhile) would be applied twice; here it
+        fails with IntegrityError instead and the caller resumes from the new position.
+        """
+        table = self._tracking_table()
+        name, position = tracking.application_name, tracking.notification_id
+        if expected is None:
+            c.execute(self._sql(f"INSERT INTO {table} VALUES (?, ?)"), (name, position))
+            return
+        c.execute(
+            self._sql(
+                f"UPDATE {table} SET notification_id = ? "
+                "WHERE application_name = ? AND notification_id = ? RETURNING notification_id"
+            ),
+            (position, name, expected),
+        )
+        if c.fetchone() is None:
+            raise IntegrityError(f"{name}: position moved from {expected} before this page")
 
     def _write_countries(self, c: Any, batch: Batch) -> None:
         c.executemany(
@@ -262,8 +292,8 @@ class SQLitePolicyView(PolicyViewMixin, SQLiteTrackingRecorder):
         with self.datastore.transaction(commit=commit) as c:
             yield c
 
-    def _delete_tracking(self, c: Any, application_name: str) -> None:
-        c.execute("DELETE FROM tracking WHERE application_name = ?", (application_name,))
+    def _tracking_table(self) -> str:
+        return "tracking"  # fixed by the library for SQLite
 
 
 class PostgresPolicyView(PolicyViewMixin, PostgresTrackingRecorder):
@@ -282,8 +312,5 @@ class PostgresPolicyView(PolicyViewMixin, PostgresTrackingRecorder):
         with self.datastore.transaction(commit=commit) as c:
             yield c
 
-    def _delete_tracking(self, c: Any, application_name: str) -> None:
-        c.execute(
-            self._sql(f'DELETE FROM {{p}}"{self.tracking_table_name}" WHERE application_name = ?'),
-            (application_name,),
-        )
+    def _tracking_table(self) -> str:
+        return f'{self.prefix}"{self.tracking_table_name}"'

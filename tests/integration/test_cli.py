@@ -15,7 +15,6 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from api.cli import cli
-from integration.worked_history import SEGMENT_DIFF_BUG
 
 DEMO = Path(__file__).parents[2] / "data" / "pakistan.yaml"
 SIX_GROUPS = ["ahmadis", "apostates", "christians", "hazaras", "journalists_hrd", "lgbti"]
@@ -65,7 +64,6 @@ def test_init_then_load_records_the_three_amendments_of_the_demo_file(shell: She
     assert (pakistan["country"], pakistan["amendments"]) == ("PK", 3)
 
 
-@pytest.mark.xfail(strict=True, reason=SEGMENT_DIFF_BUG)
 def test_the_day_before_the_letter_holds_the_six_attested_groups_and_nothing_else(
     loaded: Shell,
 ) -> None:

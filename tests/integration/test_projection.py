@@ -17,7 +17,6 @@ from eventsourcing.persistence import IntegrityError
 from api.bootstrap import Ledger
 from integration.worked_history import (
     NOW,
-    SEGMENT_DIFF_BUG,
     at,
     khyber_pakhtunkhwa_lower,
     read_model,
@@ -110,12 +109,6 @@ def test_two_processes_racing_to_catch_up_project_each_event_once(
     assert rebuild(ledger) == incremental
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a projector that read the tracking position before another process committed "
-    "the same events re-applies them: its 'close' ops close the other's fresh rows (leaving "
-    "zero-length [t, t) rows) and re-open them, and single-row tracking accepts any higher id",
-)
 def test_a_projector_that_read_a_stale_position_writes_nothing_twice(
     ledger: Ledger, open_ledger: Callable[..., Ledger], clock: Any
 ) -> None:
@@ -133,10 +126,10 @@ def test_a_projector_that_read_a_stale_position_writes_nothing_twice(
     record_afghanistan(ledger, clock, at(2025, 4, 2))
     apply = stale.view.apply
 
-    def apply_after_another_process_committed(*args: Any) -> None:
+    def apply_after_another_process_committed(*args: Any, **kwargs: Any) -> None:
         stale.view.apply = apply  # type: ignore[method-assign]
         ledger.catch_up.run(until=position + 1)  # after `stale` read the position
-        apply(*args)
+        apply(*args, **kwargs)
 
     stale.view.apply = apply_after_another_process_committed  # type: ignore[method-assign]
     stale.catch_up.run()
@@ -166,7 +159,6 @@ def fail_if_stuck(ledger: Ledger) -> Callable[[int, int], None]:
     return progress
 
 
-@pytest.mark.xfail(strict=True, raises=StuckError, reason=SEGMENT_DIFF_BUG)
 def test_retracting_the_amendment_that_began_a_segment_merges_it_into_the_one_before(
     ledger: Ledger, clock: Any
 ) -> None:
@@ -187,13 +179,6 @@ def test_retracting_the_amendment_that_began_a_segment_merges_it_into_the_one_be
     assert rebuild(ledger) == incremental
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=StuckError,
-    reason="BUG: projections/runner.py CatchUp.run takes every IntegrityError for a race lost "
-    "to another process and retries from the tracked position; when the position did not "
-    "move (a unique-index violation of the view itself) it loops forever",
-)
 def test_a_write_conflict_that_is_not_a_lost_race_is_raised_not_retried_forever(
     ledger: Ledger, clock: Any
 ) -> None:

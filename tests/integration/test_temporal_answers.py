@@ -16,7 +16,6 @@ from integration.worked_history import (
     NOW,
     ONE_TICK,
     RECORDED,
-    SEGMENT_DIFF_BUG,
     WorkedHistory,
     at,
     record_worked_history,
@@ -141,7 +140,6 @@ def test_decree_b_is_pending_not_applied_as_known_in_january(
     assert history.decree_b not in [a for a, _, _ in acts_on_group(doc, "pti")]
 
 
-@pytest.mark.xfail(strict=True, reason=SEGMENT_DIFF_BUG)
 def test_between_letter_a_and_decree_b_as_known_in_february_both_letters_hold(
     ledger: Ledger, history: WorkedHistory
 ) -> None:
@@ -198,12 +196,6 @@ def test_an_in_force_date_counts_from_the_moment_it_was_recorded(
     assert history.decree_b in [a for a, _, _ in acts_on_group(from_then, "pti")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: domain/application.py opens a new CountryPolicy at clock() and "
-    "CountryPolicy._trigger (domain/domainmodel.py) stamps the first amendment "
-    "max(at, modified_on + ONE_TICK), one microsecond after the clock moment",
-)
 def test_letter_a_counts_as_known_at_the_very_moment_it_was_recorded(
     ledger: Ledger, history: WorkedHistory
 ) -> None:

@@ -179,14 +179,3 @@ def khyber_pakhtunkhwa_lower() -> AmendmentDraft:
         SetArticle15c(region="PK-KP", level=ViolenceLevel.LOWER, armed_conflict=True),
         cites=source(SourceKind.KAMERSTUK, "Kamerstuk 19637, nr. 3318", nov26),
     )
-
-
-# Known bugs, shown by strict xfails in several files -------------------------------------
-
-SEGMENT_DIFF_BUG = (
-    "BUG: projections/policy.py _rows_from starts the old/new row diff at the segment "
-    "containing `start` (bisect_right - 1), leaving out the segment that ends exactly at "
-    "`start`: a change that splits a segment there never opens its left part (a hole in "
-    "valid time), and a retraction that merges the segment at `start` into its predecessor "
-    "never closes the predecessor (unique violation on policy_segments_open)"
-)
