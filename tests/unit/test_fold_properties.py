@@ -1,0 +1,413 @@
+"""Property tests: the temporal fold against a naive reference interpreter written here.
+
+Histories are random amendment records of one country, shaped as the aggregate would write
+them: one knowledge stream of recordings, in-force dates learned later and retractions, each at
+a later moment than the one before. Values are compared, never provenance, except where the
+fold is held to itself (Chronicle against state_on, incremental against from scratch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import replace
+from itertools import pairwise
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.fold import Chronicle, record_effects, state_on
+from domain.records import AmendmentRecord, knowledge_moments
+from events.vocabulary import (
+    AddNote,
+    Change,
+    DesignateGroup,
+    GroupCategory,
+    ImposeMoratorium,
+    LiftMoratorium,
+    MoratoriumKind,
+    Reaffirm,
+    RelabelGroup,
+    RevokeGroup,
+    SetArticle15c,
+    Source,
+    SourceKind,
+    ViolenceLevel,
+)
+
+COUNTRY = "PK"
+DAY0 = dt.date(2024, 1, 1)
+T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+ONE_TICK = dt.timedelta(microseconds=1)
+FAR_DATES = (dt.date.min, dt.date.max)  # 0001-01-01 and 9999-12-31
+FAR_MOMENTS = (dt.datetime.min.replace(tzinfo=dt.UTC), dt.datetime.max.replace(tzinfo=dt.UTC))
+SOURCE = Source(kind=SourceKind.OTHER, reference="test", date=DAY0)
+
+GROUPS = ("pti", "hazaras", "ahmadis")
+CATEGORIES = (GroupCategory.RISK_PROFILE, GroupCategory.GROUP_PERSECUTION)
+LABELS = ("A", "B")
+REGIONS = (None, "PK-BA")
+LEVELS = (ViolenceLevel.NONE, ViolenceLevel.LOWER)
+KINDS = tuple(MoratoriumKind)
+ELEMENTS = (
+    "group:pti",
+    "group:hazaras",
+    "article_15c:default",
+    "article_15c:PK-BA",
+    "moratorium:decision",
+    "note:situation",
+)
+
+PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
+
+
+def day(offset: int) -> dt.date:
+    return DAY0 + dt.timedelta(days=offset)
+
+
+def days(low: int, high: int) -> st.SearchStrategy[dt.date]:
+    return st.integers(low, high).map(day)
+
+
+# Generating histories -----------------------------------------------------------------------
+
+
+def changes_from(start: dt.date) -> st.SearchStrategy[Change]:
+    """One change; a moratorium's end lies after `start`, as the domain rules require."""
+    group, category, label = (
+        st.sampled_from(GROUPS),
+        st.sampled_from(CATEGORIES),
+        st.sampled_from(LABELS),
+    )
+    kind = st.sampled_from(KINDS)
+    until = st.none() | st.integers(1, 12).map(lambda n: start + dt.timedelta(days=n))
+    return st.one_of(
+        st.builds(DesignateGroup, group=group, category=category, label_nl=label, label_en=label),
+        st.builds(RevokeGroup, group=group, category=category),
+        st.builds(
+            RelabelGroup, group=group, label_nl=st.none() | label, label_en=st.none() | label
+        ),
+        st.builds(
+            SetArticle15c,
+            region=st.sampled_from(REGIONS),
+            level=st.sampled_from(LEVELS),
+            armed_conflict=st.booleans(),
+        ),
+        st.builds(ImposeMoratorium, kind=kind, until=until),
+        st.builds(LiftMoratorium, kind=kind),
+        st.builds(Reaffirm, element=st.sampled_from(ELEMENTS)),
+        st.builds(AddNote, topic=st.just("situation"), text=st.sampled_from(("x", "y"))),
+    )
+
+
+def moratorium_ends(record: AmendmentRecord) -> list[dt.date]:
+    return [c.until for c in record.changes if isinstance(c, ImposeMoratorium) and c.until]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[AmendmentRecord]:
+    """A knowledge stream of 1..10 facts, kept as the records it leaves behind."""
+    records: dict[str, AmendmentRecord] = {}
+    moment, position = T0, 1
+    for n in range(draw(st.integers(1, 10))):
+        moment += dt.timedelta(minutes=draw(st.integers(1, 60 * 24 * 30)))
+        position += draw(st.integers(1, 3))
+        learnable = [
+            r.id
+            for r in records.values()
+            if r.in_force_from is None and r.in_force_learned_at is None and r.retracted_at is None
+        ]
+        live = [r.id for r in records.values() if r.retracted_at is None]
+        options = ["record"] + ["learn"] * bool(learnable) + ["retract"] * bool(live)
+        match draw(st.sampled_from(options)):
+            case "record":
+                announced_on = draw(days(0, 40))
+                in_force_from = draw(st.none() | days(0, 60))  # before announced_on: retroactive
+                start = in_force_from or announced_on
+                changes = draw(st.lists(changes_from(start), min_size=1, max_size=4))
+                records[f"a{n}"] = AmendmentRecord(
+                    id=f"a{n}",
+                    country=COUNTRY,
+                    position=position,
+                    recorded_at=moment,
+                    announced_on=announced_on,
+                    in_force_from=in_force_from,
+                    attestation=False,
+                    title=None,
+                    sources=(SOURCE,),
+                    rationale="",
+                    author="hypothesis",
+                    changes=tuple(changes),
+                )
+            case "learn":
+                # Possibly on or after one of its moratoria's end, as stored before the ledger
+                # refused such dates: that moratorium never applies.
+                record = records[draw(st.sampled_from(learnable))]
+                records[record.id] = record.with_in_force(draw(days(0, 60)), moment)
+            case "retract":
+                record = records[draw(st.sampled_from(live))]
+                records[record.id] = record.with_retraction("entered in error", moment)
+    return list(records.values())
+
+
+def interesting_dates(records: list[AmendmentRecord]) -> st.SearchStrategy[dt.date]:
+    """Any date, far dates, and the dates where something starts or ends, and the day before."""
+    edges = {d for r in records for d in (r.in_force_from, r.in_force_learned) if d}
+    edges.update(d for r in records for d in moratorium_ends(r))
+    edges.update({d - dt.timedelta(days=1) for d in edges})
+    return st.one_of(
+        days(-30, 130), st.sampled_from(FAR_DATES), st.sampled_from(sorted(edges) or [DAY0])
+    )
+
+
+def interesting_moments(records: list[AmendmentRecord]) -> st.SearchStrategy[dt.datetime]:
+    """Far moments, and each knowledge moment, a tick before it and an hour after it."""
+    around = [
+        m + offset
+        for m in knowledge_moments(records)
+        for offset in (-ONE_TICK, dt.timedelta(0), dt.timedelta(hours=1))
+    ]
+    return st.sampled_from([*FAR_MOMENTS, *around])
+
+
+# The reference interpreter ------------------------------------------------------------------
+
+LAPSE = "lapse"
+
+
+def element_of(change: Change) -> str:
+    match change:
+        case DesignateGroup() | RevokeGroup() | RelabelGroup():
+            return f"group:{change.group}"
+        case SetArticle15c():
+            return f"article_15c:{change.region or 'default'}"
+        case ImposeMoratorium() | LiftMoratorium():
+            return f"moratorium:{change.kind.value}"
+        case Reaffirm():
+            return change.element
+        case AddNote():
+            return f"note:{change.topic}"
+    raise AssertionError(f"not in the test vocabulary: {change!r}")
+
+
+def in_force_date(record: AmendmentRecord, at: dt.datetime) -> dt.date | None:
+    """The record's in-force date if it counts at `at`: recorded, not retracted, date known."""
+    if record.recorded_at > at or (record.retracted_at and record.retracted_at <= at):
+        return None
+    if record.in_force_from is not None:
+        return record.in_force_from
+    if record.in_force_learned_at is not None and record.in_force_learned_at <= at:
+        return record.in_force_learned
+    return None
+
+
+def reference(
+    records: list[AmendmentRecord], on: dt.date, at: dt.datetime
+) -> dict[str, Any] | None:
+    """Element values on `on` as known at `at`; None when no amendment is in force by then."""
+    steps: list[tuple[tuple[dt.date, int, int, int], tuple[str, int], Change | str]] = []
+    covered = False
+    for record in records:
+        start = in_force_date(record, at)
+        if start is None or start > on:
+            continue
+        covered = True
+        for index, change in enumerate(record.changes):
+            if isinstance(change, ImposeMoratorium) and change.until and change.until <= start:
+                continue  # it ended before it began: it never applies
+            steps.append(((start, record.position, index, 0), (record.id, index), change))
+            if isinstance(change, ImposeMoratorium) and change.until and change.until <= on:
+                steps.append(((change.until, record.position, index, 1), (record.id, index), LAPSE))
+    if not covered:
+        return None
+
+    values: dict[str, Any] = {}
+    established_by: dict[str, tuple[str, int]] = {}
+
+    def establish(element: str, value: dict[str, Any], origin: tuple[str, int]) -> None:
+        if values.get(element) != value:  # an identical re-set is a confirmation only
+            values[element] = value
+            established_by[element] = origin
+
+    for _, origin, step in sorted(steps, key=lambda s: s[0]):
+        if step == LAPSE:
+            # The imposed moratorium ends, unless a later change set the element anew.
+            imposition = records_change(records, origin)
+            element = element_of(imposition)
+            if element in values and established_by[element] == origin:
+                del values[element]
+            continue
+        assert not isinstance(step, str)
+        element = element_of(step)
+        match step:
+            case DesignateGroup():
+                value = {"category": step.category.value, "label_nl": step.label_nl}
+                establish(element, {**value, "label_en": step.label_en}, origin)
+            case RevokeGroup():
+                if values.get(element, {}).get("category") == step.category.value:
+                    del values[element]
+            case RelabelGroup():
+                if element in values:
+                    labels = {"label_nl": step.label_nl, "label_en": step.label_en}
+                    values[element] = values[element] | {
+                        k: v for k, v in labels.items() if v is not None
+                    }
+            case SetArticle15c():
+                value = {"level": step.level.value, "armed_conflict": step.armed_conflict}
+                establish(element, value, origin)
+            case ImposeMoratorium():
+                until = step.until.isoformat() if step.until else None
+                establish(element, {"until": until}, origin)
+            case LiftMoratorium():
+                values.pop(element, None)
+            case Reaffirm():
+                pass
+            case AddNote():
+                establish(element, {"text": step.text}, origin)
+    return values
+
+
+def records_change(records: list[AmendmentRecord], origin: tuple[str, int]) -> Change:
+    amendment_id, index = origin
+    return next(r for r in records if r.id == amendment_id).changes[index]
+
+
+def values_of(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if state is None else {element: s.value for element, s in state.items()}
+
+
+def canonical(values: dict[str, Any]) -> str:
+    return json.dumps(values, sort_keys=True)
+
+
+# Properties ---------------------------------------------------------------------------------
+
+
+@PROPERTY_SETTINGS
+@given(data=st.data(), records=histories())
+def test_state_on_gives_the_values_the_reference_interpreter_gives(
+    data: st.DataObject, records: list[AmendmentRecord]
+) -> None:
+    for _ in range(8):
+        on = data.draw(interesting_dates(records), label="D")
+        at = data.draw(interesting_moments(records), label="T")
+        assert values_of(state_on(records, on, at)) == reference(records, on, at)
+
+
+@PROPERTY_SETTINGS
+@given(data=st.data(), records=histories())
+def test_chronicle_segments_tile_valid_time_and_agree_with_state_on(
+    data: st.DataObject, records: list[AmendmentRecord]
+) -> None:
+    at = data.draw(interesting_moments(records), label="T")
+    chronicle = Chronicle.build(COUNTRY, records, at)
+    segments = chronicle.segments
+    for segment in segments:
+        assert segment.valid_to is None or segment.valid_from < segment.valid_to
+    for earlier, later in pairwise(segments):
+        assert earlier.valid_to == later.valid_from  # sorted, contiguous, not overlapping
+        assert earlier.state != later.state
+        assert earlier.state_id != later.state_id
+    if segments:
+        assert segments[-1].valid_to is None
+    for _ in range(8):
+        on = data.draw(interesting_dates(records), label="D")
+        containing = [s for s in segments if s.contains(on)]
+        expected = state_on(records, on, at)
+        if expected is None:
+            assert containing == []
+            assert chronicle.segment_on(on) is None
+        else:
+            assert len(containing) == 1
+            assert containing[0].state == expected
+            assert chronicle.segment_on(on) is containing[0]
+
+
+def as_known_at(record: AmendmentRecord, at: dt.datetime) -> AmendmentRecord:
+    """The record as a projection holds it at `at`: later facts not yet arrived."""
+    if record.in_force_learned_at is not None and record.in_force_learned_at > at:
+        record = replace(record, in_force_learned=None, in_force_learned_at=None)
+    if record.retracted_at is not None and record.retracted_at > at:
+        record = replace(record, retracted_at=None, retraction_reason=None)
+    return record
+
+
+@PROPERTY_SETTINGS
+@given(records=histories())
+def test_a_chronicle_fed_fact_by_fact_equals_one_built_from_scratch(
+    records: list[AmendmentRecord],
+) -> None:
+    chronicle = Chronicle(COUNTRY)
+    for moment in knowledge_moments(records):
+        for record in records:
+            if moment in (record.recorded_at, record.in_force_learned_at):
+                chronicle.add(record_effects(as_known_at(record, moment), moment))
+            if record.retracted_at == moment:
+                chronicle.remove(record.id)
+        from_scratch = Chronicle.build(COUNTRY, records, moment)
+        assert [s.identity() for s in chronicle.segments] == [
+            s.identity() for s in from_scratch.segments
+        ]
+
+
+@PROPERTY_SETTINGS
+@given(records=histories())
+def test_version_ids_depend_on_the_values_only(records: list[AmendmentRecord]) -> None:
+    version_of: dict[str, str] = {}
+    for at in [*knowledge_moments(records), FAR_MOMENTS[1]]:
+        for segment in Chronicle.build(COUNTRY, records, at).segments:
+            values = canonical({e: s.value for e, s in segment.state.items()})
+            assert version_of.setdefault(values, segment.version_id) == segment.version_id
+    assert len(set(version_of.values())) == len(version_of)
+
+
+# Examples -----------------------------------------------------------------------------------
+
+
+def test_a_moratorium_in_force_only_after_its_end_never_applies() -> None:
+    """A pending decree imposes a moratorium until 1 June; it turns out to be in force from
+    1 July. The moratorium has ended before it starts: it must not apply on any date."""
+    decree = AmendmentRecord(
+        id="decree",
+        country=COUNTRY,
+        position=2,
+        recorded_at=T0,
+        announced_on=dt.date(2025, 1, 1),
+        in_force_from=None,
+        attestation=False,
+        title=None,
+        sources=(SOURCE,),
+        rationale="",
+        author="test",
+        changes=(ImposeMoratorium(kind=MoratoriumKind.DECISION, until=dt.date(2025, 6, 1)),),
+    ).with_in_force(dt.date(2025, 7, 1), T0 + dt.timedelta(days=1))
+    now = FAR_MOMENTS[1]
+    for on in (dt.date(2025, 6, 15), dt.date(2025, 7, 1), dt.date(2030, 1, 1)):
+        assert "moratorium:decision" not in (values_of(state_on([decree], on, now)) or {})
+        assert values_of(state_on([decree], on, now)) == reference([decree], on, now)
+
+
+def test_an_amendment_in_force_covers_its_date_even_when_it_alters_nothing() -> None:
+    """Reaffirming an element nobody set changes no value, but the date is now covered."""
+    letter = AmendmentRecord(
+        id="letter",
+        country=COUNTRY,
+        position=2,
+        recorded_at=T0,
+        announced_on=dt.date(2025, 1, 1),
+        in_force_from=dt.date(2025, 1, 1),
+        attestation=True,
+        title=None,
+        sources=(SOURCE,),
+        rationale="",
+        author="test",
+        changes=(Reaffirm(element="group:pti"),),
+    )
+    now = FAR_MOMENTS[1]
+    assert state_on([letter], dt.date(2024, 12, 31), now) is None
+    assert state_on([letter], dt.date(2025, 1, 1), now) == {}
+    segments = Chronicle.build(COUNTRY, [letter], now).segments
+    assert [(s.valid_from, s.valid_to, s.state) for s in segments] == [
+        (dt.date(2025, 1, 1), None, {})
+    ]
