@@ -128,29 +128,31 @@ class PolicyLedger(Application[UUID]):
             return CountryPolicy.open(code, self.clock())
 
     def _policy_for_writing(self, code: str, expected_version: int | None) -> CountryPolicy:
-        if expected_version is not None:
-            return self._existing_policy(code, expected_version)
         try:
             existing = self.policy(code)
         except CountryNotFoundError:
-            return CountryPolicy.open(code, self.clock())
-        raise VersionConflictError(
-            f"{code} already has a policy at version {existing.version}: "
-            "state the version you read as expected_version",
-            field="expected_version",
-        )
-
-    def _existing_policy(self, code: str, expected_version: int) -> CountryPolicy:
-        try:
-            policy = self.policy(code)
-        except CountryNotFoundError:
+            if expected_version is None:
+                return CountryPolicy.open(code, self.clock())
             raise VersionConflictError(
                 f"{code} has no policy yet: omit expected_version for its first amendment",
                 field="expected_version",
             ) from None
+        if expected_version is None:
+            raise VersionConflictError(
+                f"{code} already has a policy at version {existing.version}: "
+                "state the version you read as expected_version",
+                field="expected_version",
+            )
+        return self._check_version(existing, expected_version)
+
+    def _existing_policy(self, code: str, expected_version: int) -> CountryPolicy:
+        return self._check_version(self.policy(code), expected_version)
+
+    @staticmethod
+    def _check_version(policy: CountryPolicy, expected_version: int) -> CountryPolicy:
         if policy.version != expected_version:
             raise VersionConflictError(
-                f"{code} is at version {policy.version}, not {expected_version}: "
+                f"{policy.country} is at version {policy.version}, not {expected_version}: "
                 "read it again and reapply your change",
                 field="expected_version",
             )
