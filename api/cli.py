@@ -178,7 +178,9 @@ def create_token(
     """Create a token; it is printed once, alone on the last line."""
     settings = Settings()
     token = security.create_token(settings.tokens_file, subject, role)
-    errors.print(f"Created a token with the {role.value} role for {subject} (hash in {settings.tokens_file}).")
+    errors.print(
+        f"Created a {role.value} token for {subject} (hash in {settings.tokens_file})."
+    )
     sys.stdout.write(token + "\n")
 
 
