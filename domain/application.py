@@ -113,6 +113,10 @@ class PolicyLedger(Application[UUID]):
         assert isinstance(aggregate, CountryPolicy)
         return aggregate
 
+    def policy_or_new(self, country: str) -> CountryPolicy:
+        """The country's policy, or a new unsaved one; for trying drafts in memory."""
+        return self._current_or_new(country_code(country))
+
     def version_of(self, country: str) -> int | None:
         try:
             return self.policy(country).version

@@ -84,6 +84,8 @@ class ReadIndex:
         self.position = 0
         self._countries: dict[str, CountryIndex] = {}
         self._sections: OrderedDict[str, bytes] = OrderedDict()
+        self._elements: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._history: dict[str, Bitemporal] = {}
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -96,6 +98,7 @@ class ReadIndex:
             changed = self.view.countries_changed_since(self.position)
             for code in changed:
                 self._countries[code] = CountryIndex.load(self.view, code)
+                self._history.pop(code, None)
             self.position = position
 
     def country(self, raw: str) -> CountryIndex:
@@ -144,3 +147,51 @@ class ReadIndex:
         if len(self._sections) > self._cache_size:
             self._sections.popitem(last=False)
         return cached
+
+    # For audits: any moment, and states as element dictionaries -------------------------
+
+    def history(self, code: str) -> Bitemporal:
+        found = self._history.get(code)
+        if found is None:
+            found = Bitemporal(self.view.segment_history(code))
+            self._history[code] = found
+        return found
+
+    def elements(self, state_id: str) -> dict[str, Any]:
+        """A state's annotated elements (value, since, acts), parsed once while in use."""
+        cached = self._elements.get(state_id)
+        if cached is not None:
+            self._elements.move_to_end(state_id)
+            return cached
+        body = self.view.state_body(state_id)
+        assert body is not None
+        elements: dict[str, Any] = json.loads(body)["elements"]
+        self._elements[state_id] = elements
+        if len(self._elements) > self._cache_size:
+            self._elements.popitem(last=False)
+        return elements
+
+
+class Bitemporal:
+    """A country's rows over both axes: which row answered (D, T)."""
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = [
+            (r["valid_from"], r["valid_to"], r["recorded_from"], r["recorded_to"], r) for r in rows
+        ]
+        self.starts = [r[0] for r in self.rows]
+
+    def row_at(self, on: str, at: int) -> dict[str, Any] | None:
+        # Rows that start later cannot contain `on`; walk back from the last that may. Rows
+        # superseded before `at` or recorded after it are passed over (usually few).
+        i = bisect_right(self.starts, on) - 1
+        while i >= 0:
+            _, valid_to, recorded_from, recorded_to, row = self.rows[i]
+            if (
+                (valid_to is None or on < valid_to)
+                and recorded_from <= at
+                and (recorded_to is None or at < recorded_to)
+            ):
+                return row
+            i -= 1
+        return None

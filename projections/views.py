@@ -249,6 +249,14 @@ class PolicyViewMixin:
             (country, at, at),
         )
 
+    def segment_history(self, country: str) -> list[dict[str, Any]]:
+        """Every row of a country, current and superseded, in valid then record order."""
+        return self._all(
+            f"SELECT {SEGMENT_COLUMNS}, recorded_from, recorded_to FROM {{p}}policy_segments "
+            "WHERE country = ? ORDER BY valid_from, recorded_from",
+            (country,),
+        )
+
     def all_segment_rows(self) -> list[dict[str, Any]]:
         return self._all(
             f"SELECT {SEGMENT_COLUMNS}, recorded_from, recorded_to FROM {{p}}policy_segments "

@@ -1,0 +1,204 @@
+"""Auditing a decision: the facts of the policy that matter to one applicant, and how a
+change in them reads from the applicant's side.
+
+Pure functions over element values (element id -> value); the read side supplies the
+states for "on the decision date as known now", "as recorded when decided" and "on the
+review date".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+
+from domain.countries import check_region, country_code
+from events.vocabulary import Frozen, GroupId, RegionCode, ViolenceLevel
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+Values = Mapping[str, Mapping[str, Any]]
+
+# The usual assumption for a value never recorded: protection and an internal protection
+# alternative available, reception adequate, no moratorium, no indiscriminate violence.
+ASSUMED: dict[str, Any] = {
+    "protection": True,
+    "ipa": True,
+    "reception": True,
+    "moratorium": False,
+    "article_15c": ViolenceLevel.NONE.value,
+    "group": None,
+}
+GROUP_RANK = {None: 0, "vulnerable_minority": 1, "risk_profile": 2, "group_persecution": 3}
+LEVEL_RANK = {level.value: level.rank for level in ViolenceLevel}
+
+
+class Verdict(StrEnum):
+    UNCHANGED = "unchanged"
+    IN_FAVOUR = "changed_in_favour"
+    AGAINST = "changed_against"
+    MIXED = "changed_mixed"
+
+
+class Citation(StrEnum):
+    MATCHES = "matches"
+    MISMATCH = "mismatch"
+    NOT_GIVEN = "not_given"
+
+
+class Decision(Frozen):
+    """A past decision on an asylum application, as an audit receives it."""
+
+    id: str = Field(min_length=1, max_length=200)
+    country: str
+    decided_on: dt.date
+    recorded_at: dt.datetime | None = Field(
+        default=None,
+        description="When the decision was taken; default: end of decided_on in Europe/Amsterdam.",
+    )
+    groups: tuple[GroupId, ...] = Field(default=(), max_length=50)
+    region: RegionCode | None = None
+    unaccompanied_minor: bool = False
+    cited_version_id: str | None = Field(default=None, max_length=64)
+    outcome: str | None = Field(default=None, max_length=200)
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        return country_code(value)
+
+    def moment(self) -> dt.datetime:
+        if self.recorded_at is None:
+            end = dt.datetime.combine(self.decided_on, dt.time.max, tzinfo=AMSTERDAM)
+            return end.astimezone(dt.UTC)
+        if self.recorded_at.tzinfo is None:
+            return self.recorded_at.replace(tzinfo=dt.UTC)
+        return self.recorded_at.astimezone(dt.UTC)
+
+    def check_region(self) -> None:
+        if self.region is not None:
+            check_region(self.country, self.region, field="region")
+
+    def profile(self) -> tuple[tuple[str, ...], str | None, bool]:
+        """What the relevant facts depend on besides the policy."""
+        return tuple(sorted(set(self.groups))), self.region, self.unaccompanied_minor
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One relevant fact: its value and the element it was read from (None: assumed)."""
+
+    key: str
+    value: Any
+    element: str | None
+
+
+def relevant_facts(
+    values: Values | None, groups: tuple[str, ...], region: str | None, minor: bool
+) -> dict[str, Fact]:
+    """The facts of a policy state that matter to this applicant."""
+    v = values or {}
+    facts: dict[str, Fact] = {}
+    for group in groups:
+        element = f"group:{group}"
+        category = v[element]["category"] if element in v else None
+        facts[element] = Fact(element, category, element if element in v else None)
+        facts[f"protection:{group}"] = _first(
+            f"protection:{group}",
+            v,
+            "authorities_protect",
+            "protection",
+            [f"protection:{group}", "protection:general"],
+        )
+        facts[f"ipa:{group}"] = _first(
+            f"ipa:{group}", v, "available", "ipa", _ipa_candidates(group, region)
+        )
+    facts["article_15c"] = _first(
+        "article_15c",
+        v,
+        "level",
+        "article_15c",
+        [f"article_15c:{region}", "article_15c:default"] if region else ["article_15c:default"],
+    )
+    for kind in ("decision", "departure"):
+        element = f"moratorium:{kind}"
+        facts[element] = Fact(element, element in v, element if element in v else None)
+    if minor:
+        facts["unaccompanied_minors"] = _first(
+            "unaccompanied_minors", v, "adequate", "reception", ["unaccompanied_minors"]
+        )
+    return facts
+
+
+def _ipa_candidates(group: str, region: str | None) -> list[str]:
+    if region is None:
+        return [f"ipa:{group}", "ipa:general"]
+    return [f"ipa:{group}:{region}", f"ipa:{group}", f"ipa:general:{region}", "ipa:general"]
+
+
+def _first(key: str, v: Values, field: str, assumption: str, candidates: list[str]) -> Fact:
+    """The most specific recorded element, else the usual assumption."""
+    for element in candidates:
+        if element in v:
+            return Fact(key, v[element][field], element)
+    return Fact(key, ASSUMED[assumption], None)
+
+
+@dataclass(frozen=True, slots=True)
+class FactChange:
+    key: str
+    before: Any
+    after: Any
+    direction: str  # in_favour | against
+    element: str | None  # the element that holds the new value (or held the old one)
+
+
+def direction(key: str, before: Any, after: Any) -> str | None:
+    """How a change of one fact reads from the applicant's side (None: no change)."""
+    if before == after:
+        return None
+    kind = key.split(":")[0]
+    if kind == "group":
+        better = GROUP_RANK[after] > GROUP_RANK[before]
+    elif kind == "article_15c":
+        better = LEVEL_RANK[after] > LEVEL_RANK[before]
+    elif kind == "moratorium":
+        better = bool(after)
+    else:  # protection, internal protection alternative, reception: losing them favours
+        better = not after
+    return "in_favour" if better else "against"
+
+
+def compare(before: dict[str, Fact], after: dict[str, Fact]) -> list[FactChange]:
+    changes = []
+    for key, old in before.items():
+        new = after[key]
+        way = direction(key, old.value, new.value)
+        if way is not None:
+            changes.append(FactChange(key, old.value, new.value, way, new.element or old.element))
+    return changes
+
+
+def verdict(changes: list[FactChange]) -> Verdict:
+    ways = {c.direction for c in changes}
+    if not ways:
+        return Verdict.UNCHANGED
+    if ways == {"in_favour"}:
+        return Verdict.IN_FAVOUR
+    if ways == {"against"}:
+        return Verdict.AGAINST
+    return Verdict.MIXED
+
+
+def citation(cited: str | None, recorded_version: str | None) -> Citation:
+    if cited is None:
+        return Citation.NOT_GIVEN
+    return Citation.MATCHES if cited == recorded_version else Citation.MISMATCH
+
+
+def same_facts(first: dict[str, Fact], second: dict[str, Fact]) -> bool:
+    return all(first[k].value == second[k].value for k in first)

@@ -1,0 +1,330 @@
+"""Audits of decisions: each one judged under the policy in force when it was taken.
+
+For a decision the auditor reads three states of its country's policy: on the decision
+date as known now (`at_decision`), on the decision date as recorded when the decision was
+taken (`as_recorded`), and on the review date as known now (`at_review`). The facts that
+matter to the applicant are taken from each (domain.audit) and compared. Results depend
+only on (states, applicant profile, cited version), so they are computed once per such key
+and shared by every decision that has it: audits of many decisions stay fast, and memory
+stays bounded by the caches, not by the number of decisions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from domain.audit import (
+    Decision,
+    Fact,
+    FactChange,
+    citation,
+    compare,
+    relevant_facts,
+    same_facts,
+    verdict,
+)
+from domain.commands import AmendmentDraft
+from domain.domainmodel import CountryPolicy
+from domain.errors import LedgerError
+from domain.fold import Chronicle, Segment, element_history
+from domain.records import AmendmentRecord
+from projections.index import ReadIndex
+from projections.queries import amendment_summary
+from projections.views import to_micros
+
+END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One state of a country's policy: its version and its annotated elements."""
+
+    version_id: str | None
+    state_id: str | None
+    elements: Mapping[str, Any]
+
+    @property
+    def values(self) -> dict[str, Any] | None:
+        if self.state_id is None:
+            return None
+        return {k: e["value"] for k, e in self.elements.items()}
+
+
+NO_POLICY = Snapshot(None, None, {})
+
+
+class States(Protocol):
+    def now(self, country: str, on: str) -> Snapshot: ...
+
+    def then(self, country: str, on: str, at: int) -> Snapshot: ...
+
+    def records(self, country: str) -> dict[str, AmendmentRecord]: ...
+
+
+class StoredStates:
+    """States from the read model (the in-process index and its bitemporal rows)."""
+
+    def __init__(self, index: ReadIndex) -> None:
+        self.index = index
+
+    def now(self, country: str, on: str) -> Snapshot:
+        found = self.index.country(country)
+        i = found.row_on(on)
+        return NO_POLICY if i is None else self._snapshot(found.rows[i])
+
+    def then(self, country: str, on: str, at: int) -> Snapshot:
+        row = self.index.history(country).row_at(on, at)
+        return NO_POLICY if row is None else self._snapshot(row)
+
+    def records(self, country: str) -> dict[str, AmendmentRecord]:
+        return self.index.country(country).records
+
+    def _snapshot(self, row: Mapping[str, Any]) -> Snapshot:
+        state_id = row["state_id"]
+        return Snapshot(row["version_id"], state_id, self.index.elements(state_id))
+
+
+class WhatIfStates(StoredStates):
+    """The stored states, with draft amendments applied in memory to what is known now.
+
+    Nothing of a draft is stored. Drafts change the present knowledge only: what was
+    recorded at an earlier moment stays as it was.
+    """
+
+    def __init__(
+        self,
+        index: ReadIndex,
+        drafts: Iterable[tuple[str, AmendmentDraft]],
+        load_policy: Callable[[str], CountryPolicy],
+    ) -> None:
+        super().__init__(index)
+        self._load_policy = load_policy
+        self._records: dict[str, dict[str, AmendmentRecord]] = {}
+        self._chronicles: dict[str, Chronicle] = {}
+        self._snapshots: dict[int, Snapshot] = {}
+        by_country: dict[str, list[AmendmentDraft]] = {}
+        for country, draft in drafts:
+            by_country.setdefault(country, []).append(draft)
+        for country, country_drafts in by_country.items():
+            self._apply(country, country_drafts)
+
+    def _apply(self, country: str, drafts: list[AmendmentDraft]) -> None:
+        policy = self._load_policy(country)  # an unsaved copy: drafts never reach the store
+        moment = dt.datetime.now(dt.UTC)
+        for n, draft in enumerate(drafts):
+            try:
+                policy.record_amendment(draft, "what-if", moment)
+            except LedgerError as error:
+                error.field = f"drafts.{n}.{error.field}" if error.field else f"drafts.{n}"
+                raise
+        records = list(policy.amendments.values())
+        self._records[policy.country] = {r.id: r for r in records}
+        self._chronicles[policy.country] = Chronicle.build(policy.country, records, END_OF_TIME)
+
+    def now(self, country: str, on: str) -> Snapshot:
+        chronicle = self._chronicles.get(country)
+        if chronicle is None:
+            return super().now(country, on)
+        segment = chronicle.segment_on(dt.date.fromisoformat(on))
+        return NO_POLICY if segment is None else self._from_segment(segment)
+
+    def records(self, country: str) -> dict[str, AmendmentRecord]:
+        return self._records.get(country) or super().records(country)
+
+    def countries(self) -> list[str]:
+        return list(self._chronicles)
+
+    def _from_segment(self, segment: Segment) -> Snapshot:
+        cached = self._snapshots.get(id(segment))
+        if cached is None:
+            elements = {k: s.to_json() for k, s in segment.state.items()}
+            cached = Snapshot(segment.version_id, segment.state_id, elements)
+            self._snapshots[id(segment)] = cached
+        return cached
+
+
+@dataclass
+class Summary:
+    verdicts: Counter[str] = field(default_factory=Counter)
+    record_differs: Counter[str] = field(default_factory=Counter)
+    citations: Counter[str] = field(default_factory=Counter)
+    countries: Counter[str] = field(default_factory=Counter)
+    months: dict[str, Counter[str]] = field(default_factory=dict)
+    audited: int = 0
+    rejected: int = 0
+
+    def add(self, result: Doc) -> None:
+        self.audited += 1
+        self.verdicts[result["verdict"]] += 1
+        self.record_differs[str(result["record_differs"]).lower()] += 1
+        self.citations[result["citation"]] += 1
+        self.countries[result["country"]] += 1
+        month = result["decided_on"][:7]
+        self.months.setdefault(month, Counter())[result["verdict"]] += 1
+
+    def to_json(self) -> Doc:
+        return {
+            "decisions": self.audited + self.rejected,
+            "audited": self.audited,
+            "rejected": self.rejected,
+            "verdicts": dict(self.verdicts),
+            "record_differs": dict(self.record_differs),
+            "citations": dict(self.citations),
+            "countries": dict(self.countries),
+            "months": {m: dict(c) for m, c in sorted(self.months.items())},
+        }
+
+
+class Auditor:
+    def __init__(self, states: States, review_date: dt.date, cache_size: int = 50_000):
+        self.states = states
+        self.review_date = review_date.isoformat()
+        self.summary = Summary()
+        self._results: OrderedDict[tuple[Any, ...], Doc] = OrderedDict()
+        self._facts: OrderedDict[tuple[Any, ...], tuple[dict[str, Fact], Doc]] = OrderedDict()
+        self._causes: dict[tuple[str, str], list[Any]] = {}
+        self._cache_size = cache_size
+
+    def audit(self, decision: Decision) -> Doc:
+        """One decision's audit; raises LedgerError when it cannot be audited."""
+        decision.check_region()
+        code = decision.country
+        day = decision.decided_on.isoformat()
+        moment = decision.moment()
+        at_decision = self.states.now(code, day)
+        as_recorded = self.states.then(code, day, to_micros(moment))
+        at_review = self.states.now(code, self.review_date)
+        key = (
+            code,
+            day,
+            at_decision.state_id,
+            as_recorded.state_id,
+            at_review.state_id,
+            decision.profile(),
+            decision.cited_version_id,
+        )
+        core = self._results.get(key)
+        if core is None:
+            core = self._judge(code, decision, at_decision, as_recorded, at_review)
+            self._remember(self._results, key, core)
+        result = {
+            "id": decision.id,
+            "country": code,
+            "decided_on": day,
+            "recorded_at": moment.isoformat(),
+            "review_date": self.review_date,
+            "outcome": decision.outcome,
+            **core,
+        }
+        self.summary.add(result)
+        return result
+
+    def _judge(
+        self,
+        code: str,
+        decision: Decision,
+        at_decision: Snapshot,
+        as_recorded: Snapshot,
+        at_review: Snapshot,
+    ) -> Doc:
+        profile = decision.profile()
+        facts_decision, doc_decision = self._facts_of(code, at_decision, profile)
+        facts_recorded, doc_recorded = self._facts_of(code, as_recorded, profile)
+        facts_review, doc_review = self._facts_of(code, at_review, profile)
+        changes = compare(facts_decision, facts_review)
+        return {
+            "verdict": verdict(changes).value,
+            "record_differs": not same_facts(facts_decision, facts_recorded),
+            "citation": citation(decision.cited_version_id, as_recorded.version_id).value,
+            "at_decision": doc_decision,
+            "as_recorded": doc_recorded,
+            "at_review": doc_review,
+            "changes": [self._change_doc(code, c, at_review, decision.decided_on) for c in changes],
+        }
+
+    def _facts_of(
+        self, code: str, snapshot: Snapshot, profile: tuple[Any, ...]
+    ) -> tuple[dict[str, Fact], Doc]:
+        key = (code, snapshot.state_id, profile)
+        cached = self._facts.get(key)
+        if cached is None:
+            facts = relevant_facts(snapshot.values, *profile)
+            records = self.states.records(code)
+            doc = {
+                "version_id": snapshot.version_id,
+                "coverage": snapshot.state_id is not None,
+                "facts": {k: _fact_doc(f, snapshot, records) for k, f in facts.items()},
+            }
+            cached = (facts, doc)
+            self._remember(self._facts, key, cached)
+        return cached
+
+    def _change_doc(
+        self, code: str, change: FactChange, at_review: Snapshot, decided_on: dt.date
+    ) -> Doc:
+        records = self.states.records(code)
+        amendment_id = self._cause(code, change, at_review, decided_on)
+        summary = amendment_summary(records[amendment_id]) if amendment_id else None
+        return {
+            "fact": change.key,
+            "element": change.element,
+            "before": change.before,
+            "after": change.after,
+            "direction": change.direction,
+            "amendment": summary,
+            "sources": summary["sources"] if summary else [],
+        }
+
+    def _cause(
+        self, code: str, change: FactChange, at_review: Snapshot, decided_on: dt.date
+    ) -> str | None:
+        """The amendment behind a change: the last to alter its element between the dates."""
+        element = change.element
+        if element is None:
+            return None
+        history = self._causes.get((code, element))
+        if history is None:
+            records = list(self.states.records(code).values())
+            history = element_history(records, element, END_OF_TIME)
+            self._causes[(code, element)] = history
+        low, high = sorted((decided_on, dt.date.fromisoformat(self.review_date)))
+        causes = [t.effect.amendment_id for t in history if low < t.effect.on <= high]
+        return causes[-1] if causes else None
+
+    def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
+        cache[key] = value
+        if len(cache) > self._cache_size:
+            cache.popitem(last=False)
+
+
+def _fact_doc(fact: Fact, snapshot: Snapshot, records: Mapping[str, AmendmentRecord]) -> Doc:
+    if fact.element is None:
+        return {"value": fact.value, "element": None, "assumed": True}
+    element = snapshot.elements[fact.element]
+    acts = [a for a in element["acts"] if a["amendment"] in records]
+    return {
+        "value": fact.value,
+        "element": fact.element,
+        "assumed": False,
+        "since": element["since"],
+        "amendments": [{"id": a["amendment"], "action": a["action"], "on": a["on"]} for a in acts],
+        "sources": _sources(records[a["amendment"]] for a in acts),
+    }
+
+
+def _sources(records: Iterable[AmendmentRecord]) -> list[Doc]:
+    seen: dict[str, Doc] = {}
+    for record in records:
+        for source in record.sources:
+            seen.setdefault(source.reference, source.model_dump(mode="json", exclude_none=True))
+    return list(seen.values())
+
+
+def audit_all(auditor: Auditor, decisions: Iterable[Decision]) -> Iterator[Doc]:
+    for decision in decisions:
+        yield auditor.audit(decision)
