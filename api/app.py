@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from api import problems
 from api.bootstrap import Ledger, build_ledger
 from api.middleware import BodyLimit
-from api.routes import amendments, countries, health
+from api.routes import amendments, audits, countries, health
 from api.security import TokenStore
 from api.settings import Settings
 
@@ -48,5 +48,6 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(countries.router)
     app.include_router(amendments.router)
+    app.include_router(audits.router)
     app.include_router(health.router)
     return app

@@ -267,3 +267,109 @@ class Problem(Model):
     detail: str
     instance: str | None = None
     errors: list[FieldError] | None = None
+
+
+# Audits and what-if ------------------------------------------------------------------
+
+
+class DraftBody(Model):
+    """A draft amendment: applied in memory for the answer, never stored."""
+
+    announced_on: dt.date
+    in_force_from: dt.date | None = None
+    attestation: bool = False
+    title: Label | None = None
+    sources: list[Source] = Field(max_length=50)
+    rationale: Text = ""
+    changes: list[Change] = Field(max_length=500)
+
+    def draft(self) -> AmendmentDraft:
+        return AmendmentDraft.model_validate(self.model_dump(exclude={"country"}))
+
+
+class DraftIn(DraftBody):
+    country: str = Field(max_length=8, description="ISO 3166-1 alpha-2 code.")
+
+
+class WhatIfIn(Model):
+    on: dt.date | None = Field(default=None, description="Valid-time date; default: today.")
+    drafts: list[DraftBody] = Field(min_length=1, max_length=50)
+
+
+class WhatIfOut(PolicyOut):
+    drafts: list[AmendmentRef] = Field(description="The drafts applied (never stored).")
+
+
+class AuditIn(Model):
+    review_date: dt.date | None = Field(default=None, description="Default: today (UTC).")
+    decisions: list[Any] = Field(
+        max_length=5000,
+        description="Each: id, country, decided_on, recorded_at?, groups, "
+        "region?, unaccompanied_minor?, cited_version_id?, outcome?",
+    )
+    drafts: list[DraftIn] = Field(default=[], max_length=50)
+
+
+class AuditFact(Model):
+    value: Any
+    element: str | None
+    assumed: bool
+    since: dt.date | None = None
+    amendments: list[dict[str, Any]] | None = None
+    sources: list[SourceOut] | None = None
+
+
+class AuditState(Model):
+    version_id: str | None
+    coverage: bool
+    facts: dict[str, AuditFact]
+
+
+class AuditChange(Model):
+    fact: str
+    element: str | None
+    before: Any
+    after: Any
+    direction: str
+    amendment: AmendmentRef | None
+    sources: list[SourceOut]
+
+
+class AuditResult(Model):
+    id: str
+    country: str
+    decided_on: dt.date
+    recorded_at: dt.datetime
+    review_date: dt.date
+    outcome: str | None
+    verdict: str
+    record_differs: bool
+    citation: str
+    at_decision: AuditState
+    as_recorded: AuditState
+    at_review: AuditState
+    changes: list[AuditChange]
+
+
+class RejectedRow(Model):
+    line: int
+    id: str | None
+    errors: list[FieldError]
+
+
+class AuditSummary(Model):
+    decisions: int
+    audited: int
+    rejected: int
+    verdicts: dict[str, int]
+    record_differs: dict[str, int]
+    citations: dict[str, int]
+    countries: dict[str, int]
+    months: dict[str, dict[str, int]]
+
+
+class AuditOut(Model):
+    review_date: dt.date
+    summary: AuditSummary
+    results: list[AuditResult]
+    rejected: list[RejectedRow]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,10 +27,7 @@ from domain.audit import (
     same_facts,
     verdict,
 )
-from domain.commands import AmendmentDraft
-from domain.domainmodel import CountryPolicy
-from domain.errors import LedgerError
-from domain.fold import Chronicle, Segment, element_history
+from domain.fold import element_history
 from domain.records import AmendmentRecord
 from projections.index import ReadIndex
 from projections.queries import amendment_summary
@@ -87,65 +84,6 @@ class StoredStates:
     def _snapshot(self, row: Mapping[str, Any]) -> Snapshot:
         state_id = row["state_id"]
         return Snapshot(row["version_id"], state_id, self.index.elements(state_id))
-
-
-class WhatIfStates(StoredStates):
-    """The stored states, with draft amendments applied in memory to what is known now.
-
-    Nothing of a draft is stored. Drafts change the present knowledge only: what was
-    recorded at an earlier moment stays as it was.
-    """
-
-    def __init__(
-        self,
-        index: ReadIndex,
-        drafts: Iterable[tuple[str, AmendmentDraft]],
-        load_policy: Callable[[str], CountryPolicy],
-    ) -> None:
-        super().__init__(index)
-        self._load_policy = load_policy
-        self._records: dict[str, dict[str, AmendmentRecord]] = {}
-        self._chronicles: dict[str, Chronicle] = {}
-        self._snapshots: dict[int, Snapshot] = {}
-        by_country: dict[str, list[AmendmentDraft]] = {}
-        for country, draft in drafts:
-            by_country.setdefault(country, []).append(draft)
-        for country, country_drafts in by_country.items():
-            self._apply(country, country_drafts)
-
-    def _apply(self, country: str, drafts: list[AmendmentDraft]) -> None:
-        policy = self._load_policy(country)  # an unsaved copy: drafts never reach the store
-        moment = dt.datetime.now(dt.UTC)
-        for n, draft in enumerate(drafts):
-            try:
-                policy.record_amendment(draft, "what-if", moment)
-            except LedgerError as error:
-                error.field = f"drafts.{n}.{error.field}" if error.field else f"drafts.{n}"
-                raise
-        records = list(policy.amendments.values())
-        self._records[policy.country] = {r.id: r for r in records}
-        self._chronicles[policy.country] = Chronicle.build(policy.country, records, END_OF_TIME)
-
-    def now(self, country: str, on: str) -> Snapshot:
-        chronicle = self._chronicles.get(country)
-        if chronicle is None:
-            return super().now(country, on)
-        segment = chronicle.segment_on(dt.date.fromisoformat(on))
-        return NO_POLICY if segment is None else self._from_segment(segment)
-
-    def records(self, country: str) -> dict[str, AmendmentRecord]:
-        return self._records.get(country) or super().records(country)
-
-    def countries(self) -> list[str]:
-        return list(self._chronicles)
-
-    def _from_segment(self, segment: Segment) -> Snapshot:
-        cached = self._snapshots.get(id(segment))
-        if cached is None:
-            elements = {k: s.to_json() for k, s in segment.state.items()}
-            cached = Snapshot(segment.version_id, segment.state_id, elements)
-            self._snapshots[id(segment)] = cached
-        return cached
 
 
 @dataclass

@@ -1,0 +1,133 @@
+"""What-if: draft amendments applied in memory only, never stored.
+
+A policy maker sees how the policy would read, and which audited decisions a proposed
+change would turn, before anything is adopted. Drafts are checked by the same domain rules
+on an unsaved copy of the country's policy; they change present knowledge only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from domain.commands import AmendmentDraft
+from domain.domainmodel import CountryPolicy
+from domain.errors import LedgerError
+from domain.fold import Chronicle, Segment, pending_on
+from domain.records import AmendmentRecord
+from projections.audit import NO_POLICY, Snapshot, StoredStates
+from projections.index import EMPTY_SECTIONS, ReadIndex
+from projections.queries import amendment_summary, policy_sections
+
+END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+class WhatIfStates(StoredStates):
+    """The stored states, with draft amendments applied in memory to what is known now.
+
+    Nothing of a draft is stored. Drafts change the present knowledge only: what was
+    recorded at an earlier moment stays as it was.
+    """
+
+    def __init__(
+        self,
+        index: ReadIndex,
+        drafts: Iterable[tuple[str, AmendmentDraft]],
+        load_policy: Callable[[str], CountryPolicy],
+    ) -> None:
+        super().__init__(index)
+        self._load_policy = load_policy
+        self._records: dict[str, dict[str, AmendmentRecord]] = {}
+        self._chronicles: dict[str, Chronicle] = {}
+        self._snapshots: dict[int, Snapshot] = {}
+        self._drafts: dict[str, list[str]] = {}
+        by_country: dict[str, list[AmendmentDraft]] = {}
+        for country, draft in drafts:
+            by_country.setdefault(country, []).append(draft)
+        for country, country_drafts in by_country.items():
+            self._apply(country, country_drafts)
+
+    def _apply(self, country: str, drafts: list[AmendmentDraft]) -> None:
+        policy = self._load_policy(country)  # an unsaved copy: drafts never reach the store
+        moment = dt.datetime.now(dt.UTC)
+        ids = self._drafts.setdefault(policy.country, [])
+        for n, draft in enumerate(drafts):
+            try:
+                ids.append(policy.record_amendment(draft, "what-if", moment))
+            except LedgerError as error:
+                error.field = f"drafts.{n}.{error.field}" if error.field else f"drafts.{n}"
+                raise
+        records = list(policy.amendments.values())
+        self._records[policy.country] = {r.id: r for r in records}
+        self._chronicles[policy.country] = Chronicle.build(policy.country, records, END_OF_TIME)
+
+    def now(self, country: str, on: str) -> Snapshot:
+        chronicle = self._chronicles.get(country)
+        if chronicle is None:
+            return super().now(country, on)
+        segment = chronicle.segment_on(dt.date.fromisoformat(on))
+        return NO_POLICY if segment is None else self.snapshot(segment)
+
+    def records(self, country: str) -> dict[str, AmendmentRecord]:
+        return self._records.get(country) or super().records(country)
+
+    def chronicle(self, country: str) -> Chronicle:
+        return self._chronicles[country]
+
+    def draft_ids(self, country: str) -> list[str]:
+        return self._drafts.get(country, [])
+
+    def snapshot(self, segment: Segment) -> Snapshot:
+        cached = self._snapshots.get(id(segment))
+        if cached is None:
+            elements = {k: s.to_json() for k, s in segment.state.items()}
+            cached = Snapshot(segment.version_id, segment.state_id, elements)
+            self._snapshots[id(segment)] = cached
+        return cached
+
+
+def what_if_policy(
+    states: WhatIfStates, country: str, on: dt.date, now: dt.datetime
+) -> dict[str, Any]:
+    """The answer of GET /countries/{code}/policy for `on`, with the drafts applied."""
+    chronicle = states.chronicle(country)
+    records = states.records(country)
+    segment = chronicle.segment_on(on)
+    doc: dict[str, Any] = {
+        "country": chronicle.country,
+        "name": _name(chronicle.country),
+        "on": on.isoformat(),
+        "known_at": now.isoformat(),
+        "coverage": segment is not None,
+        "version_id": segment.version_id if segment else None,
+        "valid_from": None,
+        "valid_to": None,
+    }
+    if segment is not None:
+        doc["valid_from"], doc["valid_to"] = _version_span(chronicle, segment)
+        elements = states.snapshot(segment).elements
+        doc.update(policy_sections(dict(elements), records))
+    else:
+        doc.update(EMPTY_SECTIONS)
+    doc["pending"] = [amendment_summary(r) for r in pending_on(records.values(), on, END_OF_TIME)]
+    doc["drafts"] = [amendment_summary(records[i]) for i in states.draft_ids(country)]
+    return doc
+
+
+def _version_span(chronicle: Chronicle, segment: Segment) -> tuple[str, str | None]:
+    segments = chronicle.segments
+    i = segments.index(segment)
+    first, last = i, i
+    while first > 0 and segments[first - 1].version_id == segment.version_id:
+        first -= 1
+    while last + 1 < len(segments) and segments[last + 1].version_id == segment.version_id:
+        last += 1
+    end = segments[last].valid_to
+    return segments[first].valid_from.isoformat(), end.isoformat() if end else None
+
+
+def _name(code: str) -> str:
+    from domain.countries import country_name
+
+    return country_name(code)
