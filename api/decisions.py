@@ -1,0 +1,288 @@
+"""Decision files for an audit, read one row at a time.
+
+Two formats, chosen by the file's suffix:
+
+- CSV (`.csv`): a header row, then one decision a row. Columns (any order, names
+  case-insensitive): id, country, decided_on, recorded_at, groups, region,
+  unaccompanied_minor, cited_version_id, outcome; id, country and decided_on are required.
+  `groups` holds group ids separated by `;` or `|`; an empty cell means the value is absent;
+  booleans are true/false, yes/no or 1/0 in any case. The delimiter is a comma, or a
+  semicolon or tab when the header row uses one of those and no comma (as spreadsheets set
+  to Dutch write it).
+- JSON Lines (`.jsonl`, `.ndjson`): one JSON object a line with the same keys (`groups` a
+  list); blank lines are skipped.
+
+Each row is checked on its own: a bad row comes back with its errors (`field` named as
+pydantic names it, e.g. `decided_on` or `groups.1`) and reading goes on with the next. Only
+a file that cannot be read as a whole (unknown suffix, unknown or missing columns, an
+unreadable header) raises DecisionFileError, and it does so when `read_decisions` is called,
+before a single row is yielded. Line numbers are the file's own, from 1 (in CSV the header
+is line 1); a row whose quoted cell spans lines is reported at its first line.
+
+The file is never read whole: memory stays constant whatever its size.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pydantic import ValidationError
+
+from domain.audit import Decision
+from domain.errors import LedgerError
+
+COLUMNS = (
+    "id",
+    "country",
+    "decided_on",
+    "recorded_at",
+    "groups",
+    "region",
+    "unaccompanied_minor",
+    "cited_version_id",
+    "outcome",
+)
+REQUIRED_COLUMNS = ("id", "country", "decided_on")
+SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+TRUE = frozenset({"true", "yes", "1"})
+FALSE = frozenset({"false", "no", "0"})
+GROUP_SEPARATOR = re.compile(r"[;|]")
+NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept by surrogateescape
+
+Error = dict[str, str]
+
+
+class DecisionFileError(Exception):
+    """The file as a whole cannot be read; no row of it is audited."""
+
+    def __init__(self, path: str | Path, message: str) -> None:
+        self.path = str(path)
+        self.message = message
+        super().__init__(f"{self.path}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One input row: its decision when valid, else its errors (and its id if it had one)."""
+
+    line: int
+    decision: Decision | None
+    errors: list[Error] = field(default_factory=list)
+    raw_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.decision is not None and not self.errors
+
+    def with_error(self, field: str, message: str) -> Row:
+        """The row rejected after all, e.g. when the audit refuses its decision."""
+        return replace(self, decision=None, errors=[*self.errors, _error(field, message)])
+
+
+def read_decisions(path: Path) -> Iterator[Row]:
+    """The file's rows in order, each valid (`decision`) or not (`errors`).
+
+    Raises DecisionFileError at once for a file that cannot be read at all.
+    """
+    path = Path(path)
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise DecisionFileError(
+            path, f"unknown file type '{path.suffix}'; use one of {', '.join(SUFFIXES)}"
+        )
+    try:
+        with path.open("rb") as stream:
+            if kind == "jsonl":
+                return _jsonl_rows(path)
+            header, delimiter = _csv_header(path, stream)
+    except OSError as error:
+        raise DecisionFileError(path, f"cannot read the file: {error.strerror or error}") from None
+    return _csv_rows(path, header, delimiter)
+
+
+def decisions_from_json(items: Iterable[Any]) -> Iterator[Row]:
+    """Rows from decoded JSON items (an HTTP body's list); `line` is the 1-based position."""
+    for n, item in enumerate(items, start=1):
+        yield _from_object(n, item)
+
+
+# CSV ------------------------------------------------------------------------------------
+
+
+def _text_lines(stream: BinaryIO) -> Iterator[str]:
+    """The stream's lines as text; bytes that are not UTF-8 survive as lone surrogates."""
+    first = True
+    for raw in stream:
+        line = raw.decode("utf-8", "surrogateescape")
+        if first:
+            line = line.removeprefix("\ufeff")
+            first = False
+        yield line
+
+
+def _csv_header(path: Path, stream: BinaryIO) -> tuple[list[str], str]:
+    lines = _text_lines(stream)
+    first = next(lines, None)
+    while first is not None and not first.strip():
+        first = next(lines, None)
+    if first is None:
+        raise DecisionFileError(path, "the file is empty; a header row is required")
+    if NOT_UTF8.search(first):
+        raise DecisionFileError(path, "the header row is not UTF-8 text")
+    delimiter = ","
+    if "," not in first:
+        delimiter = next((d for d in (";", "\t") if d in first), ",")
+    try:
+        header = next(csv.reader([first], delimiter=delimiter))
+    except csv.Error as error:
+        raise DecisionFileError(path, f"the header row cannot be read: {error}") from None
+    names = [name.strip().lower() for name in header]
+    problems = []
+    unknown = [repr(n) for n in names if n not in COLUMNS]
+    if unknown:
+        problems.append(
+            f"unknown column(s) {', '.join(unknown)}; the columns are {', '.join(COLUMNS)}"
+        )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        problems.append(f"repeated column(s) {', '.join(repeated)}")
+    missing = [n for n in REQUIRED_COLUMNS if n not in names]
+    if missing:
+        problems.append(f"missing required column(s) {', '.join(missing)}")
+    if problems:
+        raise DecisionFileError(path, "header row: " + "; ".join(problems))
+    return names, delimiter
+
+
+def _csv_rows(path: Path, header: list[str], delimiter: str) -> Iterator[Row]:
+    with path.open("rb") as stream:
+        reader = csv.reader(_text_lines(stream), delimiter=delimiter)
+        seen_header = False
+        last = 0  # the last file line consumed so far
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                yield Row(last + 1, None, [_error("line", f"not valid CSV: {error}")])
+                last = reader.line_num
+                continue
+            line, last = last + 1, reader.line_num
+            if not cells or not any(c.strip() for c in cells):
+                continue  # blank line
+            if not seen_header:
+                seen_header = True
+                continue
+            yield _csv_row(line, header, cells)
+
+
+def _csv_row(line: int, header: list[str], cells: list[str]) -> Row:
+    by_name = dict(zip(header, cells, strict=False))
+    raw_id = NOT_UTF8.sub("\ufffd", by_name.get("id", "")).strip() or None
+    if len(cells) != len(header):
+        message = f"the row has {len(cells)} cells where the header has {len(header)}"
+        return Row(line, None, [_error("line", message)], raw_id)
+    errors: list[Error] = []
+    data: dict[str, Any] = {}
+    for name, cell in by_name.items():
+        value = cell.strip()
+        if not value:
+            continue
+        if NOT_UTF8.search(value):
+            errors.append(_error(name, "not UTF-8 text"))
+        elif name == "groups":
+            data[name] = [g.strip() for g in GROUP_SEPARATOR.split(value) if g.strip()]
+        elif name == "unaccompanied_minor":
+            flag = value.lower()
+            if flag in TRUE | FALSE:
+                data[name] = flag in TRUE
+            else:
+                errors.append(_error(name, f"'{value}' is not true/false, yes/no or 1/0"))
+        else:
+            data[name] = value
+    decision, problems = _validate(data)
+    errors += problems
+    if errors:
+        return Row(line, None, _ordered(errors), raw_id)
+    return Row(line, decision, [], raw_id)
+
+
+# JSON Lines -----------------------------------------------------------------------------
+
+
+def _jsonl_rows(path: Path) -> Iterator[Row]:
+    with path.open("rb") as stream:
+        for n, raw in enumerate(stream, start=1):
+            if not raw.strip():
+                continue
+            try:
+                item = json.loads(raw.decode("utf-8").removeprefix("\ufeff"))
+            except UnicodeDecodeError:
+                yield Row(n, None, [_error("line", "not UTF-8 text")])
+                continue
+            except json.JSONDecodeError as error:
+                message = f"not JSON: {error.msg} at column {error.colno}"
+                yield Row(n, None, [_error("line", message)])
+                continue
+            yield _from_object(n, item)
+
+
+def _from_object(line: int, item: Any) -> Row:
+    if not isinstance(item, dict):
+        kind = type(item).__name__ if item is not None else "null"
+        return Row(line, None, [_error("line", f"expected a JSON object, not {kind}")])
+    raw = item.get("id")
+    raw_id = str(raw) if isinstance(raw, str | int | float) and not isinstance(raw, bool) else None
+    decision, errors = _validate(item)
+    if errors:
+        return Row(line, None, errors, raw_id)
+    return Row(line, decision, [], raw_id)
+
+
+# Checking -------------------------------------------------------------------------------
+
+
+def _validate(data: Mapping[str, Any]) -> tuple[Decision | None, list[Error]]:
+    """The decision, or every error found in it."""
+    try:
+        decision = Decision.model_validate(data)
+    except ValidationError as error:
+        return None, _pydantic_errors(error)
+    except LedgerError as error:
+        # The country check raises a domain error, which stops pydantic: check the rest
+        # without the country to report every error of the row at once.
+        errors = [_error(error.field or "country", error.detail)]
+        try:
+            Decision.model_validate({k: v for k, v in data.items() if k != "country"})
+        except ValidationError as rest:
+            errors += [e for e in _pydantic_errors(rest) if e["field"] != "country"]
+        return None, _ordered(errors)
+    try:
+        decision.check_region()
+    except LedgerError as error:
+        return None, [_error(error.field or "region", error.detail)]
+    return decision, []
+
+
+def _pydantic_errors(error: ValidationError) -> list[Error]:
+    return [
+        _error(".".join(str(p) for p in e["loc"]) or "decision", e["msg"])
+        for e in error.errors(include_url=False)
+    ]
+
+
+def _ordered(errors: list[Error]) -> list[Error]:
+    """Errors in column order, so a row's report reads left to right."""
+    rank = {name: n for n, name in enumerate(COLUMNS)}
+    return sorted(errors, key=lambda e: rank.get(e["field"].split(".")[0], len(rank)))
+
+
+def _error(field: str, message: str) -> Error:
+    return {"field": field, "message": message}

@@ -1,0 +1,596 @@
+"""Decision files read row by row, and the audit reports written from real audits.
+
+The results come from the real Auditor over a real SQLite ledger holding data/pakistan.yaml.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import tracemalloc
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.bootstrap import build_ledger
+from api.decisions import DecisionFileError, Row, decisions_from_json, read_decisions
+from api.loader import record_file
+from api.reports import CSV_COLUMNS, open_report, verdict_chart
+from api.settings import Settings
+from domain.audit import Decision
+from projections.audit import Auditor, StoredStates
+from projections.index import ReadIndex
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "pakistan.yaml"
+REVIEW = dt.date(2025, 6, 1)
+SCRIPT_ID = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReadIndex]:
+    folder = tmp_path_factory.mktemp("ledger")
+    ledger = build_ledger(Settings(database_url=f"sqlite:///{folder}/ledger.sqlite"))
+    record_file(ledger.app, DATA, "test")
+    yield ledger.refresh_index()
+    ledger.close()
+
+
+@pytest.fixture
+def auditor(index: ReadIndex) -> Auditor:
+    return Auditor(StoredStates(index), REVIEW)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def errors_by_line(rows: list[Row]) -> dict[int, list[str]]:
+    return {r.line: [e["field"] for e in r.errors] for r in rows if r.errors}
+
+
+# Reading CSV ----------------------------------------------------------------------------
+
+
+def test_csv_rows_good_and_bad_each_on_its_own(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "decisions.csv",
+        "id,country,decided_on,groups,region,unaccompanied_minor,cited_version_id,outcome\n"
+        "a1,pk,2024-11-25,pti;ahmadis,PK-BA,Yes,,granted\n"
+        "b2,PK,2024-13-01,,,,,\n"
+        "c3,PK,2024-12-01,pti|Not A Group,,,,\n"
+        "d4,PK,2024-12-01,,,maybe,,\n"
+        "e5,QQ,someday,,,,,\n"
+        "f6,PK,2024-12-01,,AF-KAB,,,\n"
+        "g7,PK,2024-12-01\n"
+        ",PK,2024-12-01,,,,,\n"
+        "h8,PK,2024-12-02,,,0,v1,\n",
+    )
+    rows = list(read_decisions(path))
+
+    assert [r.line for r in rows] == [2, 3, 4, 5, 6, 7, 8, 9, 10]
+    assert [r.raw_id for r in rows] == ["a1", "b2", "c3", "d4", "e5", "f6", "g7", None, "h8"]
+    first = rows[0].decision
+    assert first is not None
+    assert first.country == "PK"
+    assert first.groups == ("pti", "ahmadis")
+    assert first.region == "PK-BA"
+    assert first.unaccompanied_minor is True
+    assert first.outcome == "granted"
+    assert first.cited_version_id is None
+    last = rows[-1].decision
+    assert last is not None
+    assert last.unaccompanied_minor is False
+    assert last.cited_version_id == "v1"
+    assert errors_by_line(rows) == {
+        3: ["decided_on"],
+        4: ["groups.1"],
+        5: ["unaccompanied_minor"],
+        6: ["country", "decided_on"],  # every error of the row, though the country stops pydantic
+        7: ["region"],
+        8: ["line"],
+        9: ["id"],
+    }
+    assert all(r.decision is None for r in rows if r.errors)
+    assert "maybe" in rows[3].errors[0]["message"]
+    assert rows[6].errors[0]["message"] == "the row has 3 cells where the header has 8"
+
+
+def test_csv_quoted_newlines_keep_line_numbers(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "decisions.csv",
+        "id,country,decided_on,outcome\n"
+        'a1,PK,2024-11-25,"refused,\nafter a hearing\non appeal"\n'
+        "b2,PK,not-a-date,\n"
+        '"c\n3",PK,2024-11-25,\n'
+        "d4,PK,2024-11-26,\n",
+    )
+    rows = list(read_decisions(path))
+
+    assert [r.line for r in rows] == [2, 5, 6, 8]
+    assert rows[0].decision is not None
+    assert rows[0].decision.outcome == "refused,\nafter a hearing\non appeal"
+    assert errors_by_line(rows) == {5: ["decided_on"]}
+    assert rows[2].raw_id == "c\n3"
+    assert rows[3].raw_id == "d4"
+
+
+def test_csv_blank_lines_bom_semicolons_and_header_case(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.csv"
+    path.write_bytes(
+        "\ufeffID;Country;Decided_On;Groups\r\n"
+        "\r\n"
+        'a1;PK;2024-11-25;"pti;ahmadis"\r\n'
+        "\r\n"
+        "b2;PK;2024-11-26;\r\n".encode()
+    )
+    rows = list(read_decisions(path))
+
+    assert [(r.line, r.raw_id, r.ok) for r in rows] == [(3, "a1", True), (5, "b2", True)]
+    assert rows[0].decision is not None
+    assert rows[0].decision.groups == ("pti", "ahmadis")
+
+
+def test_csv_cell_not_utf8_is_a_row_error(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.csv"
+    path.write_bytes(
+        b"id,country,decided_on,outcome\na1,PK,2024-11-25,caf\xe9\nb2,PK,2024-11-25,ok\n"
+    )
+    rows = list(read_decisions(path))
+
+    assert errors_by_line(rows) == {2: ["outcome"]}
+    assert rows[1].ok
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("id,country,decided_on,colour\n", "unknown column(s) 'colour'"),
+        ("id,country,decided_on,\n", "unknown column(s) ''"),
+        ("id,country\n", "missing required column(s) decided_on"),
+        ("id,country,decided_on,id\n", "repeated column(s) id"),
+        ("", "empty"),
+    ],
+)
+def test_csv_header_problems_stop_the_file_before_any_row(
+    tmp_path: Path, header: str, expected: str
+) -> None:
+    path = write(tmp_path / "decisions.csv", header and header + "a1,PK,2024-11-25,x\n")
+    with pytest.raises(DecisionFileError) as caught:
+        read_decisions(path)  # raised on the call, not on the first row
+    assert expected in caught.value.message
+    assert caught.value.path == str(path)
+
+
+def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DecisionFileError, match=r"\.csv, \.jsonl, \.ndjson"):
+        read_decisions(write(tmp_path / "decisions.xlsx", ""))
+    with pytest.raises(DecisionFileError, match="cannot read"):
+        read_decisions(tmp_path / "absent.csv")
+
+
+# Reading JSON Lines ---------------------------------------------------------------------
+
+
+def test_jsonl_rows_good_and_bad(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"id": "a1", "country": "PK", "decided_on": "2024-11-25", "groups": ["pti"]}),
+        "",
+        "   ",
+        "{not json",
+        json.dumps(["a", "list"]),
+        json.dumps({"id": "b2", "country": "PK", "decided_on": "2024-11-25", "colour": "red"}),
+        json.dumps({"id": "c3", "country": "PK", "decided_on": "2024-11-25", "groups": ["ok", 7]}),
+        json.dumps({"id": 4, "country": "XX", "decided_on": "2024-02-30"}),
+        json.dumps(
+            {
+                "id": "d5",
+                "country": "PK",
+                "decided_on": "2024-11-26",
+                "recorded_at": "2024-11-27T10:00:00+01:00",
+                "unaccompanied_minor": True,
+            }
+        ),
+    ]
+    path = write(tmp_path / "decisions.jsonl", "\n".join(lines) + "\n")
+    rows = list(read_decisions(path))
+
+    assert [r.line for r in rows] == [1, 4, 5, 6, 7, 8, 9]
+    assert errors_by_line(rows) == {
+        4: ["line"],
+        5: ["line"],
+        6: ["colour"],
+        7: ["groups.1"],
+        8: ["id", "country", "decided_on"],
+    }
+    assert rows[1].errors[0]["message"].startswith("not JSON")
+    assert "list" in rows[2].errors[0]["message"]
+    assert rows[5].raw_id == "4"
+    last = rows[-1].decision
+    assert last is not None
+    assert last.unaccompanied_minor is True
+    assert last.moment() == dt.datetime(2024, 11, 27, 9, tzinfo=dt.UTC)
+
+
+def test_ndjson_line_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.ndjson"
+    path.write_bytes(
+        b'{"id": "caf\xe9", "country": "PK", "decided_on": "2024-11-25"}\n'
+        b'{"id": "b2", "country": "PK", "decided_on": "2024-11-25"}\n'
+    )
+    rows = list(read_decisions(path))
+
+    assert errors_by_line(rows) == {1: ["line"]}
+    assert rows[1].ok
+
+
+def test_decisions_from_json_numbers_items_from_one() -> None:
+    items: list[Any] = [
+        {"id": "a1", "country": "PK", "decided_on": "2024-11-25"},
+        "nope",
+        {"id": "b2", "country": "PK"},
+    ]
+    rows = list(decisions_from_json(items))
+
+    assert [(r.line, r.ok) for r in rows] == [(1, True), (2, False), (3, False)]
+    assert errors_by_line(rows) == {2: ["line"], 3: ["decided_on"]}
+    assert rows[2].raw_id == "b2"
+
+
+def test_reading_streams_in_constant_memory(tmp_path: Path) -> None:
+    path = tmp_path / "many.csv"
+    row = "{n},PK,2024-11-25,pti;ahmadis,PK-BA,no,," + "x" * 190 + "\n"
+    header = "id,country,decided_on,groups,region,unaccompanied_minor,cited_version_id,outcome\n"
+    with path.open("w", encoding="utf-8") as out:
+        out.write(header)
+        for n in range(20_000):
+            out.write(row.format(n=n))
+    size = path.stat().st_size
+    assert size > 4_000_000
+    # A first small file loads what is loaded once (the ISO 3166 tables).
+    write(tmp_path / "warm.csv", header + row.format(n=0))
+    assert all(r.ok for r in read_decisions(tmp_path / "warm.csv"))
+
+    tracemalloc.start()
+    try:
+        count = sum(1 for r in read_decisions(path) if r.ok)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert count == 20_000
+    assert peak < 1_000_000  # the file is over 4 MB
+
+
+# Writing reports ------------------------------------------------------------------------
+
+DECISIONS = [
+    # in favour: PTI became a risk profile and Balochistan a 15(c) region after the decision
+    Decision(
+        id="a1",
+        country="PK",
+        decided_on="2024-11-25",
+        groups=("pti",),
+        region="PK-BA",
+        outcome="refused",
+    ),
+    # unchanged, recorded as known now, no citation: not flagged
+    Decision(id="b2", country="PK", decided_on="2024-12-01"),
+    # in favour, and a cited version that was not the one recorded
+    Decision(
+        id=SCRIPT_ID,
+        country="PK",
+        decided_on="2024-10-01",
+        groups=("ahmadis",),
+        cited_version_id="not-the-version",
+        outcome="<b>refused</b>",
+    ),
+    # unchanged, but the ledger knew nothing of the policy when it was taken: record differs
+    Decision(id="d4", country="PK", decided_on="2024-12-05", groups=("ahmadis",)),
+    # unchanged: not flagged
+    Decision(id="e5", country="PK", decided_on="2025-01-10"),
+]
+FLAGGED = {"a1", SCRIPT_ID, "d4"}
+
+
+def bad_rows(tmp_path: Path) -> list[Row]:
+    path = write(
+        tmp_path / "bad.csv",
+        "id,country,decided_on,groups\nx1,PK,2024-11-25,\nx2,PK,soon,\nx3,ZZ,2024-11-25,A B\n",
+    )
+    return [r for r in read_decisions(path) if not r.ok]
+
+
+def run(auditor: Auditor, path: Path, rejected: list[Row]) -> tuple[list[dict[str, Any]], dict]:
+    results = []
+    with open_report(path) as writer:
+        for decision in DECISIONS:
+            result = auditor.audit(decision)
+            results.append(result)
+            writer.write(result)
+        for row in rejected:
+            writer.reject(row)
+        auditor.summary.rejected = len(rejected)
+        summary = auditor.summary.to_json()
+        writer.close(summary)
+    return results, summary
+
+
+def test_results_are_what_the_reports_claim(auditor: Auditor) -> None:
+    verdicts = {d.id: auditor.audit(d) for d in DECISIONS}
+    got = {i: (r["verdict"], r["record_differs"], r["citation"]) for i, r in verdicts.items()}
+    assert got == {
+        "a1": ("changed_in_favour", False, "not_given"),
+        "b2": ("unchanged", False, "not_given"),
+        SCRIPT_ID: ("changed_in_favour", False, "mismatch"),
+        "d4": ("unchanged", True, "not_given"),
+        "e5": ("unchanged", False, "not_given"),
+    }
+
+
+def test_csv_report(auditor: Auditor, tmp_path: Path) -> None:
+    rejected = bad_rows(tmp_path)
+    results, _ = run(auditor, tmp_path / "report.csv", rejected)
+    text = (tmp_path / "report.csv").read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+
+    assert tuple(csv.DictReader(io.StringIO(text)).fieldnames or ()) == CSV_COLUMNS
+    assert [r["id"] for r in rows] == [d.id for d in DECISIONS] + ["x2", "x3"]
+    a1 = rows[0]
+    assert a1["verdict"] == "changed_in_favour"
+    assert a1["record_differs"] == "false"
+    assert a1["citation"] == "not_given"
+    assert a1["decided_on"] == "2024-11-25"
+    assert a1["review_date"] == "2025-06-01"
+    assert a1["recorded_at"] == results[0]["recorded_at"]
+    assert a1["version_at_decision"] == results[0]["at_decision"]["version_id"]
+    assert a1["version_as_recorded"] == ""
+    assert a1["version_at_review"] == results[0]["at_review"]["version_id"]
+    assert a1["changes"].startswith(
+        "group:pti none→risk_profile (in favour; Kamerstuk 19637, nr. 3318; "
+    )
+    assert "; article_15c none→lower (in favour; Kamerstuk 19637, nr. 3318; " in a1["changes"]
+    assert a1["outcome"] == "refused"
+    assert a1["errors"] == ""
+    assert rows[1]["changes"] == ""
+    assert rows[3]["record_differs"] == "true"
+    x2, x3 = rows[-2:]
+    assert x2["verdict"] == ""
+    assert x2["errors"].startswith("line 3: decided_on: ")
+    assert x3["errors"].startswith("line 4: country: 'ZZ' is not")
+    assert "; groups.0: " in x3["errors"]
+
+
+def test_csv_report_cells_never_run_as_formulas(auditor: Auditor, tmp_path: Path) -> None:
+    path = tmp_path / "report.csv"
+    with open_report(path) as writer:
+        decision = Decision(id="=HYPERLINK(1)", country="PK", decided_on="2024-12-01", outcome="+1")
+        writer.write(auditor.audit(decision))
+    row = next(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    assert (row["id"], row["outcome"]) == ("'=HYPERLINK(1)", "'+1")
+
+
+def test_jsonl_report(auditor: Auditor, tmp_path: Path) -> None:
+    rejected = bad_rows(tmp_path)
+    results, summary = run(auditor, tmp_path / "report.jsonl", rejected)
+    lines = [json.loads(line) for line in (tmp_path / "report.jsonl").read_text().splitlines()]
+
+    assert len(lines) == len(DECISIONS) + len(rejected) + 1
+    assert lines[: len(DECISIONS)] == json.loads(json.dumps(results))
+    assert lines[len(DECISIONS)] == {
+        "line": 3,
+        "id": "x2",
+        "errors": [{"field": "decided_on", "message": rejected[0].errors[0]["message"]}],
+    }
+    assert lines[-1] == {"summary": summary}
+    assert lines[-1]["summary"]["rejected"] == 2
+    assert lines[-1]["summary"]["audited"] == 5
+
+
+def html_report(auditor: Auditor, tmp_path: Path) -> tuple[str, dict[str, Any]]:
+    _, summary = run(auditor, tmp_path / "report.html", bad_rows(tmp_path))
+    return (tmp_path / "report.html").read_text(encoding="utf-8"), summary
+
+
+def test_html_report_summary_numbers(auditor: Auditor, tmp_path: Path) -> None:
+    html, summary = html_report(auditor, tmp_path)
+
+    assert summary["verdicts"] == {"changed_in_favour": 2, "unchanged": 3}
+    headline = re.findall(r'<span class="number">(\d+)</span><span class="what">([^<]+)', html)
+    assert headline == [
+        ("7", "decisions read"),
+        ("5", "audited"),
+        ("3", "flagged"),
+        ("2", "rejected rows"),
+    ]
+
+    def counts(table: str) -> dict[str, str]:
+        section = html.split(f'data-table="{table}"', 1)[1].split("</table>", 1)[0]
+        return dict(
+            re.findall(r'<tr data-key="([^"]+)">.*?<td class="num">(\d+)</td>', section, re.S)
+        )
+
+    assert counts("verdicts") == {"unchanged": "3", "changed_in_favour": "2"}
+    assert counts("record") == {"false": "4", "true": "1"}
+    assert counts("citations") == {"mismatch": "1", "not_given": "4"}
+    assert counts("countries") == {"PK": "5"}
+    assert "Pakistan (PK)" in html
+    assert "review date, 1 June 2025" in html
+
+
+def test_html_report_chart(auditor: Auditor, tmp_path: Path) -> None:
+    html, summary = html_report(auditor, tmp_path)
+    svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+    assert len(svgs) == 1
+    svg = ET.fromstring(svgs[0])  # well-formed XML
+    ns = {"s": "http://www.w3.org/2000/svg"}
+
+    assert svg.get("role") == "img"
+    assert svg.get("aria-label", "").startswith("Verdicts per month of decision, October 2024")
+    assert svg.find("s:title", ns) is not None
+    desc = svg.find("s:desc", ns)
+    assert desc is not None
+    assert "2 changed in favour" in (desc.text or "")
+    months = svg.findall("s:g[@class='month']", ns)
+    assert [g.get("data-month") for g in months] == list(summary["months"])
+    assert [g.get("data-month") for g in months] == ["2024-10", "2024-11", "2024-12", "2025-01"]
+    bars = {
+        g.get("data-month"): [r.get("data-verdict") for r in g.findall("s:rect", ns)]
+        for g in months
+    }
+    assert bars == {
+        "2024-10": ["changed_in_favour"],
+        "2024-11": ["changed_in_favour"],
+        "2024-12": ["unchanged"],
+        "2025-01": ["unchanged"],
+    }
+    december = next(g for g in months if g.get("data-month") == "2024-12")
+    assert float(december.findall("s:rect", ns)[0].get("height", 0)) > float(
+        months[0].findall("s:rect", ns)[0].get("height", 0)
+    )  # two decisions stand taller than one
+    legend = [t.text for t in svg.findall("s:g[@class='legend']/s:text", ns)]
+    assert legend == ["Unchanged", "Changed in favour", "Changed against", "Changed both ways"]
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "Month of decision" in texts
+    assert "Decisions" in texts
+    assert "Oct 2024" in texts
+
+
+def test_html_report_flagged_rows_only_with_changes_and_sources(
+    auditor: Auditor, tmp_path: Path
+) -> None:
+    html, _ = html_report(auditor, tmp_path)
+    flagged = html.split('<table class="flagged">', 1)[1].split("</table>", 1)[0]
+    ids = re.findall(r'<tr class="decision" data-id="([^"]*)"', flagged)
+
+    assert ids == ["a1", "&lt;script&gt;alert(1)&lt;/script&gt;", "d4"]
+    assert 'data-id="b2"' not in flagged
+    assert 'data-id="e5"' not in flagged
+    a1 = flagged.split('data-id="a1"', 1)[1].split("</tr>", 1)[0]
+    assert "Group pti" in a1
+    assert "not designated → risk profile" in a1
+    assert "none → lower level" in a1
+    assert a1.count('<span class="in_favour">(in favour)</span>') == 2
+    assert (
+        '<a href="https://zoek.officielebekendmakingen.nl/kst-19637-3318.html" '
+        'rel="noreferrer">Kamerstuk 19637, nr. 3318</a>'
+    ) in a1
+    assert "<span>Algemeen ambtsbericht Pakistan, juli 2024</span>" in a1  # no url: no link
+    assert "25 November 2024" in a1
+    assert "2024-11-25" not in a1
+    assert "Outcome: refused" in a1
+    d4 = flagged.split('data-id="d4"', 1)[1].split("</tr>", 1)[0]
+    assert "The policy as recorded then differs" in d4
+    assert "Group ahmadis: recorded then not designated, known now risk profile" in d4
+    script = flagged.split('data-id="&lt;script&gt;', 1)[1].split("</tr>", 1)[0]
+    assert "The cited version is not the one recorded" in script
+
+
+def test_html_report_escapes_everything_and_is_self_contained(
+    auditor: Auditor, tmp_path: Path
+) -> None:
+    html, _ = html_report(auditor, tmp_path)
+
+    assert SCRIPT_ID not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;refused&lt;/b&gt;" in html
+    assert "<script" not in html
+    assert "<link" not in html
+    assert "src=" not in html
+    assert "url(" not in html
+    assert "@import" not in html
+    assert html.startswith("<!doctype html>")
+
+
+def test_html_report_rejected_rows(auditor: Auditor, tmp_path: Path) -> None:
+    html, _ = html_report(auditor, tmp_path)
+    rows = re.findall(
+        r'<tr class="rejected-row"><td class="num">(\d+)</td><td>(.*?)</td><td><code>(.*?)</code>',
+        html,
+    )
+
+    assert [(line, field) for line, _, field in rows] == [
+        ("3", "decided_on"),
+        ("4", "country"),
+        ("4", "groups.0"),
+    ]
+    assert "<code>x3</code>" in rows[1][1]
+    assert "Rejected rows (2)" in html
+
+
+def test_html_report_without_decisions(tmp_path: Path) -> None:
+    path = tmp_path / "empty.html"
+    with open_report(path):
+        pass  # closed on exit, with the writer's own (empty) summary
+    html = path.read_text()
+
+    assert "nothing to chart" in html
+    assert "<svg" not in html
+    assert "No decision is flagged." in html
+    assert "No row was rejected." in html
+
+
+def test_chart_has_a_group_for_every_month_between(auditor: Auditor) -> None:
+    chart = verdict_chart({"2024-11": {"unchanged": 2}, "2025-02": {"changed_against": 1}})
+
+    assert chart is not None
+    assert [g["month"] for g in chart["groups"]] == ["2024-11", "2024-12", "2025-01", "2025-02"]
+    assert [len(g["bars"]) for g in chart["groups"]] == [1, 0, 0, 1]
+    assert [t["value"] for t in chart["ticks"]] == [0, 1, 2]
+    assert verdict_chart({}) is None
+
+
+def test_close_without_summary_counts_what_was_written(auditor: Auditor, tmp_path: Path) -> None:
+    path = tmp_path / "report.jsonl"
+    with open_report(path) as writer:
+        for decision in DECISIONS[:2]:
+            writer.write(auditor.audit(decision))
+        writer.reject(bad_rows(tmp_path)[0])
+    summary = json.loads(path.read_text().splitlines()[-1])["summary"]
+
+    assert (summary["decisions"], summary["audited"], summary["rejected"]) == (3, 2, 1)
+
+
+def test_a_failed_report_leaves_nothing_behind(auditor: Auditor, tmp_path: Path) -> None:
+    def broken() -> None:
+        with open_report(tmp_path / "report.html") as writer:
+            writer.write(auditor.audit(DECISIONS[0]))
+            raise RuntimeError("the audit broke off")
+
+    with pytest.raises(RuntimeError):
+        broken()
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_suffixes(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"\.csv, \.jsonl, \.html"):
+        open_report(tmp_path / "report.pdf")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_html_report_streams_in_constant_memory(auditor: Auditor, tmp_path: Path) -> None:
+    """Flagged rows wait in a temporary file, not in memory, until the page is rendered."""
+    decision = DECISIONS[0]
+    path = tmp_path / "big.html"
+    with open_report(tmp_path / "warm.html") as writer:  # loads what is loaded once
+        writer.write(auditor.audit(decision))
+    tracemalloc.start()
+    try:
+        with open_report(path) as writer:
+            for n in range(3_000):
+                writer.write(auditor.audit(decision.model_copy(update={"id": f"a{n}"})))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    size = path.stat().st_size
+
+    assert path.read_text().count('<tr class="decision"') == 3_000
+    assert size > 5_000_000
+    assert peak < 1_000_000
