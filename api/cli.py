@@ -166,6 +166,83 @@ def serve(
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
+@cli.command()
+def audit(
+    file: Annotated[Path, typer.Argument(help="Decisions as CSV or JSON Lines.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Report: .csv, .jsonl or .html.")
+    ] = None,
+    review_date: Annotated[
+        str | None, typer.Option(help="Review date (YYYY-MM-DD); default: today.")
+    ] = None,
+) -> None:
+    """Audit past decisions under the policy in force on their dates (streams any size)."""
+    from api.decisions import DecisionFileError, read_decisions
+    from api.reports import open_report
+    from projections.audit import Auditor, StoredStates
+
+    with opened_ledger() as ledger:
+        review = parse_date(review_date, name="--review-date") if review_date else today()
+        auditor = Auditor(StoredStates(ledger.refresh_index()), review)
+        try:
+            with open_report(output) if output else _NoReport() as report, _progress(file) as tick:
+                for row in read_decisions(file):
+                    auditor.summary.rejected += not _audit_row(auditor, report, row)
+                    tick(row.line)
+                report.close(auditor.summary.to_json())
+        except (DecisionFileError, ValueError) as error:
+            errors.print(f"[red]{file}:[/red] {error}")
+            raise typer.Exit(2) from None
+        emit(auditor.summary.to_json(), False, render.audit_summary)
+        if output:
+            console.print(f"Report written to {output}.")
+
+
+def _audit_row(auditor: Any, report: Any, row: Any) -> bool:
+    """Audits one row into the report; False when the row was rejected."""
+    if row.decision is None:
+        report.reject(row)
+        return False
+    try:
+        report.write(auditor.audit(row.decision))
+    except LedgerError as error:
+        report.reject(row.with_error(error.field or "decision", error.detail))
+        return False
+    return True
+
+
+class _NoReport:
+    """Stands in for a report file when none is asked for."""
+
+    def __enter__(self) -> _NoReport:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def write(self, result: Any) -> None:
+        return None
+
+    def reject(self, row: Any) -> None:
+        return None
+
+    def close(self, summary: Any) -> None:
+        return None
+
+
+@contextmanager
+def _progress(file: Path) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal (total: the file's lines), nothing otherwise."""
+    if not errors.is_terminal:
+        yield lambda line: None
+        return
+    with file.open("rb") as stream:
+        total = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
+    with Progress(console=errors, transient=True) as progress:
+        task = progress.add_task("auditing", total=total)
+        yield lambda line: progress.update(task, completed=line)
+
+
 token_cli = typer.Typer(no_args_is_help=True, help="API tokens (only their hashes are stored).")
 cli.add_typer(token_cli, name="token")
 
@@ -178,9 +255,7 @@ def create_token(
     """Create a token; it is printed once, alone on the last line."""
     settings = Settings()
     token = security.create_token(settings.tokens_file, subject, role)
-    errors.print(
-        f"Created a {role.value} token for {subject} (hash in {settings.tokens_file})."
-    )
+    errors.print(f"Created a {role.value} token for {subject} (hash in {settings.tokens_file}).")
     sys.stdout.write(token + "\n")
 
 

@@ -167,5 +167,19 @@ def countries(rows: list[Doc]) -> Table:
     return table
 
 
+def audit_summary(summary: Doc) -> Table:
+    table = Table("", "count", title=f"Audit of {summary['decisions']} decisions")
+    table.add_row("audited", str(summary["audited"]))
+    table.add_row("rejected (bad rows)", str(summary["rejected"]))
+    for name, key in (
+        ("verdict", "verdicts"),
+        ("record differs", "record_differs"),
+        ("citation", "citations"),
+    ):
+        for value, count in sorted(summary[key].items()):
+            table.add_row(f"{name}: {value}", str(count))
+    return table
+
+
 def show(console: Console, renderable: Any) -> None:
     console.print(renderable)
