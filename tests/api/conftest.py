@@ -1,0 +1,94 @@
+"""Fixtures for the HTTP API suites: a real app on a real store (SQLite file or PostgreSQL
+schema, see tests/conftest.py), bearer tokens written the way `policy-ledger token create`
+writes them, and the Pakistan demo loaded through the API or through a second Ledger on the
+same store (as the CLI's `load` would, from another process).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_support import (
+    AUDITOR,
+    EDITOR,
+    OTHER_EDITOR,
+    PAKISTAN,
+    READER,
+    Demo,
+    load_demo_via_api,
+    load_demo_via_ledger,
+)
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.bootstrap import Ledger
+from api.security import Role, create_token
+from api.settings import Settings
+
+
+@pytest.fixture
+def tokens_file(tmp_path: Path) -> Path:
+    return tmp_path / "tokens.json"
+
+
+@pytest.fixture
+def editor_token(tokens_file: Path) -> str:
+    return create_token(tokens_file, EDITOR, Role.EDITOR)
+
+
+@pytest.fixture
+def other_editor_token(tokens_file: Path) -> str:
+    return create_token(tokens_file, OTHER_EDITOR, Role.EDITOR)
+
+
+@pytest.fixture
+def reader_token(tokens_file: Path) -> str:
+    return create_token(tokens_file, READER, Role.READER)
+
+
+@pytest.fixture
+def auditor_token(tokens_file: Path) -> str:
+    return create_token(tokens_file, AUDITOR, Role.AUDITOR)
+
+
+@pytest.fixture
+def make_client(store_url: str, tokens_file: Path) -> Iterator[Callable[..., TestClient]]:
+    """Starts an app (lifespan included) on the test's store; several may share the store,
+    as several server processes would. Extra keyword arguments are settings."""
+    with ExitStack() as stack:
+
+        def make(**settings: Any) -> TestClient:
+            app = create_app(Settings(database_url=store_url, tokens_file=tokens_file, **settings))
+            return stack.enter_context(TestClient(app))
+
+        yield make
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    return make_client()
+
+
+@pytest.fixture(params=["ledger", "api"])
+def demo(
+    request: pytest.FixtureRequest,
+    client: TestClient,
+    editor_token: str,
+    open_ledger: Callable[..., Ledger],
+) -> Demo:
+    """The Pakistan demo, recorded after the app started: through a Ledger of its own on the
+    same store (another process, like `policy-ledger load`), or through the API."""
+    if request.param == "ledger":
+        return load_demo_via_ledger(open_ledger(), PAKISTAN)
+    return load_demo_via_api(client, editor_token, PAKISTAN)
+
+
+@pytest.fixture
+def pakistan(client: TestClient, open_ledger: Callable[..., Ledger]) -> Demo:
+    """The Pakistan demo recorded by another Ledger on the store (one way only: for the
+    tests of error paths, where how it was recorded does not matter)."""
+    return load_demo_via_ledger(open_ledger(), PAKISTAN)
