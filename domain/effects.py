@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import rfc8785
 
 from events.vocabulary import (
     AddNote,
@@ -66,6 +68,9 @@ class ElementState:
     since: dt.date
     acts: tuple[Act, ...]
     origin: tuple[str, int]  # the change that established the value (a lapse ends only that)
+    # RFC 8785 bytes of the value and of the annotated element, made once per state object
+    # (states are shared by every segment they stay unchanged in).
+    _canonical: list[bytes] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +78,12 @@ class ElementState:
             "since": self.since.isoformat(),
             "acts": [a.to_json() for a in self.acts],
         }
+
+    def canonical(self) -> tuple[bytes, bytes]:
+        """(value, annotated element) as RFC 8785 canonical JSON."""
+        if not self._canonical:
+            self._canonical.extend((rfc8785.dumps(self.value), rfc8785.dumps(self.to_json())))
+        return self._canonical[0], self._canonical[1]
 
 
 def element_ids(change: Change) -> str:
@@ -125,11 +136,19 @@ def _value_of(change: Change) -> Value | None:
 
 
 def effects_of(
-    amendment_id: str, position: int, in_force: dt.date, changes: tuple[Change, ...]
+    amendment_id: str,
+    position: int,
+    in_force: dt.date,
+    changes: tuple[Change, ...],
+    only: frozenset[str] | None = None,
 ) -> Iterator[Effect]:
-    # An amendment in force covers its date even when none of its changes alters anything.
-    yield Effect((in_force, position, -1, 0), "", "enact", None, amendment_id)
+    """The effects of an amendment's changes; with `only`, of those on these elements."""
+    if only is None:
+        # An amendment in force covers its date even when none of its changes alters anything.
+        yield Effect((in_force, position, -1, 0), "", "enact", None, amendment_id)
     for index, change in enumerate(changes):
+        if only is not None and element_ids(change) not in only:
+            continue
         if isinstance(change, ImposeMoratorium) and change.until and change.until <= in_force:
             continue  # it ended before it began: it never applies
         effect = change_effect(change, (in_force, position, index, 0), amendment_id)

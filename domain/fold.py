@@ -13,6 +13,7 @@ import hashlib
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import rfc8785
@@ -23,19 +24,31 @@ from domain.records import AmendmentRecord
 State = dict[str, ElementState]
 
 
-def record_effects(record: AmendmentRecord, at: dt.datetime) -> Iterator[Effect]:
+def record_effects(
+    record: AmendmentRecord, at: dt.datetime, only: frozenset[str] | None = None
+) -> Iterator[Effect]:
     in_force = record.applies_as_of(at)
     if in_force is not None:
-        yield from effects_of(record.id, record.position, in_force, record.changes)
+        yield from effects_of(record.id, record.position, in_force, record.changes, only)
 
 
-def visible_effects(records: Iterable[AmendmentRecord], at: dt.datetime) -> list[Effect]:
-    return sorted((e for r in records for e in record_effects(r, at)), key=lambda e: e.key)
+def visible_effects(
+    records: Iterable[AmendmentRecord], at: dt.datetime, only: frozenset[str] | None = None
+) -> list[Effect]:
+    return sorted((e for r in records for e in record_effects(r, at, only)), key=lambda e: e.key)
 
 
-def state_on(records: Iterable[AmendmentRecord], on: dt.date, at: dt.datetime) -> State | None:
-    """The policy state on `on` as known at `at`; None when nothing was in force yet."""
-    effects = [e for e in visible_effects(records, at) if e.on <= on]
+def state_on(
+    records: Iterable[AmendmentRecord],
+    on: dt.date,
+    at: dt.datetime,
+    only: frozenset[str] | None = None,
+) -> State | None:
+    """The policy state on `on` as known at `at`; None when nothing was in force yet.
+
+    With `only`, just those elements are folded (coverage then means nothing).
+    """
+    effects = [e for e in visible_effects(records, at, only) if e.on <= on]
     if not effects:
         return None
     state: State = {}
@@ -62,6 +75,29 @@ def annotated_document(country: str, state: State) -> dict[str, Any]:
     return {"country": country, "elements": {k: s.to_json() for k, s in sorted(state.items())}}
 
 
+@cache
+def _canonical_key(key: str) -> bytes:
+    return rfc8785.dumps(key)
+
+
+def canonical_documents(country: str, state: State) -> tuple[bytes, bytes]:
+    """RFC 8785 bytes of `values_document` and `annotated_document`, from cached parts.
+
+    RFC 8785 serialises an object as its members sorted by key, each member's value in
+    canonical form, so a document can be assembled from the canonical bytes of its
+    elements. Element ids and field names are ASCII, where UTF-16 order (the RFC's) and
+    code-point order (Python's) agree. A test holds this equal to rfc8785.dumps.
+    """
+    head = b'{"country":' + rfc8785.dumps(country) + b',"elements":{'
+    values, annotated = [], []
+    for key in sorted(state):
+        value, element = state[key].canonical()
+        name = _canonical_key(key) + b":"
+        values.append(name + value)
+        annotated.append(name + element)
+    return head + b",".join(values) + b"}}", head + b",".join(annotated) + b"}}"
+
+
 @dataclass(slots=True)
 class Segment:
     """A maximal interval [valid_from, valid_to) of valid time with one annotated state.
@@ -82,9 +118,10 @@ class Segment:
 
     def _compute_ids(self) -> tuple[str, str]:
         if self._ids is None:
+            values, annotated = canonical_documents(self.country, self.state)
             self._ids = (
-                canonical_hash(values_document(self.country, self.state)),
-                canonical_hash(annotated_document(self.country, self.state)),
+                hashlib.sha256(values).hexdigest(),
+                hashlib.sha256(annotated).hexdigest(),
             )
         return self._ids
 
@@ -103,6 +140,10 @@ class Segment:
 
     def identity(self) -> tuple[dt.date, dt.date | None, str]:
         return self.valid_from, self.valid_to, self.state_id
+
+
+def _start(segment: Segment) -> dt.date:
+    return segment.valid_from
 
 
 def sweep(effects: Sequence[Effect], start: State) -> Iterator[tuple[dt.date, State]]:
@@ -159,14 +200,13 @@ class Chronicle:
         return earliest
 
     def segment_on(self, on: dt.date) -> Segment | None:
-        i = bisect_right([s.valid_from for s in self.segments], on) - 1
+        i = bisect_right(self.segments, on, key=_start) - 1
         if i >= 0 and self.segments[i].contains(on):
             return self.segments[i]
         return None
 
     def _resweep(self, start: dt.date) -> None:
-        starts = [s.valid_from for s in self.segments]
-        i = bisect_left(starts, start)
+        i = bisect_left(self.segments, start, key=_start)
         head = self.segments[:i]
         open_from: dt.date | None = None
         open_state: State | None = None
@@ -223,7 +263,7 @@ def transitions(effects: Iterable[Effect]) -> Iterator[Transition]:
 def element_history(
     records: Iterable[AmendmentRecord], element: str, at: dt.datetime
 ) -> list[Transition]:
-    return list(transitions(e for e in visible_effects(records, at) if e.element == element))
+    return list(transitions(visible_effects(records, at, frozenset({element}))))
 
 
 @dataclass(frozen=True, slots=True)

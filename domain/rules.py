@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from domain.commands import AmendmentDraft
 from domain.countries import check_region
-from domain.effects import apply, change_effect
+from domain.effects import apply, change_effect, element_ids
 from domain.errors import (
     GroupNotDesignatedError,
     InvalidMoratoriumError,
@@ -97,8 +97,11 @@ def check_groups_designated(draft: AmendmentDraft, records: Sequence[AmendmentRe
     The date is the in-force date, or for a pending amendment its announcement; earlier
     changes of the same amendment count.
     """
+    groups = {element_ids(c) for c in draft.changes if isinstance(c, RevokeGroup | RelabelGroup)}
+    if not groups:
+        return
     on = draft.in_force_from or draft.announced_on
-    state = state_on(records, on, END_OF_TIME) or {}
+    state = state_on(records, on, END_OF_TIME, only=frozenset(groups)) or {}
     for i, change in enumerate(draft.changes):
         effect = change_effect(change, (on, 1 << 62, i, 0), "draft")
         current = state.get(effect.element)

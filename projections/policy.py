@@ -15,13 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import rfc8785
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.domainmodel import CountryPolicy, amendment_record
-from domain.fold import Chronicle, Segment, annotated_document, record_effects
+from domain.fold import Chronicle, Segment, canonical_documents, record_effects
 from domain.records import AmendmentRecord
 from events import payloads
 from projections.records import record_from_json, record_to_json
@@ -158,7 +157,7 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
     def _remember_state(self, segment: Segment) -> None:
         if segment.state_id in self._known_states:
             return
-        body = rfc8785.dumps(annotated_document(segment.country, segment.state)).decode()
+        body = canonical_documents(segment.country, segment.state)[1].decode()
         self._batch.states[segment.state_id] = (segment.country, segment.version_id, body)
         self._known_states.add(segment.state_id)
 
@@ -180,7 +179,7 @@ def _country_of_event(event: Any) -> str:
 def _rows_from(segments: list[Segment], start: dt.date) -> list[tuple[SegmentRow, Segment]]:
     """Rows for the segments a change from `start` on can alter: those that end on or after it
     (the one ending exactly at `start` may have been cut there)."""
-    i = max(bisect_left([s.valid_from for s in segments], start) - 1, 0)
+    i = max(bisect_left(segments, start, key=lambda s: s.valid_from) - 1, 0)
     return [(segment_row(s), s) for s in segments[i:]]
 
 
