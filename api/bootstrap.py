@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -66,16 +67,25 @@ class Ledger:
     index: ReadIndex
     signal: ChangeSignal
 
-    def fresh_index(self) -> ReadIndex:
-        """The in-process index, caught up with every write committed so far."""
-        if self.signal.moved():
-            self.refresh_index()
-        return self.index
+    _refreshed_at: int | None = None  # the store's stamp when the index was last refreshed
+    _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def index_if_fresh(self) -> ReadIndex | None:
+        """The index, if nothing was committed since its last refresh (a cheap check)."""
+        return self.index if self.signal.stamp() == self._refreshed_at else None
 
     def refresh_index(self) -> ReadIndex:
-        self.catch_up.run()
-        self.index.refresh()
+        """The index, caught up with every write committed before this call."""
+        with self._refresh_lock:
+            # Stamp first: a commit after it makes the next read refresh again.
+            stamp = self.signal.stamp()
+            if stamp != self._refreshed_at:
+                self.catch_up.run()
+                self.index.refresh()
+                self._refreshed_at = stamp
         return self.index
+
+    fresh_index = refresh_index
 
     def close(self) -> None:
         self.signal.close()
@@ -98,7 +108,7 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         signal = SQLiteChangeSignal(env["SQLITE_DBNAME"])
     else:
-        signal = HeadChangeSignal(catch_up.head, lambda: index.position)
+        signal = HeadChangeSignal(catch_up.head)
     return Ledger(
         settings=settings,
         app=app,

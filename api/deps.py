@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -11,7 +10,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.bootstrap import Ledger
 from api.security import Principal, TokenStore
 from api.settings import Settings
-from api.timeparse import MomentError
 from projections.queries import PolicyQueries
 
 bearer = HTTPBearer(auto_error=False, description="A token from `policy-ledger token create`.")
@@ -84,15 +82,3 @@ def require_json(request: Request) -> None:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise HTTPException(415, "send the body as application/json")
-
-
-def utc(moment: dt.datetime | None) -> dt.datetime:
-    """A query's moment in UTC (naive means UTC); absent means now."""
-    if moment is None:
-        return dt.datetime.now(dt.UTC)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    try:
-        return moment.astimezone(dt.UTC)
-    except OverflowError:
-        raise MomentError(f"query.known_at: {moment.isoformat()} is out of range in UTC") from None

@@ -71,10 +71,16 @@ def problem(
 def ledger_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, LedgerError)
     status = next(code for kind, code in STATUS_OF if isinstance(error, kind))
-    errors = [{"field": error.field, "message": error.detail}] if error.field else None
-    if status in (409, 422) and errors:
-        errors[0]["field"] = f"body.{error.field}"
+    errors = [{"field": _located(error.field), "message": error.detail}] if error.field else None
     return problem(status, error.title, error.detail, errors=errors)
+
+
+PATH_FIELDS = {"country": "path.code", "amendment_id": "path.amendment_id"}
+
+
+def _located(field: str) -> str:
+    """Where a domain error's field is in the request (as pydantic names request fields)."""
+    return PATH_FIELDS.get(field, f"body.{field}")
 
 
 def moment_error(_: Request, error: Exception) -> JSONResponse:
@@ -108,3 +114,14 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)
+
+
+def problem_media_types(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Files every error response's schema under application/problem+json, as sent."""
+    for path in openapi.get("paths", {}).values():
+        for operation in path.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[0] in "45" and "application/json" in content:
+                    content[MEDIA_TYPE] = content.pop("application/json")
+    return openapi

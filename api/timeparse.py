@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+
+EXTENDED = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class MomentError(ValueError):
@@ -11,6 +14,8 @@ class MomentError(ValueError):
 
 def parse_date(text: str, *, name: str) -> dt.date:
     try:
+        if not EXTENDED.fullmatch(text.strip()):
+            raise ValueError(text)
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         raise MomentError(f"{name}: '{text}' is not a date (YYYY-MM-DD)") from None
@@ -23,6 +28,10 @@ def parse_moment(text: str, *, name: str) -> dt.datetime:
     everything recorded that day.
     """
     raw = text.strip()
+    if not EXTENDED.match(raw):  # no basic format: "20241126" is too easily a number
+        raise MomentError(
+            f"{name}: '{text}' is not an ISO 8601 timestamp (e.g. 2024-12-01T12:00:00Z)"
+        )
     try:
         if len(raw) == 10:
             day = dt.date.fromisoformat(raw)

@@ -1,9 +1,9 @@
-"""Knowing cheaply whether the event log moved since we last caught up.
+"""Knowing cheaply whether anything was committed since the index was last refreshed.
 
 Reads must reflect every committed write (read-your-writes across processes), so each read
-asks this first. On SQLite `PRAGMA data_version` changes whenever another connection
-commits: a few microseconds, no query of the log. On PostgreSQL we compare the log's head
-with what the index has seen (one indexed query).
+compares a stamp of the store with the stamp the index was refreshed at. On SQLite the
+stamp is `PRAGMA data_version`, which changes whenever another connection commits: a few
+microseconds, no query of the log. On PostgreSQL it is the log's head (one indexed query).
 """
 
 from __future__ import annotations
@@ -19,14 +19,11 @@ class SQLiteChangeSignal:
     def __init__(self, path: str) -> None:
         self._connection = sqlite3.connect(path, check_same_thread=False)
         self._lock = threading.Lock()
-        self._seen: int | None = None
 
-    def moved(self) -> bool:
+    def stamp(self) -> int:
         with self._lock:
             (version,) = self._connection.execute("PRAGMA data_version").fetchone()
-            moved: bool = version != self._seen
-            self._seen = version
-            return moved
+            return int(version)
 
     def close(self) -> None:
         self._connection.close()
@@ -35,12 +32,11 @@ class SQLiteChangeSignal:
 class HeadChangeSignal:
     cheap = False
 
-    def __init__(self, head: Callable[[], int], seen: Callable[[], int]) -> None:
+    def __init__(self, head: Callable[[], int]) -> None:
         self._head = head
-        self._seen = seen
 
-    def moved(self) -> bool:
-        return self._head() != self._seen()
+    def stamp(self) -> int:
+        return self._head()
 
     def close(self) -> None:
         return None

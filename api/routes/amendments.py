@@ -14,7 +14,7 @@ from domain.application import Recorded as DomainRecorded
 router = APIRouter(prefix="/countries", tags=["amendments"], dependencies=[Depends(require_json)])
 
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
-    (401, 403, 404, 409, 413, 415, 422), PROBLEM
+    (400, 401, 403, 404, 409, 413, 415, 422), PROBLEM
 )
 AmendmentId = Annotated[str, Path(max_length=64, description="The amendment's id.")]
 

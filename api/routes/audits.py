@@ -20,7 +20,7 @@ from projections.audit import Auditor, States, StoredStates
 from projections.whatif import WhatIfStates, what_if_policy
 
 router = APIRouter(tags=["audits"], dependencies=[Depends(require_json)])
-ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((401, 404, 413, 415, 422), PROBLEM)
+ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((400, 401, 404, 413, 415, 422), PROBLEM)
 
 
 @router.post("/audits", response_model=AuditOut, responses=ERRORS)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import LedgerDep, Queries, Reader, utc
-from api.problems import MEDIA_TYPE
+from api.bootstrap import Ledger
+from api.deps import LedgerDep, Queries, Reader
 from api.schemas import (
     CountrySummary,
     DiffOut,
@@ -20,18 +20,48 @@ from api.schemas import (
     VersionOut,
     VersionsOut,
 )
+from api.timeparse import parse_date, parse_moment
 
 router = APIRouter(prefix="/countries", tags=["countries"])
 
-PROBLEM: dict[str, Any] = {"model": Problem, "content": {MEDIA_TYPE: {}}}
+# FastAPI files the model under application/json; app.py moves it to problem+json.
+PROBLEM: dict[str, Any] = {"model": Problem}
 READ_ERRORS: dict[int | str, dict[str, Any]] = {401: PROBLEM, 404: PROBLEM, 422: PROBLEM}
 
 Code = Annotated[str, Path(description="ISO 3166-1 alpha-2 code, e.g. PK.", max_length=8)]
-On = Annotated[dt.date | None, Query(description="Valid-time date; default: today (UTC).")]
-KnownAt = Annotated[
-    dt.datetime | None,
-    Query(description="Knowledge time: as recorded at this moment; default: now."),
-]
+
+
+async def _on(
+    on: Annotated[
+        str | None,
+        Query(
+            description="Valid-time date (YYYY-MM-DD); default: today (UTC).",
+            json_schema_extra={"format": "date"},
+        ),
+    ] = None,
+) -> dt.date | None:
+    return parse_date(on, name="query.on") if on is not None else None
+
+
+async def _known_at(
+    known_at: Annotated[
+        str | None,
+        Query(
+            description="Knowledge time: as recorded at this ISO 8601 moment (no offset: UTC; "
+            "a bare date: the end of that day); default: now.",
+            json_schema_extra={"format": "date-time"},
+        ),
+    ] = None,
+) -> dt.datetime | None:
+    return parse_moment(known_at, name="query.known_at") if known_at is not None else None
+
+
+On = Annotated[dt.date | None, Depends(_on)]
+KnownAt = Annotated[dt.datetime | None, Depends(_known_at)]
+
+
+def _now(known_at: dt.datetime | None) -> dt.datetime:
+    return known_at or dt.datetime.now(dt.UTC)
 
 
 @router.get("", response_model=list[CountrySummary], responses={401: PROBLEM})
@@ -40,25 +70,27 @@ def list_countries(queries: Queries) -> Any:
 
 
 @router.get("/{code}/policy", response_model=PolicyOut, responses=READ_ERRORS)
-async def policy(
-    code: Code, ledger: LedgerDep, _: Reader, on: On = None, known_at: KnownAt = None
-) -> Any:
+async def policy(code: Code, ledger: LedgerDep, _: Reader, on: On, known_at: KnownAt) -> Any:
     """The policy in force on `on`, as recorded at `known_at`."""
-    moment = utc(known_at)
-    day = on or moment.date()
+    now = dt.datetime.now(dt.UTC)
+    day = on or now.date()
     if known_at is not None:
-        return await run_in_threadpool(ledger.queries.policy, code, day, moment)
+        return await run_in_threadpool(_policy_as_of, ledger, code, day, known_at)
     # The hot path: current knowledge, answered from the in-process index.
-    if ledger.signal.cheap and not ledger.signal.moved():
-        index = ledger.index
-    else:
+    index = ledger.index_if_fresh() if ledger.signal.cheap else None
+    if index is None:
         index = await run_in_threadpool(ledger.refresh_index)
-    return Response(index.policy_json(code, day, moment), media_type="application/json")
+    return Response(index.policy_json(code, day, now), media_type="application/json")
+
+
+def _policy_as_of(ledger: Ledger, code: str, day: dt.date, known_at: dt.datetime) -> Any:
+    ledger.catch_up.run()
+    return ledger.queries.policy(code, day, known_at)
 
 
 @router.get("/{code}/versions", response_model=VersionsOut, responses=READ_ERRORS)
-def versions(code: Code, queries: Queries, known_at: KnownAt = None) -> Any:
-    return queries.versions(code, utc(known_at))
+def versions(code: Code, queries: Queries, known_at: KnownAt) -> Any:
+    return queries.versions(code, _now(known_at))
 
 
 @router.get("/{code}/versions/{version_id}", response_model=VersionOut, responses=READ_ERRORS)
@@ -71,8 +103,8 @@ def version(
 
 
 @router.get("/{code}/timeline", response_model=TimelineOut, responses=READ_ERRORS)
-def timeline(code: Code, queries: Queries, known_at: KnownAt = None) -> Any:
-    return queries.timeline(code, utc(known_at))
+def timeline(code: Code, queries: Queries, known_at: KnownAt) -> Any:
+    return queries.timeline(code, _now(known_at))
 
 
 @router.get("/{code}/history/{element}", response_model=HistoryOut, responses=READ_ERRORS)
@@ -80,17 +112,20 @@ def history(
     code: Code,
     element: Annotated[str, Path(max_length=200, description="e.g. group:pti")],
     queries: Queries,
-    known_at: KnownAt = None,
+    known_at: KnownAt,
 ) -> Any:
-    return queries.history(code, element, utc(known_at))
+    return queries.history(code, element, _now(known_at))
 
 
 @router.get("/{code}/diff", response_model=DiffOut, responses=READ_ERRORS)
 def diff(
     code: Code,
     queries: Queries,
-    from_: Annotated[dt.date, Query(alias="from", description="First date.")],
-    to: Annotated[dt.date, Query(description="Second date.")],
-    known_at: KnownAt = None,
+    from_: Annotated[
+        str, Query(alias="from", description="First date.", json_schema_extra={"format": "date"})
+    ],
+    to: Annotated[str, Query(description="Second date.", json_schema_extra={"format": "date"})],
+    known_at: KnownAt,
 ) -> Any:
-    return queries.diff(code, from_, to, utc(known_at))
+    first, second = parse_date(from_, name="query.from"), parse_date(to, name="query.to")
+    return queries.diff(code, first, second, _now(known_at))

@@ -222,13 +222,6 @@ def test_the_same_state_has_the_same_version_id_whatever_the_path(
     assert len(pti["amendments"]) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a bare date as known_at means the start of that day (UTC) to the API "
-    "(pydantic datetime parsing, api/routes/countries.py KnownAt) but the end of that day to "
-    "the CLI (api/timeparse.py parse_moment: 'as known on 1 December includes everything "
-    "recorded that day'), so the two faces answer the same question differently",
-)
 def test_a_bare_date_as_known_at_means_the_same_to_the_api_and_the_cli(
     client: TestClient,
     store_url: str,

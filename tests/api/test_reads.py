@@ -157,12 +157,6 @@ def test_known_at_before_the_recording_sees_nothing(client: TestClient, demo: De
     assert answer["known_at"].startswith("2024-12-01T00:00:00")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: GET /countries/{code}/policy with known_at reads the SQL read model without "
-    "catching it up (api/routes/countries.py, policy(): no catch_up before "
-    "ledger.queries.policy), so a write by another process is not seen (404 here)",
-)
 def test_known_at_is_caught_up_on_its_first_read(
     client: TestClient, open_ledger: Callable[..., Ledger]
 ) -> None:
@@ -372,11 +366,6 @@ def test_malformed_known_at_on_other_reads_is_422(
     assert_problem(response, 422, "query.known_at")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a compact date in known_at (20241126) is read as Unix seconds (1970-08-23) "
-    "by pydantic's lax datetime parsing instead of being rejected",
-)
 def test_a_number_is_not_a_moment(client: TestClient, pakistan: Demo) -> None:
     response = client.get("/countries/PK/timeline", params={"known_at": "20241126"})
     assert_problem(response, 422, "query.known_at")
@@ -411,12 +400,6 @@ def test_health_stays_open_when_reads_need_a_token(guarded: TestClient) -> None:
     assert guarded.get("/health").status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: with known_at and no `on`, `on` defaults to known_at's date, not today as "
-    "the issue and the parameter's own description say (api/routes/countries.py, policy(): "
-    "`day = on or moment.date()`)",
-)
 def test_on_defaults_to_today_also_with_known_at(client: TestClient, pakistan: Demo) -> None:
     assert client.get("/countries/PK/policy").status_code == 200  # catch up first
     answer = policy_on_default(client, known_at="2030-01-01T00:00:00Z")
@@ -439,16 +422,6 @@ def test_concurrent_readers_all_see_a_write_from_another_process(
     pakistan: Demo,
     open_ledger: Callable[..., Ledger],
 ) -> None:
-    if store_url.startswith("sqlite"):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="BUG (SQLite): SQLiteChangeSignal.moved() (projections/freshness.py) "
-                "marks the change seen before the index is refreshed; a policy read arriving "
-                "while another read's refresh runs in the threadpool is answered from the "
-                "stale index (api/routes/countries.py, policy() hot path)",
-            )
-        )
     other = open_ledger()
     assert client.get("/countries/PK/policy").status_code == 200
     stale_rounds = []

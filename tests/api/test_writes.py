@@ -503,12 +503,6 @@ def test_an_in_force_date_for_a_retracted_amendment_is_422(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a 422 about the amendment id in the path names it `body.amendment_id` "
-    "(api/problems.py, ledger_error(): every domain field of a 409/422 is prefixed `body.`); "
-    "validation errors name path parameters `path.…`",
-)
 def test_a_retraction_twice_names_the_path_parameter(
     client: TestClient, editor_token: str, pakistan: Demo, retracted: int
 ) -> None:
