@@ -200,14 +200,13 @@ def audit(
 
 def _audit_row(auditor: Any, report: Any, row: Any) -> bool:
     """Audits one row into the report; False when the row was rejected."""
-    if row.decision is None:
+    from api.decisions import audit_row
+
+    result, row = audit_row(auditor, row)
+    if result is None:
         report.reject(row)
         return False
-    try:
-        report.write(auditor.audit(row.decision))
-    except LedgerError as error:
-        report.reject(row.with_error(error.field or "decision", error.detail))
-        return False
+    report.write(result)
     return True
 
 

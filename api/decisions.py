@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from domain.audit import Decision
 from domain.errors import LedgerError
+from projections.audit import Auditor
 
 COLUMNS = (
     "id",
@@ -109,7 +110,7 @@ def read_decisions(path: Path) -> Iterator[Row]:
 def decisions_from_json(items: Iterable[Any]) -> Iterator[Row]:
     """Rows from decoded JSON items (an HTTP body's list); `line` is the 1-based position."""
     for n, item in enumerate(items, start=1):
-        yield _from_object(n, item)
+        yield _from_object(n, item, whole="decision")
 
 
 # CSV ------------------------------------------------------------------------------------
@@ -234,10 +235,11 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
             yield _from_object(n, item)
 
 
-def _from_object(line: int, item: Any) -> Row:
+def _from_object(line: int, item: Any, whole: str = "line") -> Row:
+    """A row from one decoded object; `whole` names the field for an item that is none."""
     if not isinstance(item, dict):
         kind = type(item).__name__ if item is not None else "null"
-        return Row(line, None, [_error("line", f"expected a JSON object, not {kind}")])
+        return Row(line, None, [_error(whole, f"expected a JSON object, not {kind}")])
     raw = item.get("id")
     raw_id = str(raw) if isinstance(raw, str | int | float) and not isinstance(raw, bool) else None
     decision, errors = _validate(item)
@@ -286,3 +288,18 @@ def _ordered(errors: list[Error]) -> list[Error]:
 
 def _error(field: str, message: str) -> Error:
     return {"field": field, "message": message}
+
+
+def audit_row(auditor: Auditor, row: Row) -> tuple[dict[str, Any] | None, Row]:
+    """The row's audit, or None and the row rejected: bad input, or a decision the ledger
+    cannot audit (no policy for its country)."""
+    if row.decision is None:
+        return None, row
+    try:
+        return auditor.audit(row.decision), row
+    except LedgerError as error:
+        return None, row.with_error(error.field or "decision", error.detail)
+
+
+def rejected_doc(row: Row) -> dict[str, Any]:
+    return {"line": row.line, "id": row.raw_id, "errors": list(row.errors)}

@@ -21,24 +21,17 @@ from pydantic import AfterValidator, TypeAdapter, ValidationError
 
 from domain.application import PolicyLedger, Recorded
 from domain.commands import AmendmentDraft
-from domain.countries import country_code
+from domain.countries import country_code, country_code_value
 from domain.domainmodel import CountryPolicy
-from domain.errors import CountryNotFoundError, LedgerError, UnknownCountryCodeError
+from domain.errors import CountryNotFoundError, LedgerError
 
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
-
-
-def _iso_country(raw: str) -> str:
-    try:
-        return country_code(raw)
-    except UnknownCountryCodeError as error:
-        raise ValueError(error.detail) from None
 
 
 class FileAmendment(AmendmentDraft):
     """An amendment as a file states it: a draft plus the country it amends."""
 
-    country: Annotated[str, AfterValidator(_iso_country)]
+    country: Annotated[str, AfterValidator(country_code_value)]
 
     def draft(self) -> AmendmentDraft:
         return AmendmentDraft.model_validate(self.model_dump(exclude={"country"}))

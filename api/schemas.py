@@ -7,11 +7,12 @@ the public contract of both the ledger and the API.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.commands import AmendmentDraft
+from domain.countries import country_code_value
 from events.payloads import Text
 from events.vocabulary import Change, Label, Source
 
@@ -288,7 +289,9 @@ class DraftBody(Model):
 
 
 class DraftIn(DraftBody):
-    country: str = Field(max_length=8, description="ISO 3166-1 alpha-2 code.")
+    country: Annotated[str, AfterValidator(country_code_value)] = Field(
+        max_length=8, description="ISO 3166-1 alpha-2 code."
+    )
 
 
 class WhatIfIn(Model):

@@ -71,13 +71,27 @@ class Decision(Frozen):
     def _known_country(cls, value: str) -> str:
         return country_code(value)
 
+    @field_validator("recorded_at")
+    @classmethod
+    def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError("has no UTC equivalent (out of range)") from None
+
     def moment(self) -> dt.datetime:
-        if self.recorded_at is None:
-            end = dt.datetime.combine(self.decided_on, dt.time.max, tzinfo=AMSTERDAM)
+        """When the decision was taken, in UTC."""
+        if self.recorded_at is not None:
+            return self.recorded_at
+        end = dt.datetime.combine(self.decided_on, dt.time.max, tzinfo=AMSTERDAM)
+        try:
             return end.astimezone(dt.UTC)
-        if self.recorded_at.tzinfo is None:
-            return self.recorded_at.replace(tzinfo=dt.UTC)
-        return self.recorded_at.astimezone(dt.UTC)
+        except OverflowError:  # the last day of 9999 in Amsterdam: as late as UTC goes
+            return dt.datetime.max.replace(tzinfo=dt.UTC)
 
     def check_region(self) -> None:
         if self.region is not None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import pycountry
 
 from domain.errors import RegionOutsideCountryError, UnknownCountryCodeError
 
 
+@lru_cache(maxsize=4096)
 def country_code(raw: str) -> str:
     """The canonical (upper-case) alpha-2 code, or UnknownCountryCodeError."""
     code = raw.strip().upper()
@@ -17,6 +18,14 @@ def country_code(raw: str) -> str:
             f"'{raw}' is not an ISO 3166-1 alpha-2 country code", field="country"
         )
     return code
+
+
+def country_code_value(raw: str) -> str:
+    """`country_code` for pydantic validators, where a ValueError names the field."""
+    try:
+        return country_code(raw)
+    except UnknownCountryCodeError as error:
+        raise ValueError(error.detail) from None
 
 
 @cache

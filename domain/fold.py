@@ -250,6 +250,13 @@ class Transition:
     before: ElementState | None
     after: ElementState | None
 
+    @property
+    def changes_value(self) -> bool:
+        """False for a confirmation (a reaffirmation or the same value stated again)."""
+        if self.before is None or self.after is None:
+            return True
+        return self.before.value != self.after.value
+
 
 def transitions(effects: Iterable[Effect]) -> Iterator[Transition]:
     """Every state change the (sorted) effects make, element by element."""
@@ -283,7 +290,7 @@ def diff(
     low, high = min(first, second), max(first, second)
     causes: dict[str, Effect] = {}
     for t in transitions(visible_effects(records, at)):
-        if low < t.effect.on <= high:
+        if t.changes_value and low < t.effect.on <= high:
             causes[t.effect.element] = t.effect
     result = []
     for element in sorted(before.keys() | after.keys()):

@@ -40,6 +40,10 @@ class AmendmentRecord:
     retracted_at: dt.datetime | None = None
     retraction_reason: str | None = None
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> AmendmentRecord:
+        # Immutable (frozen, holding frozen models): a copy of an aggregate may share it.
+        return self
+
     @classmethod
     def from_payload(
         cls, payload: AmendmentRecordedV1, *, position: int, recorded_at: dt.datetime
@@ -96,16 +100,6 @@ class AmendmentRecord:
             and self.in_force_as_of(at) is None
             and self.announced_on <= on
         )
-
-    def summary(self) -> dict[str, Any]:
-        """Identity and citation, as the read models show it beside an element."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "announced_on": self.announced_on.isoformat(),
-            "attestation": self.attestation,
-            "sources": [s.model_dump(mode="json", exclude_none=True) for s in self.sources],
-        }
 
 
 def knowledge_moments(records: list[AmendmentRecord]) -> list[dt.datetime]:

@@ -30,7 +30,7 @@ from domain.audit import (
 from domain.fold import element_history
 from domain.records import AmendmentRecord
 from projections.index import ReadIndex
-from projections.queries import amendment_summary
+from projections.queries import amendment_summary, sources_of
 from projections.views import to_micros
 
 END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -231,7 +231,9 @@ class Auditor:
             history = element_history(records, element, END_OF_TIME)
             self._causes[(code, element)] = history
         low, high = sorted((decided_on, dt.date.fromisoformat(self.review_date)))
-        causes = [t.effect.amendment_id for t in history if low < t.effect.on <= high]
+        causes = [
+            t.effect.amendment_id for t in history if t.changes_value and low < t.effect.on <= high
+        ]
         return causes[-1] if causes else None
 
     def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
@@ -251,16 +253,8 @@ def _fact_doc(fact: Fact, snapshot: Snapshot, records: Mapping[str, AmendmentRec
         "assumed": False,
         "since": element["since"],
         "amendments": [{"id": a["amendment"], "action": a["action"], "on": a["on"]} for a in acts],
-        "sources": _sources(records[a["amendment"]] for a in acts),
+        "sources": sources_of(records[a["amendment"]] for a in acts),
     }
-
-
-def _sources(records: Iterable[AmendmentRecord]) -> list[Doc]:
-    seen: dict[str, Doc] = {}
-    for record in records:
-        for source in record.sources:
-            seen.setdefault(source.reference, source.model_dump(mode="json", exclude_none=True))
-    return list(seen.values())
 
 
 def audit_all(auditor: Auditor, decisions: Iterable[Decision]) -> Iterator[Doc]:

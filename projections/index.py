@@ -78,7 +78,7 @@ def _version_spans(rows: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
 
 
 class ReadIndex:
-    def __init__(self, view: PolicyViewMixin, application_name: str, cache_size: int = 4096):
+    def __init__(self, view: PolicyViewMixin, application_name: str, cache_size: int = 16384):
         self.view = view
         self.application_name = application_name
         self.position = 0

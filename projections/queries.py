@@ -165,7 +165,7 @@ def amendment_summary(record: AmendmentRecord) -> Doc:
         "title": record.title,
         "announced_on": record.announced_on.isoformat(),
         "attestation": record.attestation,
-        "sources": [s.model_dump(mode="json", exclude_none=True) for s in record.sources],
+        "sources": [s.model_dump(mode="json") for s in record.sources],
     }
 
 
@@ -203,7 +203,7 @@ def provenance(element: Doc, records: dict[str, AmendmentRecord]) -> Doc:
         **element["value"],
         "since": element["since"],
         "amendments": acts,
-        "sources": _sources(records[a["amendment"]] for a in element["acts"]),
+        "sources": sources_of(records[a["amendment"]] for a in element["acts"]),
     }
 
 
@@ -273,11 +273,11 @@ def history_intervals(
     return intervals
 
 
-def _sources(records: Iterable[AmendmentRecord]) -> list[Doc]:
+def sources_of(records: Iterable[AmendmentRecord]) -> list[Doc]:
     seen: dict[str, Doc] = {}
     for record in records:
         for source in record.sources:
-            seen.setdefault(source.reference, source.model_dump(mode="json", exclude_none=True))
+            seen.setdefault(source.reference, source.model_dump(mode="json"))
     return list(seen.values())
 
 

@@ -6,16 +6,14 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Ledger
+from api.decisions import audit_row, decisions_from_json, rejected_doc
 from api.deps import LedgerDep, Reader, require_json
 from api.routes.countries import PROBLEM, Code
 from api.schemas import AuditIn, AuditOut, WhatIfIn, WhatIfOut
-from domain.audit import Decision
 from domain.countries import country_code
-from domain.errors import LedgerError
 from projections.audit import Auditor, States, StoredStates
 from projections.whatif import WhatIfStates, what_if_policy
 
@@ -34,18 +32,17 @@ def _audit(ledger: Ledger, body: AuditIn) -> dict[str, Any]:
     index = ledger.refresh_index()
     states: States = StoredStates(index)
     if body.drafts:
-        drafts = [(country_code(d.country), d.draft()) for d in body.drafts]
+        drafts = [(d.country, d.draft()) for d in body.drafts]
         states = WhatIfStates(index, drafts, ledger.app.policy_or_new)
     review = body.review_date or dt.datetime.now(dt.UTC).date()
     auditor = Auditor(states, review)
     results, rejected = [], []
-    for line, item in enumerate(body.decisions, start=1):
-        try:
-            results.append(auditor.audit(Decision.model_validate(item)))
-        except ValidationError as error:
-            rejected.append(_rejected(line, item, _pydantic_errors(error)))
-        except LedgerError as error:
-            rejected.append(_rejected(line, item, [_ledger_error(error)]))
+    for row in decisions_from_json(body.decisions):
+        result, row = audit_row(auditor, row)
+        if result is None:
+            rejected.append(rejected_doc(row))
+        else:
+            results.append(result)
     auditor.summary.rejected = len(rejected)
     return {
         "review_date": review,
@@ -53,22 +50,6 @@ def _audit(ledger: Ledger, body: AuditIn) -> dict[str, Any]:
         "results": results,
         "rejected": rejected,
     }
-
-
-def _rejected(line: int, item: Any, errors: list[dict[str, str]]) -> dict[str, Any]:
-    raw_id = item.get("id") if isinstance(item, dict) else None
-    return {"line": line, "id": str(raw_id) if raw_id is not None else None, "errors": errors}
-
-
-def _pydantic_errors(error: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"field": ".".join(str(p) for p in e["loc"]) or "decision", "message": e["msg"]}
-        for e in error.errors()
-    ]
-
-
-def _ledger_error(error: LedgerError) -> dict[str, str]:
-    return {"field": error.field or "decision", "message": error.detail}
 
 
 @router.post("/countries/{code}/policy/what-if", response_model=WhatIfOut, responses=ERRORS)

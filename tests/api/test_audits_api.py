@@ -117,11 +117,6 @@ def test_bad_rows_are_reported_by_line_and_field_and_the_others_audited(
     assert (summary["decisions"], summary["audited"], summary["rejected"]) == (9, 2, 7)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: domain/audit.py Decision.moment() raises OverflowError for a recorded_at "
-    "that has no UTC equivalent: POST /audits fails with 500 instead of rejecting the row",
-)
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
 def test_a_recorded_at_beyond_utc_is_a_bad_row_not_a_failed_audit(
     client: TestClient, pakistan: Demo, moment: str
@@ -132,11 +127,6 @@ def test_a_recorded_at_beyond_utc_is_a_bad_row_not_a_failed_audit(
     assert [(r["line"], r["errors"][0]["field"]) for r in body["rejected"]] == [(2, "recorded_at")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: api/routes/audits.py _audit validates with Decision.model_validate, which "
-    "stops at a bad country; the CLI (api.decisions._validate) reports every bad field",
-)
 def test_a_row_with_a_bad_country_reports_its_other_bad_fields_too(
     client: TestClient, pakistan: Demo
 ) -> None:
@@ -196,12 +186,6 @@ def test_an_audit_draft_breaking_a_domain_rule_is_422_naming_the_draft(
     assert_problem(response, 422, "body.drafts.1.changes.0.group")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: api/routes/audits.py _audit calls country_code(d.country) outside any "
-    "field context: a draft's unknown country is a 404 (UnknownCountryCodeError), not a 422 "
-    "naming body.drafts.0.country",
-)
 def test_an_audit_draft_with_an_unknown_country_is_422_naming_the_draft(
     client: TestClient, pakistan: Demo
 ) -> None:

@@ -251,11 +251,6 @@ def test_changes_carry_the_amendment_behind_them_and_its_sources(
     assert [s["reference"] for s in at_decision["sources"]] == ["Kamerstuk 19637, nr. 1000"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: projections/audit.py Auditor._cause names the last amendment to touch the "
-    "element (a reaffirmation or the same value restated) instead of the one that changed it",
-)
 def test_a_change_is_credited_to_the_amendment_that_made_it_not_to_a_later_confirmation(
     ledger: Ledger, clock: Any
 ) -> None:
@@ -446,11 +441,6 @@ def test_the_cli_audits_a_large_file_and_reports_each_bad_row_with_its_line_and_
     assert f"Audit of {ROWS} decisions" in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: domain/audit.py Decision.moment() raises OverflowError for a recorded_at "
-    "that has no UTC equivalent; the CLI stops with no report instead of rejecting the row",
-)
 def test_the_cli_rejects_a_recorded_at_beyond_utc_and_audits_the_other_rows(
     demo_store: str, tmp_path: Path
 ) -> None:

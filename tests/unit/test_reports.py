@@ -239,7 +239,7 @@ def test_decisions_from_json_numbers_items_from_one() -> None:
     rows = list(decisions_from_json(items))
 
     assert [(r.line, r.ok) for r in rows] == [(1, True), (2, False), (3, False)]
-    assert errors_by_line(rows) == {2: ["line"], 3: ["decided_on"]}
+    assert errors_by_line(rows) == {2: ["decision"], 3: ["decided_on"]}
     assert rows[2].raw_id == "b2"
 
 
