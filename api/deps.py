@@ -29,17 +29,34 @@ LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal | None:
-    if credentials is None:
+def identify(request: Request) -> Principal | None:
+    """Who presents the request's bearer token; None without one; 401 for a bad one."""
+    header = request.headers.get("authorization")
+    if header is None:
         return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("send the token as 'Authorization: Bearer <token>'")
     tokens: TokenStore = request.app.state.tokens
-    found = tokens.authenticate(credentials.credentials)
+    found = tokens.authenticate(token.strip())
     if found is None:
         raise _unauthorized("the bearer token is not valid")
     return found
+
+
+def authorize_read(request: Request) -> Principal | None:
+    who = identify(request)
+    settings: Settings = request.app.state.settings
+    if settings.read_requires_token and who is None:
+        raise _unauthorized("reads need a bearer token on this server")
+    return who
+
+
+async def principal(
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal | None:
+    return identify(request)
 
 
 PrincipalDep = Annotated[Principal | None, Depends(principal)]
@@ -49,10 +66,10 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-async def reader(who: PrincipalDep, settings: SettingsDep) -> Principal | None:
-    if settings.read_requires_token and who is None:
-        raise _unauthorized("reads need a bearer token on this server")
-    return who
+async def reader(
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Principal | None:
+    return authorize_read(request)
 
 
 async def editor(who: PrincipalDep) -> Principal:
