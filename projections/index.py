@@ -40,8 +40,10 @@ class CountryIndex:
 
     @classmethod
     def load(cls, view: PolicyViewMixin, code: str) -> CountryIndex:
-        records = [record_from_json(r) for r in view.amendment_rows(code)]
+        # Rows first: records read after them include every amendment the rows cite, even
+        # when another process projects in between (the reverse order could miss one).
         rows = view.open_segments(code)
+        records = [record_from_json(r) for r in view.amendment_rows(code)]
         far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
         pending = sorted(
             (r.announced_on.isoformat(), orjson.dumps(amendment_summary(r)))

@@ -50,10 +50,11 @@ class PolicyQueries:
     # Point in time --------------------------------------------------------------------
 
     def policy(self, country: str, on: dt.date, known_at: dt.datetime) -> Doc:
-        records = self.records(country)
-        code = records[0].country
+        code = country_code(country)
         at = to_micros(known_at)
+        # The row before the records: the records then include every amendment it cites.
         segment = self.view.segment_at(code, on.isoformat(), at)
+        records = self.records(code)
         doc: Doc = {
             "country": code,
             "name": country_name(code),
