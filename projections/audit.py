@@ -44,6 +44,7 @@ class Snapshot:
     version_id: str | None
     state_id: str | None
     elements: Mapping[str, Any]
+    valid_from: str | None = None  # where its segment starts (None: no policy)
 
     @property
     def values(self) -> dict[str, Any] | None:
@@ -83,7 +84,8 @@ class StoredStates:
 
     def _snapshot(self, row: Mapping[str, Any]) -> Snapshot:
         state_id = row["state_id"]
-        return Snapshot(row["version_id"], state_id, self.index.elements(state_id))
+        elements = self.index.elements(state_id)
+        return Snapshot(row["version_id"], state_id, elements, row["valid_from"])
 
 
 @dataclass
@@ -126,6 +128,7 @@ class Auditor:
         self._results: OrderedDict[tuple[Any, ...], Doc] = OrderedDict()
         self._facts: OrderedDict[tuple[Any, ...], tuple[dict[str, Fact], Doc]] = OrderedDict()
         self._causes: dict[tuple[str, str], list[Any]] = {}
+        self._provenance: OrderedDict[tuple[Any, ...], Doc] = OrderedDict()
         self._cache_size = cache_size
 
     def audit(self, decision: Decision) -> Doc:
@@ -137,9 +140,11 @@ class Auditor:
         at_decision = self.states.now(code, day)
         as_recorded = self.states.then(code, day, to_micros(moment))
         at_review = self.states.now(code, self.review_date)
+        # Every decision date in one segment gives the same answer (a change of value would
+        # have started a new segment), so results are shared per segment, not per date.
         key = (
             code,
-            day,
+            at_decision.valid_from,
             at_decision.state_id,
             as_recorded.state_id,
             at_review.state_id,
@@ -192,15 +197,35 @@ class Auditor:
         cached = self._facts.get(key)
         if cached is None:
             facts = relevant_facts(snapshot.values, *profile)
-            records = self.states.records(code)
             doc = {
                 "version_id": snapshot.version_id,
                 "coverage": snapshot.state_id is not None,
-                "facts": {k: _fact_doc(f, snapshot, records) for k, f in facts.items()},
+                "facts": {k: self._fact_doc(code, f, snapshot) for k, f in facts.items()},
             }
             cached = (facts, doc)
             self._remember(self._facts, key, cached)
         return cached
+
+    def _fact_doc(self, code: str, fact: Fact, snapshot: Snapshot) -> Doc:
+        if fact.element is None:
+            return {"value": fact.value, "element": None, "assumed": True}
+        key = (snapshot.state_id, fact.element)
+        provenance = self._provenance.get(key)
+        if provenance is None:
+            provenance = self._provenance_of(code, snapshot.elements[fact.element])
+            self._remember(self._provenance, key, provenance)
+        return {"value": fact.value, "element": fact.element, "assumed": False, **provenance}
+
+    def _provenance_of(self, code: str, element: Mapping[str, Any]) -> Doc:
+        records = self.states.records(code)
+        acts = [a for a in element["acts"] if a["amendment"] in records]
+        return {
+            "since": element["since"],
+            "amendments": [
+                {"id": a["amendment"], "action": a["action"], "on": a["on"]} for a in acts
+            ],
+            "sources": sources_of(records[a["amendment"]] for a in acts),
+        }
 
     def _change_doc(
         self, code: str, change: FactChange, at_review: Snapshot, decided_on: dt.date
@@ -240,21 +265,6 @@ class Auditor:
         cache[key] = value
         if len(cache) > self._cache_size:
             cache.popitem(last=False)
-
-
-def _fact_doc(fact: Fact, snapshot: Snapshot, records: Mapping[str, AmendmentRecord]) -> Doc:
-    if fact.element is None:
-        return {"value": fact.value, "element": None, "assumed": True}
-    element = snapshot.elements[fact.element]
-    acts = [a for a in element["acts"] if a["amendment"] in records]
-    return {
-        "value": fact.value,
-        "element": fact.element,
-        "assumed": False,
-        "since": element["since"],
-        "amendments": [{"id": a["amendment"], "action": a["action"], "on": a["on"]} for a in acts],
-        "sources": sources_of(records[a["amendment"]] for a in acts),
-    }
 
 
 def audit_all(auditor: Auditor, decisions: Iterable[Decision]) -> Iterator[Doc]:

@@ -82,7 +82,8 @@ class WhatIfStates(StoredStates):
         cached = self._snapshots.get(id(segment))
         if cached is None:
             elements = {k: s.to_json() for k, s in segment.state.items()}
-            cached = Snapshot(segment.version_id, segment.state_id, elements)
+            start = segment.valid_from.isoformat()
+            cached = Snapshot(segment.version_id, segment.state_id, elements, start)
             self._snapshots[id(segment)] = cached
         return cached
 
