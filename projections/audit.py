@@ -121,7 +121,7 @@ class Summary:
 
 
 class Auditor:
-    def __init__(self, states: States, review_date: dt.date, cache_size: int = 50_000):
+    def __init__(self, states: States, review_date: dt.date, cache_size: int = 20_000):
         self.states = states
         self.review_date = review_date.isoformat()
         self.summary = Summary()

@@ -80,7 +80,7 @@ def _version_spans(rows: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
 
 
 class ReadIndex:
-    def __init__(self, view: PolicyViewMixin, application_name: str, cache_size: int = 16384):
+    def __init__(self, view: PolicyViewMixin, application_name: str, cache_size: int = 4096):
         self.view = view
         self.application_name = application_name
         self.position = 0
@@ -169,7 +169,8 @@ class ReadIndex:
         assert body is not None
         elements: dict[str, Any] = json.loads(body)["elements"]
         self._elements[state_id] = elements
-        if len(self._elements) > self._cache_size:
+        # Parsed states are large (every element with its acts): keep fewer of them.
+        if len(self._elements) > self._cache_size // 4:
             self._elements.popitem(last=False)
         return elements
 
