@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from domain.audit import (
@@ -39,12 +40,17 @@ Doc = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """One state of a country's policy: its version and its annotated elements."""
+    """One state of a country's policy: its version, and its annotated elements on demand
+    (most audits are answered from cache by the ids alone)."""
 
     version_id: str | None
     state_id: str | None
-    elements: Mapping[str, Any]
-    valid_from: str | None = None  # where its segment starts (None: no policy)
+    valid_from: str | None  # where its segment starts (None: no policy)
+    fetch: Callable[[], Mapping[str, Any]]
+
+    @property
+    def elements(self) -> Mapping[str, Any]:
+        return self.fetch()
 
     @property
     def values(self) -> dict[str, Any] | None:
@@ -53,7 +59,11 @@ class Snapshot:
         return {k: e["value"] for k, e in self.elements.items()}
 
 
-NO_POLICY = Snapshot(None, None, {})
+def _nothing() -> Mapping[str, Any]:
+    return {}
+
+
+NO_POLICY = Snapshot(None, None, None, _nothing)
 
 
 class States(Protocol):
@@ -84,8 +94,8 @@ class StoredStates:
 
     def _snapshot(self, row: Mapping[str, Any]) -> Snapshot:
         state_id = row["state_id"]
-        elements = self.index.elements(state_id)
-        return Snapshot(row["version_id"], state_id, elements, row["valid_from"])
+        fetch = partial(self.index.elements, state_id)
+        return Snapshot(row["version_id"], state_id, row["valid_from"], fetch)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from domain.commands import AmendmentDraft
@@ -83,7 +84,7 @@ class WhatIfStates(StoredStates):
         if cached is None:
             elements = {k: s.to_json() for k, s in segment.state.items()}
             start = segment.valid_from.isoformat()
-            cached = Snapshot(segment.version_id, segment.state_id, elements, start)
+            cached = Snapshot(segment.version_id, segment.state_id, start, partial(dict, elements))
             self._snapshots[id(segment)] = cached
         return cached
 
