@@ -63,6 +63,21 @@ class AmendmentRecord:
             changes=payload.changes,
         )
 
+    def payload(self) -> AmendmentRecordedV1:
+        """The event payload that recorded this amendment (the inverse of from_payload)."""
+        return AmendmentRecordedV1(
+            amendment_id=self.id,
+            country=self.country,
+            announced_on=self.announced_on,
+            in_force_from=self.in_force_from,
+            attestation=self.attestation,
+            title=self.title,
+            sources=self.sources,
+            rationale=self.rationale,
+            author=self.author,
+            changes=self.changes,
+        )
+
     def with_in_force(self, on: dt.date, at: dt.datetime) -> AmendmentRecord:
         return replace(self, in_force_learned=on, in_force_learned_at=at)
 

@@ -13,18 +13,7 @@ from events.payloads import AmendmentRecorded
 def record_to_json(record: AmendmentRecord) -> str:
     return json.dumps(
         {
-            "payload": AmendmentRecorded(
-                amendment_id=record.id,
-                country=record.country,
-                announced_on=record.announced_on,
-                in_force_from=record.in_force_from,
-                attestation=record.attestation,
-                title=record.title,
-                sources=record.sources,
-                rationale=record.rationale,
-                author=record.author,
-                changes=record.changes,
-            ).model_dump(mode="json"),
+            "payload": record.payload().model_dump(mode="json"),
             "position": record.position,
             "recorded_at": record.recorded_at.isoformat(),
             "in_force_learned": _iso(record.in_force_learned),
