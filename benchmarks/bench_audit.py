@@ -550,7 +550,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
             shutil.copyfile(args.ledger, ledger_path)
         facts.reused = True
         with sqlite3.connect(ledger_path) as conn:
-            facts.events = conn.execute("SELECT MAX(id) FROM stored_events").fetchone()[0]
+            facts.events = conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0]
     else:
         facts = build_ledger_file(ledger_path, args)
     projected = read_projection(ledger_path)
@@ -715,14 +715,14 @@ def run(args: argparse.Namespace, work: Path) -> None:
         f"{floor['found_then']:,} with a history row at or before the date; loading its lists "
         f"took {floor['load']:.2f}s"
     )
+    amendments = f"(ledger {args.ledger})" if facts.reused else f"{args.amendments:,}"
     env_lines = [
         ("python", f"{platform.python_version()} ({platform.python_implementation()})"),
         ("machine", f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"),
         ("code", code),
         (
             "N decisions / A amendments / C countries",
-            f"{n:,} / {args.amendments:,} / {len(countries)}"
-            + (f" (ledger reused from {args.ledger})" if facts.reused else ""),
+            f"{n:,} / {amendments} / {len(countries)}",
         ),
         ("seed", str(args.seed)),
         (
