@@ -20,13 +20,7 @@ async def get_ledger(request: Request) -> Ledger:
     return ledger
 
 
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def identify(request: Request) -> Principal | None:

@@ -63,10 +63,6 @@ def pending_on(
     return [r for r in records if r.is_pending_on(on, at)]
 
 
-def canonical_hash(document: Any) -> str:
-    return hashlib.sha256(rfc8785.dumps(document)).hexdigest()
-
-
 def values_document(country: str, state: State) -> dict[str, Any]:
     return {"country": country, "elements": {k: s.value for k, s in sorted(state.items())}}
 
@@ -236,10 +232,6 @@ class Chronicle:
         if carried is not None and carried.valid_from == valid_from and carried.state is state:
             return carried.ending(valid_to)
         return Segment(self.country, valid_from, valid_to, state)
-
-
-def add_record(chronicle: Chronicle, record: AmendmentRecord, at: dt.datetime) -> dt.date | None:
-    return chronicle.add(record_effects(record, at))
 
 
 @dataclass(frozen=True, slots=True)

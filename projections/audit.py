@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -275,8 +275,3 @@ class Auditor:
         cache[key] = value
         if len(cache) > self._cache_size:
             cache.popitem(last=False)
-
-
-def audit_all(auditor: Auditor, decisions: Iterable[Decision]) -> Iterator[Doc]:
-    for decision in decisions:
-        yield auditor.audit(decision)
