@@ -94,6 +94,12 @@ def canonical_documents(country: str, state: State) -> tuple[bytes, bytes]:
     return head + b",".join(values) + b"}}", head + b",".join(annotated) + b"}}"
 
 
+def element_content_id(key: str, element: ElementState) -> str:
+    """The content id of one annotated element under its element id: 128 bits of SHA-256
+    (states are still identified by the full hash of their whole document)."""
+    return hashlib.sha256(_canonical_key(key) + b":" + element.canonical()[1]).hexdigest()[:32]
+
+
 @dataclass(slots=True)
 class Segment:
     """A maximal interval [valid_from, valid_to) of valid time with one annotated state.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -53,10 +53,31 @@ class Snapshot:
         return self.fetch()
 
     @property
-    def values(self) -> dict[str, Any] | None:
+    def values(self) -> Mapping[str, Any] | None:
         if self.state_id is None:
             return None
-        return {k: e["value"] for k, e in self.elements.items()}
+        return ElementValues(self.elements)
+
+
+class ElementValues(Mapping[str, Any]):
+    """The values of a state's elements, read only for the elements asked about."""
+
+    __slots__ = ("_elements",)
+
+    def __init__(self, elements: Mapping[str, Any]) -> None:
+        self._elements = elements
+
+    def __getitem__(self, element: str) -> Any:
+        return self._elements[element]["value"]
+
+    def __contains__(self, element: object) -> bool:
+        return element in self._elements
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._elements)
+
+    def __len__(self) -> int:
+        return len(self._elements)
 
 
 def _nothing() -> Mapping[str, Any]:

@@ -2,31 +2,36 @@
 
 It mirrors the open (current) segment rows and the amendment records of each country, and
 refreshes only the countries whose rows moved since it last looked (whoever projected
-them). Answers are assembled from cached, pre-serialised parts: the sections of a state
-are serialised once per state, the request's own fields are spliced around them. Questions
-about earlier moments go to the SQL tables (PolicyQueries).
+them). Answers are assembled from cached parts: a state is a map of content-addressed
+elements, each element is parsed and annotated once while in use (it is shared by every state
+it is unchanged in), each state's sections are serialised once, and the request's own fields
+are spliced around them. Questions about earlier moments go to the SQL tables
+(PolicyQueries).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 
 from domain.countries import country_code, country_name
 from domain.errors import CountryNotFoundError
 from domain.records import AmendmentRecord
+from projections.fragments import Fragment, assemble_sections, load_fragment
 from projections.queries import amendment_summary, policy_sections
 from projections.records import record_from_json
 from projections.views import PolicyViewMixin
 
 EMPTY_SECTIONS = policy_sections({}, {})
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass
@@ -36,6 +41,7 @@ class CountryIndex:
     starts: list[str]
     rows: list[dict[str, Any]]
     spans: list[tuple[str, str | None]]  # the version interval of each row
+    parts: list[tuple[Fragment, ...]]  # the answer fragments of each row's state
     pending: list[tuple[str, bytes]] = field(default_factory=list)  # (announced_on, json)
 
     @classmethod
@@ -44,6 +50,10 @@ class CountryIndex:
         # when another process projects in between (the reverse order could miss one).
         rows = view.open_segments(code)
         records = [record_from_json(r) for r in view.amendment_rows(code)]
+        # States and elements are only ever added, so those of these rows are all there.
+        fragments = {c: load_fragment(e, f.encode()) for c, e, f in view.country_fragments(code)}
+        states = view.states_elements({r["state_id"] for r in rows})
+        parts = {s: tuple(fragments[c] for c in refs.values()) for s, refs in states.items()}
         far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
         pending = sorted(
             (r.announced_on.isoformat(), orjson.dumps(amendment_summary(r)))
@@ -56,6 +66,7 @@ class CountryIndex:
             starts=[r["valid_from"] for r in rows],
             rows=rows,
             spans=_version_spans(rows),
+            parts=[parts[r["state_id"]] for r in rows],
             pending=pending,
         )
 
@@ -85,10 +96,12 @@ class ReadIndex:
         self.application_name = application_name
         self.position = 0
         self._countries: dict[str, CountryIndex] = {}
-        self._sections: OrderedDict[str, bytes] = OrderedDict()
-        self._elements: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        # Whole answers per state; states as element maps; elements, parsed and as provenance.
+        # An element is shared by every state it is unchanged in, so its caches hit often.
+        self._sections: Lru[str, bytes] = Lru(cache_size)
+        self._refs: Lru[str, dict[str, str]] = Lru(cache_size * 2)
+        self._elements: Lru[str, dict[str, Any]] = Lru(cache_size * 4)
         self._history: dict[str, Bitemporal] = {}
-        self._cache_size = cache_size
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
@@ -138,19 +151,39 @@ class ReadIndex:
             return orjson.dumps(EMPTY_SECTIONS)[1:-1]
         state_id = index.rows[i]["state_id"]
         cached = self._sections.get(state_id)
-        if cached is not None:
-            self._sections.move_to_end(state_id)
-            return cached
-        body = self.view.state_body(state_id)
-        assert body is not None
-        sections = policy_sections(json.loads(body)["elements"], index.records)
-        cached = orjson.dumps(sections)[1:-1]
-        self._sections[state_id] = cached
-        if len(self._sections) > self._cache_size:
-            self._sections.popitem(last=False)
+        if cached is None:
+            cached = assemble_sections(index.parts[i])
+            self._sections.put(state_id, cached)
         return cached
 
-    # For audits: any moment, and states as element dictionaries -------------------------
+    # States as maps of elements, elements fetched and parsed one at a time --------------
+
+    def state_refs(self, state_id: str) -> dict[str, str]:
+        """A state's element ids mapped to the content ids of their annotated elements."""
+        refs = self._refs.get(state_id)
+        if refs is None:
+            refs = self.view.state_elements(state_id)
+            assert refs is not None, state_id
+            self._refs.put(state_id, refs)
+        return refs
+
+    def annotated(self, content_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Annotated elements (value, since, acts) by content id."""
+        found = {c: doc for c in content_ids if (doc := self._elements.get(c)) is not None}
+        missing = [c for c in content_ids if c not in found]
+        for content_id, body in self.view.element_bodies(missing).items():
+            found[content_id] = orjson.loads(body)
+            self._elements.put(content_id, found[content_id])
+        return found
+
+    def elements(self, state_id: str) -> StateElements:
+        """A state's annotated elements, each fetched when first asked for."""
+        return StateElements(self.state_refs(state_id), self._element)
+
+    def _element(self, content_id: str) -> dict[str, Any]:
+        return self.annotated((content_id,))[content_id]
+
+    # For audits: any moment -------------------------------------------------------------
 
     def history(self, code: str) -> Bitemporal:
         found = self._history.get(code)
@@ -159,20 +192,51 @@ class ReadIndex:
             self._history[code] = found
         return found
 
-    def elements(self, state_id: str) -> dict[str, Any]:
-        """A state's annotated elements (value, since, acts), parsed once while in use."""
-        cached = self._elements.get(state_id)
-        if cached is not None:
-            self._elements.move_to_end(state_id)
-            return cached
-        body = self.view.state_body(state_id)
-        assert body is not None
-        elements: dict[str, Any] = json.loads(body)["elements"]
-        self._elements[state_id] = elements
-        # Parsed states are large (every element with its acts): keep fewer of them.
-        if len(self._elements) > self._cache_size // 4:
-            self._elements.popitem(last=False)
-        return elements
+
+class StateElements(Mapping[str, dict[str, Any]]):
+    """One state's annotated elements by element id, read on demand."""
+
+    __slots__ = ("_fetch", "_refs")
+
+    def __init__(self, refs: dict[str, str], fetch: Callable[[str], dict[str, Any]]) -> None:
+        self._refs = refs
+        self._fetch = fetch
+
+    def __getitem__(self, element: str) -> dict[str, Any]:
+        return self._fetch(self._refs[element])
+
+    def __contains__(self, element: object) -> bool:
+        return element in self._refs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._refs)
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+
+class Lru(Generic[K, V]):
+    """A bounded map that forgets the least recently used entry first."""
+
+    __slots__ = ("_items", "_size")
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._size = size
+
+    def get(self, key: K) -> V | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class Bitemporal:

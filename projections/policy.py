@@ -10,6 +10,7 @@ dropped whenever the tables moved on without us (another process projected first
 from __future__ import annotations
 
 import datetime as dt
+import json
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,9 +21,12 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
 from domain.domainmodel import CountryPolicy, amendment_record
-from domain.fold import Chronicle, Segment, canonical_documents, record_effects
+from domain.effects import ElementState
+from domain.fold import Chronicle, Segment, element_content_id, record_effects
 from domain.records import AmendmentRecord
 from events import payloads
+from projections.fragments import fragment_of
+from projections.queries import provenance
 from projections.records import record_from_json, record_to_json
 from projections.views import Batch, PolicyViewMixin, SegmentRow, to_micros
 
@@ -51,6 +55,7 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         self.application_name = application_name
         self._countries: dict[str, CountryCache] = {}
         self._known_states: set[str] = set()
+        self._known_elements: set[str] = set()
         self._position: int | None = None
         self._batch = Batch.empty()
 
@@ -78,6 +83,7 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         """Drops the in-memory cache; the tables stay the truth."""
         self._countries.clear()
         self._known_states.clear()
+        self._known_elements.clear()
         self._position = None
 
     def _sync_position(self) -> None:
@@ -157,9 +163,23 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
     def _remember_state(self, segment: Segment) -> None:
         if segment.state_id in self._known_states:
             return
-        body = canonical_documents(segment.country, segment.state)[1].decode()
-        self._batch.states[segment.state_id] = (segment.country, segment.version_id, body)
+        refs = {}
+        for key, element in sorted(segment.state.items()):
+            content_id = element_content_id(key, element)
+            refs[key] = content_id
+            if content_id not in self._known_elements:
+                self._batch.elements[content_id] = self._element_row(segment.country, key, element)
+                self._known_elements.add(content_id)
+        elements = json.dumps(refs, separators=(",", ":"))
+        self._batch.states[segment.state_id] = (segment.country, segment.version_id, elements)
         self._known_states.add(segment.state_id)
+
+    def _element_row(
+        self, country: str, key: str, element: ElementState
+    ) -> tuple[str, str, str, str]:
+        doc = provenance(element.to_json(), self._countries[country].records)
+        fragment = fragment_of(key, doc).decode()
+        return country, key, element.canonical()[1].decode(), fragment
 
 
 def _add_effects(chronicle: Chronicle, record: AmendmentRecord, at: dt.datetime) -> dt.date | None:

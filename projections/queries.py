@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from domain.countries import country_code, country_name, region_name
@@ -208,12 +208,17 @@ def provenance(element: Doc, records: dict[str, AmendmentRecord]) -> Doc:
     }
 
 
-def policy_sections(elements: dict[str, Doc], records: dict[str, AmendmentRecord]) -> Doc:
+def policy_sections(elements: Mapping[str, Doc], records: dict[str, AmendmentRecord]) -> Doc:
     """Groups an annotated state's elements as the Vreemdelingencirculaire does."""
+    return arrange_sections({k: provenance(e, records) for k, e in elements.items()})
+
+
+def arrange_sections(provenances: Mapping[str, Doc]) -> Doc:
+    """The sections of a policy answer from each element's `provenance` document."""
     by_kind: dict[str, dict[str, Doc]] = {}
-    for element_id, element in elements.items():
+    for element_id, doc in provenances.items():
         kind, _, rest = element_id.partition(":")
-        by_kind.setdefault(kind, {})[rest] = provenance(element, records)
+        by_kind.setdefault(kind, {})[rest] = doc
     protection = by_kind.get("protection", {})
     ipa = by_kind.get("ipa", {})
     article_15c = by_kind.get("article_15c", {})

@@ -7,24 +7,37 @@ projection per application keeps exactly-once simple):
 - `policy_segments`: bitemporal rows: valid time [valid_from, valid_to) x record time
   [recorded_from, recorded_to) in microseconds since the epoch (UTC); open rows have
   recorded_to NULL;
-- `policy_states`: content-addressed annotated states (RFC 8785 bytes, hashed to state_id).
-The SQL is shared; the two classes differ only in placeholders and schema.
+- `policy_states`: content-addressed annotated states: each maps its element ids (`group:pti`)
+  to the content ids of their annotated elements;
+- `policy_elements`: those annotated elements (value, since, acts) as RFC 8785 bytes, and each
+  in the form a policy answer shows it (projections.fragments).
+A state shares its elements with every other state they are unchanged in, so the table
+stays small and readers can cache and fetch one element at a time. The SQL is shared; the
+two classes differ only in placeholders and schema.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import rfc8785
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-TABLES = ("policy_countries", "policy_amendments", "policy_segments", "policy_states")
+TABLES = (
+    "policy_countries",
+    "policy_amendments",
+    "policy_segments",
+    "policy_states",
+    "policy_elements",
+)
 
 
 def to_micros(moment: dt.datetime) -> int:
@@ -51,12 +64,14 @@ class Batch:
     # country -> (version, amendments, last record time in µs, notification id of that change)
     countries: dict[str, tuple[int, int, int, int]]
     amendments: dict[str, tuple[str, int, str]]  # id -> (country, position, record JSON)
-    states: dict[str, tuple[str, str, str]]  # state_id -> (country, version_id, body)
+    states: dict[str, tuple[str, str, str]]  # state_id -> (country, version_id, elements JSON)
+    # element content id -> (country, element, body, fragment)
+    elements: dict[str, tuple[str, str, str, str]]
     segment_ops: list[tuple[str, int, Any]]  # ("close", µs, (country, valid_from)) | ("open", ..)
 
     @classmethod
     def empty(cls) -> Batch:
-        return cls({}, {}, {}, [])
+        return cls({}, {}, {}, {}, [])
 
     def __bool__(self) -> bool:
         return bool(self.countries or self.amendments or self.segment_ops)
@@ -81,10 +96,18 @@ DDL = [
         ON {p}policy_segments (country, valid_from) WHERE recorded_to IS NULL""",
     """CREATE TABLE IF NOT EXISTS {p}policy_states (
         state_id TEXT PRIMARY KEY, country TEXT NOT NULL, version_id TEXT NOT NULL,
-        body TEXT NOT NULL)""",
+        elements TEXT NOT NULL)""",
     """CREATE INDEX IF NOT EXISTS policy_states_by_version
         ON {p}policy_states (country, version_id)""",
+    """CREATE TABLE IF NOT EXISTS {p}policy_elements (
+        element_id TEXT PRIMARY KEY, country TEXT NOT NULL, element TEXT NOT NULL,
+        body TEXT NOT NULL, fragment TEXT NOT NULL)""",
+    """CREATE INDEX IF NOT EXISTS policy_elements_by_country ON {p}policy_elements (country)""",
 ]
+
+# The shape of the tables below; a store holding another is rebuilt from the log on start.
+READ_MODEL_VERSION = 3
+READ_MODEL_TABLE = "CREATE TABLE IF NOT EXISTS {p}policy_read_model (version BIGINT NOT NULL)"
 
 SEGMENT_COLUMNS = "country, valid_from, valid_to, version_id, state_id"
 
@@ -118,10 +141,28 @@ class PolicyViewMixin:
 
         def max_tracking_id(self, application_name: str) -> int | None: ...
 
+        table_migration_identifier: str
+
     def _sql(self, statement: str) -> str:
         return statement.format(p=self.prefix).replace("?", self.placeholder)
 
     def _create_policy_tables(self, c: Any) -> None:
+        c.execute(self._sql(READ_MODEL_TABLE))
+        c.execute(self._sql("SELECT version AS version FROM {p}policy_read_model"))
+        row = c.fetchone()
+        if row is None or row["version"] != READ_MODEL_VERSION:
+            # A read model of another shape is dropped whole and projected again from the log.
+            for table in TABLES:
+                c.execute(self._sql(f"DROP TABLE IF EXISTS {{p}}{table}"))
+            # Positions go too (not the library's own migration marker row).
+            c.execute(
+                self._sql(f"DELETE FROM {self._tracking_table()} WHERE application_name <> ?"),
+                (self.table_migration_identifier,),
+            )
+            c.execute(self._sql("DELETE FROM {p}policy_read_model"))
+            c.execute(
+                self._sql("INSERT INTO {p}policy_read_model VALUES (?)"), (READ_MODEL_VERSION,)
+            )
         for statement in DDL:
             c.execute(self._sql(statement))
 
@@ -135,6 +176,7 @@ class PolicyViewMixin:
             self._write_countries(c, batch)
             self._write_amendments(c, batch)
             self._write_states(c, batch)
+            self._write_elements(c, batch)
             self._write_segments(c, batch)
 
     def _advance_tracking(self, c: Any, tracking: Tracking, expected: int | None) -> None:
@@ -184,6 +226,15 @@ class PolicyViewMixin:
                 "INSERT INTO {p}policy_states VALUES (?, ?, ?, ?) ON CONFLICT (state_id) DO NOTHING"
             ),
             [(k, *v) for k, v in batch.states.items()],
+        )
+
+    def _write_elements(self, c: Any, batch: Batch) -> None:
+        c.executemany(
+            self._sql(
+                "INSERT INTO {p}policy_elements VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (element_id) DO NOTHING"
+            ),
+            [(k, *v) for k, v in batch.elements.items()],
         )
 
     def _write_segments(self, c: Any, batch: Batch) -> None:
@@ -263,21 +314,71 @@ class PolicyViewMixin:
             "ORDER BY country, valid_from, recorded_from"
         )
 
+    def state_elements(self, state_id: str) -> dict[str, str] | None:
+        """A state's elements: element id -> content id of the annotated element."""
+        rows = self._all("SELECT elements FROM {p}policy_states WHERE state_id = ?", (state_id,))
+        return json.loads(rows[0]["elements"]) if rows else None
+
+    def element_bodies(self, element_ids: Collection[str]) -> dict[str, str]:
+        """Annotated elements (RFC 8785 text) by content id."""
+        if not element_ids:
+            return {}
+        marks = ", ".join("?" * len(element_ids))
+        rows = self._all(
+            f"SELECT element_id, body FROM {{p}}policy_elements WHERE element_id IN ({marks})",
+            list(element_ids),
+        )
+        return {r["element_id"]: r["body"] for r in rows}
+
+    def states_elements(self, state_ids: Collection[str]) -> dict[str, dict[str, str]]:
+        """`state_elements` of many states."""
+        found: dict[str, dict[str, str]] = {}
+        ids = list(state_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._all(
+                f"SELECT state_id, elements FROM {{p}}policy_states WHERE state_id IN ({marks})",
+                chunk,
+            )
+            found.update((r["state_id"], json.loads(r["elements"])) for r in rows)
+        return found
+
+    def country_fragments(self, country: str) -> list[tuple[str, str, str]]:
+        """(content id, element id, answer fragment) of every element a country has had."""
+        rows = self._all(
+            "SELECT element_id, element, fragment FROM {p}policy_elements WHERE country = ?",
+            (country,),
+        )
+        return [(r["element_id"], r["element"], r["fragment"]) for r in rows]
+
     def state_body(self, state_id: str) -> str | None:
-        rows = self._all("SELECT body FROM {p}policy_states WHERE state_id = ?", (state_id,))
-        return rows[0]["body"] if rows else None
+        """The whole annotated state as RFC 8785 text (its bytes hash to state_id)."""
+        rows = self._all(
+            "SELECT country, elements FROM {p}policy_states WHERE state_id = ?", (state_id,)
+        )
+        if not rows:
+            return None
+        refs: dict[str, str] = json.loads(rows[0]["elements"])
+        bodies = self.element_bodies(set(refs.values()))
+        members = ",".join(f"{_canonical(k)}:{bodies[refs[k]]}" for k in sorted(refs))
+        return f'{{"country":{_canonical(rows[0]["country"])},"elements":{{{members}}}}}'
 
     def state_for_version(self, country: str, version_id: str) -> str | None:
         rows = self._all(
-            "SELECT body FROM {p}policy_states WHERE country = ? AND version_id = ? LIMIT 1",
+            "SELECT state_id FROM {p}policy_states WHERE country = ? AND version_id = ? LIMIT 1",
             (country, version_id),
         )
-        return rows[0]["body"] if rows else None
+        return self.state_body(rows[0]["state_id"]) if rows else None
 
     def _all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._cursor(commit=False) as c:
             c.execute(self._sql(statement), params)
             return [dict(row) for row in c.fetchall()]
+
+
+def _canonical(text: str) -> str:
+    return rfc8785.dumps(text).decode()
 
 
 def _segment_values(row: SegmentRow) -> tuple[Any, ...]:
@@ -312,6 +413,8 @@ class PostgresPolicyView(PolicyViewMixin, PostgresTrackingRecorder):
         return f'"{self.datastore.schema}".'
 
     def _create_table(self, c: Any) -> None:
+        # Workers starting together would otherwise race to check and reshape the tables.
+        c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{self.prefix}policy_view",))
         super()._create_table(c)
         self._create_policy_tables(c)
 

@@ -57,6 +57,26 @@ def test_a_rebuild_is_tracked_at_the_head_of_the_log(ledger: Ledger, clock: Any)
     assert ledger.catch_up.lag() == 0
 
 
+def test_a_read_model_of_another_shape_is_dropped_and_projected_again_on_open(
+    open_ledger: Callable[..., Ledger], clock: Any
+) -> None:
+    old = open_ledger(clock)
+    record_everything(old, clock, between=lambda: None)
+    old.catch_up.run()
+    expected = read_model(old)
+    with old.view._cursor(commit=True) as c:  # as a release with another table shape left it
+        c.execute(old.view._sql("UPDATE {p}policy_read_model SET version = 1"))
+
+    reopened = open_ledger(clock)
+    dropped = read_model(reopened)
+    reopened.catch_up.run()
+
+    assert dropped["countries"] == []
+    assert dropped["segments"] == []
+    assert read_model(reopened) == expected
+    assert read_model(open_ledger(clock)) == expected  # and a third open keeps it
+
+
 # Exactly once ------------------------------------------------------------------------------
 
 

@@ -157,8 +157,9 @@ def read_model(ledger: Ledger) -> dict[str, list[Any]]:
         "countries": countries,
         "amendments": [r for c in countries for r in view.amendment_rows(c["country"])],
         "states": view._all(
-            "SELECT state_id, country, version_id, body FROM {p}policy_states ORDER BY state_id"
+            "SELECT state_id, country, version_id, elements FROM {p}policy_states ORDER BY state_id"
         ),
+        "elements": view._all("SELECT * FROM {p}policy_elements ORDER BY element_id"),
     }
 
 
