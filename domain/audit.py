@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -111,55 +112,65 @@ class Fact:
     element: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class FactSpec:
+    """Where one relevant fact is read: the most specific of `candidates` that is recorded,
+    its `field` (None: whether the element is recorded at all), else the usual assumption."""
+
+    key: str
+    field: str | None
+    assumption: str
+    candidates: tuple[str, ...]
+
+
 def relevant_facts(
     values: Values | None, groups: tuple[str, ...], region: str | None, minor: bool
 ) -> dict[str, Fact]:
     """The facts of a policy state that matter to this applicant."""
     v = values or {}
-    facts: dict[str, Fact] = {}
+    return {spec.key: read_fact(spec, v) for spec in fact_specs(groups, region, minor)}
+
+
+@lru_cache(maxsize=4096)
+def fact_specs(groups: tuple[str, ...], region: str | None, minor: bool) -> tuple[FactSpec, ...]:
+    """The facts that matter to an applicant with this profile, and where each is read."""
+    specs: list[FactSpec] = []
     for group in groups:
-        element = f"group:{group}"
-        category = v[element]["category"] if element in v else None
-        facts[element] = Fact(element, category, element if element in v else None)
-        facts[f"protection:{group}"] = _first(
-            f"protection:{group}",
-            v,
-            "authorities_protect",
-            "protection",
-            [f"protection:{group}", "protection:general"],
-        )
-        facts[f"ipa:{group}"] = _first(
-            f"ipa:{group}", v, "available", "ipa", _ipa_candidates(group, region)
-        )
-    facts["article_15c"] = _first(
-        "article_15c",
-        v,
-        "level",
-        "article_15c",
-        [f"article_15c:{region}", "article_15c:default"] if region else ["article_15c:default"],
+        specs += [
+            FactSpec(f"group:{group}", "category", "group", (f"group:{group}",)),
+            FactSpec(
+                f"protection:{group}",
+                "authorities_protect",
+                "protection",
+                (f"protection:{group}", "protection:general"),
+            ),
+            FactSpec(f"ipa:{group}", "available", "ipa", _ipa_candidates(group, region)),
+        ]
+    fifteen_c = (f"article_15c:{region}",) if region else ()
+    specs.append(
+        FactSpec("article_15c", "level", "article_15c", (*fifteen_c, "article_15c:default"))
     )
     for kind in ("decision", "departure"):
-        element = f"moratorium:{kind}"
-        facts[element] = Fact(element, element in v, element if element in v else None)
+        specs.append(FactSpec(f"moratorium:{kind}", None, "moratorium", (f"moratorium:{kind}",)))
     if minor:
-        facts["unaccompanied_minors"] = _first(
-            "unaccompanied_minors", v, "adequate", "reception", ["unaccompanied_minors"]
+        specs.append(
+            FactSpec("unaccompanied_minors", "adequate", "reception", ("unaccompanied_minors",))
         )
-    return facts
+    return tuple(specs)
 
 
-def _ipa_candidates(group: str, region: str | None) -> list[str]:
-    if region is None:
-        return [f"ipa:{group}", "ipa:general"]
-    return [f"ipa:{group}:{region}", f"ipa:{group}", f"ipa:general:{region}", "ipa:general"]
-
-
-def _first(key: str, v: Values, field: str, assumption: str, candidates: list[str]) -> Fact:
-    """The most specific recorded element, else the usual assumption."""
-    for element in candidates:
+def read_fact(spec: FactSpec, v: Values) -> Fact:
+    for element in spec.candidates:
         if element in v:
-            return Fact(key, v[element][field], element)
-    return Fact(key, ASSUMED[assumption], None)
+            value = True if spec.field is None else v[element][spec.field]
+            return Fact(spec.key, value, element)
+    return Fact(spec.key, ASSUMED[spec.assumption], None)
+
+
+def _ipa_candidates(group: str, region: str | None) -> tuple[str, ...]:
+    if region is None:
+        return (f"ipa:{group}", "ipa:general")
+    return (f"ipa:{group}:{region}", f"ipa:{group}", f"ipa:general:{region}", "ipa:general")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,9 @@ stays bounded by the caches, not by the number of decisions.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -22,15 +23,18 @@ from domain.audit import (
     Decision,
     Fact,
     FactChange,
+    FactSpec,
     citation,
     compare,
-    relevant_facts,
+    fact_specs,
+    read_fact,
     same_facts,
     verdict,
 )
 from domain.fold import element_history
 from domain.records import AmendmentRecord
-from projections.index import ReadIndex
+from projections.index import ReadIndex, StateElements
+from projections.lru import Lru
 from projections.queries import amendment_summary, sources_of
 from projections.views import to_micros
 
@@ -104,18 +108,18 @@ class StoredStates:
     def now(self, country: str, on: str) -> Snapshot:
         found = self.index.country(country)
         i = found.row_on(on)
-        return NO_POLICY if i is None else self._snapshot(found.rows[i])
+        return NO_POLICY if i is None else self._snapshot(found.code, found.rows[i])
 
     def then(self, country: str, on: str, at: int) -> Snapshot:
         row = self.index.history(country).row_at(on, at)
-        return NO_POLICY if row is None else self._snapshot(row)
+        return NO_POLICY if row is None else self._snapshot(country, row)
 
     def records(self, country: str) -> dict[str, AmendmentRecord]:
         return self.index.country(country).records
 
-    def _snapshot(self, row: Mapping[str, Any]) -> Snapshot:
+    def _snapshot(self, code: str, row: Mapping[str, Any]) -> Snapshot:
         state_id = row["state_id"]
-        fetch = partial(self.index.elements, state_id)
+        fetch = partial(self.index.elements, code, state_id)
         return Snapshot(row["version_id"], state_id, row["valid_from"], fetch)
 
 
@@ -152,15 +156,16 @@ class Summary:
 
 
 class Auditor:
-    def __init__(self, states: States, review_date: dt.date, cache_size: int = 20_000):
+    def __init__(self, states: States, review_date: dt.date, cache_size: int = 8192):
         self.states = states
         self.review_date = review_date.isoformat()
         self.summary = Summary()
-        self._results: OrderedDict[tuple[Any, ...], Doc] = OrderedDict()
-        self._facts: OrderedDict[tuple[Any, ...], tuple[dict[str, Fact], Doc]] = OrderedDict()
-        self._causes: dict[tuple[str, str], list[Any]] = {}
-        self._provenance: OrderedDict[tuple[Any, ...], Doc] = OrderedDict()
-        self._cache_size = cache_size
+        # Bounded, so memory does not grow with the file; results are large and, with varied
+        # applicant profiles, rarely repeat, so fewer of them are kept.
+        self._results: Lru[tuple[Any, ...], Doc] = Lru(max(cache_size // 16, 1))
+        self._facts: Lru[tuple[str | None, FactSpec], tuple[Fact, Doc]] = Lru(cache_size * 2)
+        self._causes: dict[tuple[str, str], tuple[list[dt.date], list[str]]] = {}
+        self._provenance: Lru[Hashable, Doc] = Lru(cache_size)
 
     def audit(self, decision: Decision) -> Doc:
         """One decision's audit; raises LedgerError when it cannot be audited."""
@@ -185,7 +190,7 @@ class Auditor:
         core = self._results.get(key)
         if core is None:
             core = self._judge(code, decision, at_decision, as_recorded, at_review)
-            self._remember(self._results, key, core)
+            self._results.put(key, core)
         result = {
             "id": decision.id,
             "country": code,
@@ -224,27 +229,37 @@ class Auditor:
     def _facts_of(
         self, code: str, snapshot: Snapshot, profile: tuple[Any, ...]
     ) -> tuple[dict[str, Fact], Doc]:
-        key = (code, snapshot.state_id, profile)
-        cached = self._facts.get(key)
-        if cached is None:
-            facts = relevant_facts(snapshot.values, *profile)
-            doc = {
-                "version_id": snapshot.version_id,
-                "coverage": snapshot.state_id is not None,
-                "facts": {k: self._fact_doc(code, f, snapshot) for k, f in facts.items()},
-            }
-            cached = (facts, doc)
-            self._remember(self._facts, key, cached)
-        return cached
+        # Cached fact by fact: varied profiles share most facts of a state (its 15(c) level,
+        # its moratoria, each group), where whole results rarely repeat.
+        facts: dict[str, Fact] = {}
+        docs: Doc = {}
+        values: Mapping[str, Any] | None = None
+        for spec in fact_specs(*profile):
+            key = (snapshot.state_id, spec)
+            found = self._facts.get(key)
+            if found is None:
+                values = values if values is not None else (snapshot.values or {})
+                fact = read_fact(spec, values)
+                found = (fact, self._fact_doc(code, fact, snapshot))
+                self._facts.put(key, found)
+            facts[spec.key], docs[spec.key] = found
+        coverage = snapshot.state_id is not None
+        return facts, {"version_id": snapshot.version_id, "coverage": coverage, "facts": docs}
 
     def _fact_doc(self, code: str, fact: Fact, snapshot: Snapshot) -> Doc:
         if fact.element is None:
             return {"value": fact.value, "element": None, "assumed": True}
-        key = (snapshot.state_id, fact.element)
+        # Keyed by the element's content where known: shared by every state it is unchanged in.
+        elements = snapshot.elements
+        key = (
+            elements.content_id(fact.element)
+            if isinstance(elements, StateElements)
+            else (snapshot.state_id, fact.element)
+        )
         provenance = self._provenance.get(key)
         if provenance is None:
             provenance = self._provenance_of(code, snapshot.elements[fact.element])
-            self._remember(self._provenance, key, provenance)
+            self._provenance.put(key, provenance)
         return {"value": fact.value, "element": fact.element, "assumed": False, **provenance}
 
     def _provenance_of(self, code: str, element: Mapping[str, Any]) -> Doc:
@@ -283,16 +298,21 @@ class Auditor:
             return None
         history = self._causes.get((code, element))
         if history is None:
-            records = list(self.states.records(code).values())
-            history = element_history(records, element, END_OF_TIME)
+            history = _value_changes(self.states.records(code), element)
             self._causes[(code, element)] = history
         low, high = sorted((decided_on, dt.date.fromisoformat(self.review_date)))
-        causes = [
-            t.effect.amendment_id for t in history if t.changes_value and low < t.effect.on <= high
-        ]
-        return causes[-1] if causes else None
+        days, amendments = history
+        i = bisect_right(days, high) - 1
+        return amendments[i] if i >= 0 and days[i] > low else None
 
-    def _remember(self, cache: OrderedDict[Any, Any], key: Any, value: Any) -> None:
-        cache[key] = value
-        if len(cache) > self._cache_size:
-            cache.popitem(last=False)
+
+def _value_changes(
+    records: dict[str, AmendmentRecord], element: str
+) -> tuple[list[dt.date], list[str]]:
+    """When an element's value changed as known now, and by which amendment, in date order."""
+    changes = [
+        (t.effect.on, t.effect.amendment_id)
+        for t in element_history(list(records.values()), element, END_OF_TIME)
+        if t.changes_value
+    ]
+    return [day for day, _ in changes], [amendment for _, amendment in changes]

@@ -14,10 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from bisect import bisect_right
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from functools import partial
+from sys import intern
+from typing import Any
 
 import orjson
 
@@ -25,13 +26,12 @@ from domain.countries import country_code, country_name
 from domain.errors import CountryNotFoundError
 from domain.records import AmendmentRecord
 from projections.fragments import Fragment, assemble_sections, load_fragment
+from projections.lru import Lru
 from projections.queries import amendment_summary, policy_sections
 from projections.records import record_from_json
 from projections.views import PolicyViewMixin
 
 EMPTY_SECTIONS = policy_sections({}, {})
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 @dataclass
@@ -99,7 +99,8 @@ class ReadIndex:
         # Whole answers per state; states as element maps; elements, parsed and as provenance.
         # An element is shared by every state it is unchanged in, so its caches hit often.
         self._sections: Lru[str, bytes] = Lru(cache_size)
-        self._refs: Lru[str, dict[str, str]] = Lru(cache_size * 2)
+        self._refs: Lru[str, dict[str, str]] = Lru(cache_size * 4)
+        self._bodies: dict[str, dict[str, str]] = {}
         self._elements: Lru[str, dict[str, Any]] = Lru(cache_size * 4)
         self._history: dict[str, Bitemporal] = {}
         self._lock = threading.Lock()
@@ -162,26 +163,32 @@ class ReadIndex:
         """A state's element ids mapped to the content ids of their annotated elements."""
         refs = self._refs.get(state_id)
         if refs is None:
-            refs = self.view.state_elements(state_id)
-            assert refs is not None, state_id
+            found = self.view.state_elements(state_id)
+            assert found is not None, state_id
+            # Interned: the same ids recur in thousands of states held at once.
+            refs = {intern(k): intern(c) for k, c in found.items()}
             self._refs.put(state_id, refs)
         return refs
 
-    def annotated(self, content_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """Annotated elements (value, since, acts) by content id."""
-        found = {c: doc for c in content_ids if (doc := self._elements.get(c)) is not None}
-        missing = [c for c in content_ids if c not in found]
-        for content_id, body in self.view.element_bodies(missing).items():
-            found[content_id] = orjson.loads(body)
-            self._elements.put(content_id, found[content_id])
+    def elements(self, code: str, state_id: str) -> StateElements:
+        """A state's annotated elements (value, since, acts), each parsed when first asked for."""
+        return StateElements(self.state_refs(state_id), partial(self._element, code))
+
+    def _element(self, code: str, content_id: str) -> dict[str, Any]:
+        found = self._elements.get(content_id)
+        if found is None:
+            found = orjson.loads(self._body(code, content_id))
+            self._elements.put(content_id, found)
         return found
 
-    def elements(self, state_id: str) -> StateElements:
-        """A state's annotated elements, each fetched when first asked for."""
-        return StateElements(self.state_refs(state_id), self._element)
-
-    def _element(self, content_id: str) -> dict[str, Any]:
-        return self.annotated((content_id,))[content_id]
+    def _body(self, code: str, content_id: str) -> str:
+        # A country's elements are read in one query the first time an audit needs one;
+        # elements are only ever added, so a missing id means the map is older than it.
+        bodies = self._bodies.get(code)
+        if bodies is None or content_id not in bodies:
+            bodies = self.view.country_element_bodies(code)
+            self._bodies[code] = bodies
+        return bodies[content_id]
 
     # For audits: any moment -------------------------------------------------------------
 
@@ -205,6 +212,9 @@ class StateElements(Mapping[str, dict[str, Any]]):
     def __getitem__(self, element: str) -> dict[str, Any]:
         return self._fetch(self._refs[element])
 
+    def content_id(self, element: str) -> str:
+        return self._refs[element]
+
     def __contains__(self, element: object) -> bool:
         return element in self._refs
 
@@ -213,30 +223,6 @@ class StateElements(Mapping[str, dict[str, Any]]):
 
     def __len__(self) -> int:
         return len(self._refs)
-
-
-class Lru(Generic[K, V]):
-    """A bounded map that forgets the least recently used entry first."""
-
-    __slots__ = ("_items", "_size")
-
-    def __init__(self, size: int) -> None:
-        self._items: OrderedDict[K, V] = OrderedDict()
-        self._size = size
-
-    def get(self, key: K) -> V | None:
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
-
-    def put(self, key: K, value: V) -> None:
-        self._items[key] = value
-        if len(self._items) > self._size:
-            self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 class Bitemporal:

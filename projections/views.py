@@ -319,6 +319,13 @@ class PolicyViewMixin:
         rows = self._all("SELECT elements FROM {p}policy_states WHERE state_id = ?", (state_id,))
         return json.loads(rows[0]["elements"]) if rows else None
 
+    def country_element_bodies(self, country: str) -> dict[str, str]:
+        """Every annotated element a country has had (RFC 8785 text), by content id."""
+        rows = self._all(
+            "SELECT element_id, body FROM {p}policy_elements WHERE country = ?", (country,)
+        )
+        return {r["element_id"]: r["body"] for r in rows}
+
     def element_bodies(self, element_ids: Collection[str]) -> dict[str, str]:
         """Annotated elements (RFC 8785 text) by content id."""
         if not element_ids:
