@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -112,8 +112,7 @@ class Fact:
     element: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class FactSpec:
+class FactSpec(NamedTuple):  # a tuple: hashed in C, it keys caches millions of times
     """Where one relevant fact is read: the most specific of `candidates` that is recorded,
     its `field` (None: whether the element is recorded at all), else the usual assumption."""
 

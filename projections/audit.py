@@ -163,9 +163,9 @@ class Auditor:
         # Bounded, so memory does not grow with the file; results are large and, with varied
         # applicant profiles, rarely repeat, so fewer of them are kept.
         self._results: Lru[tuple[Any, ...], Doc] = Lru(max(cache_size // 16, 1))
-        self._facts: Lru[tuple[str | None, FactSpec], tuple[Fact, Doc]] = Lru(cache_size * 2)
+        self._facts: Lru[tuple[str | None, FactSpec], tuple[Fact, Doc]] = Lru(cache_size * 8)
         self._causes: dict[tuple[str, str], tuple[list[dt.date], list[str]]] = {}
-        self._provenance: Lru[Hashable, Doc] = Lru(cache_size)
+        self._provenance: Lru[Hashable, Doc] = Lru(cache_size * 4)
 
     def audit(self, decision: Decision) -> Doc:
         """One decision's audit; raises LedgerError when it cannot be audited."""

@@ -28,6 +28,7 @@ class Fragment:
     element: str
     body: bytes
     flag: bool | None = None
+    content_id: str = ""  # of the annotated element it was made from
 
 
 def fragment_of(element: str, doc: dict[str, Any]) -> bytes:
@@ -46,13 +47,13 @@ def fragment_of(element: str, doc: dict[str, Any]) -> bytes:
     return orjson.dumps(doc)  # article_15c:default, unaccompanied_minors
 
 
-def load_fragment(element: str, body: bytes) -> Fragment:
+def load_fragment(element: str, body: bytes, content_id: str = "") -> Fragment:
     kind = element.partition(":")[0]
     flag = None
     if kind in ("protection", "ipa"):
         (doc,) = orjson.loads(b"{" + body + b"}").values()
         flag = doc["authorities_protect" if kind == "protection" else "available"]
-    return Fragment(element, body, flag)
+    return Fragment(element, body, flag, content_id)
 
 
 def assemble_sections(fragments: Iterable[Fragment]) -> bytes:

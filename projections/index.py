@@ -42,6 +42,7 @@ class CountryIndex:
     rows: list[dict[str, Any]]
     spans: list[tuple[str, str | None]]  # the version interval of each row
     parts: list[tuple[Fragment, ...]]  # the answer fragments of each row's state
+    parts_of: dict[str, tuple[Fragment, ...]]  # the same by state id
     pending: list[tuple[str, bytes]] = field(default_factory=list)  # (announced_on, json)
 
     @classmethod
@@ -51,7 +52,9 @@ class CountryIndex:
         rows = view.open_segments(code)
         records = [record_from_json(r) for r in view.amendment_rows(code)]
         # States and elements are only ever added, so those of these rows are all there.
-        fragments = {c: load_fragment(e, f.encode()) for c, e, f in view.country_fragments(code)}
+        fragments = {
+            c: load_fragment(e, f.encode(), intern(c)) for c, e, f in view.country_fragments(code)
+        }
         states = view.states_elements({r["state_id"] for r in rows})
         parts = {s: tuple(fragments[c] for c in refs.values()) for s, refs in states.items()}
         far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -67,6 +70,7 @@ class CountryIndex:
             rows=rows,
             spans=_version_spans(rows),
             parts=[parts[r["state_id"]] for r in rows],
+            parts_of=parts,
             pending=pending,
         )
 
@@ -159,20 +163,25 @@ class ReadIndex:
 
     # States as maps of elements, elements fetched and parsed one at a time --------------
 
-    def state_refs(self, state_id: str) -> dict[str, str]:
+    def state_refs(self, code: str, state_id: str) -> dict[str, str]:
         """A state's element ids mapped to the content ids of their annotated elements."""
         refs = self._refs.get(state_id)
         if refs is None:
-            found = self.view.state_elements(state_id)
-            assert found is not None, state_id
-            # Interned: the same ids recur in thousands of states held at once.
-            refs = {intern(k): intern(c) for k, c in found.items()}
+            country = self._countries.get(code)
+            current = country.parts_of.get(state_id) if country else None
+            if current is not None:
+                refs = {f.element: f.content_id for f in current}
+            else:
+                found = self.view.state_elements(state_id)
+                assert found is not None, state_id
+                # Interned: the same ids recur in thousands of states held at once.
+                refs = {intern(k): intern(c) for k, c in found.items()}
             self._refs.put(state_id, refs)
         return refs
 
     def elements(self, code: str, state_id: str) -> StateElements:
         """A state's annotated elements (value, since, acts), each parsed when first asked for."""
-        return StateElements(self.state_refs(state_id), partial(self._element, code))
+        return StateElements(self.state_refs(code, state_id), partial(self._element, code))
 
     def _element(self, code: str, content_id: str) -> dict[str, Any]:
         found = self._elements.get(content_id)
