@@ -21,6 +21,17 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+HASH_PATTERN = r"^[0-9a-f]{64}$"
+LedgerDigest = Annotated[
+    str,
+    Field(
+        pattern=HASH_PATTERN,
+        description="SHA-256 of the ledger (every country's chain head) this answer was "
+        "computed from; GET /integrity and `policy-ledger verify` recompute it from the log.",
+    ),
+]
+
+
 # Requests ----------------------------------------------------------------------------
 
 
@@ -166,6 +177,7 @@ class PolicyOut(Model):
     version_id: str | None
     valid_from: dt.date | None
     valid_to: dt.date | None = Field(description="Exclusive; null while no later change.")
+    ledger_digest: LedgerDigest
     groups: list[GroupOut]
     protection: dict[str, ProtectionOut]
     internal_protection_alternative: dict[str, IpaOut]
@@ -192,6 +204,7 @@ class VersionOut(Model):
     country: str
     version_id: str
     elements: dict[str, dict[str, Any]]
+    ledger_digest: LedgerDigest
 
 
 class TimelineEntry(AmendmentRef):
