@@ -5,8 +5,9 @@ the segments it changed are closed (recorded_to = that time) and their successor
 A run of events is written in one transaction with one tracking record, so a crash loses
 nothing and repeats nothing. The same transaction moves each country's chain head and the
 ledger digest over all heads (computed once per run), so every answer can name the digest
-of the ledger it was read from without hashing anything. The in-memory chronicles are a cache of the tables: they are
-dropped whenever the tables moved on without us (another process projected first).
+of the ledger it was read from without hashing anything. The in-memory chronicles are a
+cache of the tables: they are dropped whenever the tables moved on without us (another
+process projected first).
 """
 
 from __future__ import annotations
