@@ -50,11 +50,12 @@ def opened_ledger() -> Iterator[Ledger]:
         ledger.close()
 
 
-def emit(doc: Any, as_json: bool, human: Callable[[Any], Any]) -> None:
+def emit(doc: Any, as_json: bool, human: Callable[[Any], Any], *, soft_wrap: bool = False) -> None:
+    """The document as JSON, or for people; soft_wrap keeps hashes and paths whole."""
     if as_json:
         sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        console.print(human(doc))
+        console.print(human(doc), soft_wrap=soft_wrap)
 
 
 def _known_at(text: str | None) -> Any:
@@ -63,9 +64,36 @@ def _known_at(text: str | None) -> Any:
 
 @cli.command()
 def init() -> None:
-    """Create the store and its read model (safe to repeat)."""
+    """Create the store, its read model and a signing key (safe to repeat)."""
+    from api.bootstrap import signing_key_path
+    from api.signing import create_key
+
     with opened_ledger() as ledger:
-        console.print(f"Store ready: {ledger.settings.database_url}")
+        console.print(f"Store ready: {ledger.settings.database_url}", soft_wrap=True)
+        if ledger.signer is None:
+            ledger.signer = create_key(signing_key_path(ledger.settings))
+            console.print(
+                f"Signing key created: {ledger.signer.path} (mode 0600, key id "
+                f"{ledger.signer.key_id}); keep it secret, and back it up.",
+                soft_wrap=True,
+            )
+        else:
+            console.print(
+                f"Signing key: {ledger.signer.path} (key id {ledger.signer.key_id})",
+                soft_wrap=True,
+            )
+
+
+@cli.command()
+def verify(as_json: JsonFlag = False) -> None:
+    """Recompute every hash chain from the stored rows; exit 1 if any link is broken."""
+    from api.integrity import integrity_document
+
+    with opened_ledger() as ledger:
+        doc = integrity_document(ledger)
+        emit(doc, as_json, render.integrity, soft_wrap=True)
+    if not doc["ok"]:
+        raise typer.Exit(1)
 
 
 @cli.command()

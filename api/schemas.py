@@ -267,6 +267,43 @@ class Health(Model):
     lag: int
 
 
+class ChainOut(Model):
+    country: str
+    events: int = Field(description="Stored events of the country, Opened included.")
+    head: str | None = Field(description="Hash of its last event; null when its chain is broken.")
+
+
+class BrokenLinkOut(Model):
+    country: str
+    position: int = Field(description="The event's version in the country's stream (1: Opened).")
+    reason: str = Field(
+        description="undecodable | stream | sequence | link | content | unsealed | witness | "
+        "missing"
+    )
+    expected: str | None = Field(description="The hash the chain expects here.")
+    found: str | None = Field(description="The hash found (stored, cited or recomputed).")
+    detail: str
+
+
+class IntegrityOut(Model):
+    ok: bool = Field(description="Every chain recomputed from the stored rows holds.")
+    checked_at: dt.datetime
+    events: int
+    legacy_events: int = Field(description="Events stored before the chain (no stored hash).")
+    digest: str | None = Field(
+        pattern=HASH_PATTERN, description="The ledger digest; null when a chain is broken."
+    )
+    countries: list[ChainOut]
+    first_broken: BrokenLinkOut | None = Field(description="The first break in log order.")
+    broken: list[BrokenLinkOut] = Field(description="The first break of each broken chain.")
+    signature: str | None = Field(
+        description="Ed25519 over 'policy-ledger/ledger-digest/v1\\n' + digest, base64; "
+        "null when the ledger is broken or the service has no key."
+    )
+    key_id: str | None = Field(description="First 16 hex of SHA-256 of the raw public key.")
+    public_key: str | None = Field(description="The raw Ed25519 public key, base64.")
+
+
 class FieldError(Model):
     field: str
     message: str

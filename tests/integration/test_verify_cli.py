@@ -1,0 +1,112 @@
+"""`policy-ledger init` makes a signing key; `policy-ledger verify` recomputes every chain
+from the stored rows: exit 0 with the signed digest, exit 1 naming the first broken link."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from api.bootstrap import build_ledger
+from api.settings import Settings
+from api.signing import signature_holds
+from integration.raw_store import RawStore
+from integration.test_cli import DEMO, Shell
+
+
+@pytest.fixture
+def shell(store_url: str, tmp_path: Path) -> Shell:
+    return Shell(store_url, tmp_path)
+
+
+@pytest.fixture
+def loaded(shell: Shell) -> Shell:
+    shell.ok("init")
+    shell.ok("load", str(DEMO), "--author", "tester")
+    return shell
+
+
+def raw_store(shell: Shell) -> RawStore:
+    ledger = build_ledger(Settings(database_url=shell.env["POLICY_LEDGER_DATABASE_URL"]))
+    try:
+        return RawStore(ledger)
+    finally:
+        ledger.close()
+
+
+def key_file(shell: Shell) -> Path:
+    url = shell.env["POLICY_LEDGER_DATABASE_URL"]
+    if url.startswith("sqlite"):
+        return Path(url.removeprefix("sqlite:///") + ".signing-key.pem")
+    return Path(shell.env["POLICY_LEDGER_SIGNING_KEY_FILE"])
+
+
+def test_init_creates_a_signing_key_readable_by_its_owner_and_says_where(shell: Shell) -> None:
+    result = shell.ok("init")
+
+    path = key_file(shell)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert f"Signing key created: {path} (mode 0600" in result.stdout
+    again = shell.ok("init")
+    assert "Signing key created" not in again.stdout
+    assert path.name in again.stdout
+
+
+def test_init_puts_the_key_beside_the_sqlite_database(tmp_path: Path) -> None:
+    shell = Shell(f"sqlite:///{tmp_path / 'data' / 'ledger.sqlite'}", tmp_path)
+
+    shell.ok("init")
+
+    assert (tmp_path / "data" / "ledger.sqlite.signing-key.pem").exists()
+
+
+def test_verify_of_an_untouched_ledger_exits_0_with_the_signed_digest(loaded: Shell) -> None:
+    result = loaded.run("verify", "--json")
+    doc = json.loads(result.stdout)
+    answer = loaded.json("policy", "PK", "--on", "2024-11-26")
+
+    assert result.exit_code == 0
+    assert (doc["ok"], doc["events"], doc["first_broken"]) == (True, 4, None)
+    assert doc["digest"] == answer["ledger_digest"]
+    assert signature_holds(doc["public_key"], doc["digest"], doc["signature"])
+    human = loaded.ok("verify").stdout
+    assert "ok: 4 events in 1 countries" in human
+    assert doc["digest"] in human
+
+
+def test_verify_of_an_edited_row_exits_1_naming_country_position_and_hashes(
+    loaded: Shell,
+) -> None:
+    raw_store(loaded).edit_byte("PK", 3, b"Kamerbrief", b"Kamerbriex")
+
+    result = loaded.run("verify")
+    as_json = json.loads(loaded.run("verify", "--json").stdout)
+
+    assert result.exit_code == 1
+    first = as_json["first_broken"]
+    assert (first["country"], first["position"], first["reason"]) == ("PK", 3, "content")
+    assert "BROKEN: PK position 3 (content)" in result.stdout
+    assert f"expected hash: {first['expected']}" in result.stdout
+    assert f"found hash:    {first['found']}" in result.stdout
+    assert (as_json["ok"], as_json["digest"], as_json["signature"]) == (False, None, None)
+
+
+def test_verify_of_a_deleted_row_exits_1(loaded: Shell) -> None:
+    raw_store(loaded).delete("PK", 2)
+
+    result = loaded.run("verify")
+
+    assert result.exit_code == 1
+    assert "BROKEN: PK position 2 (sequence)" in result.stdout
+
+
+def test_verify_without_a_key_says_the_digest_is_not_signed(shell: Shell) -> None:
+    shell.ok("load", str(DEMO), "--author", "tester")  # no init: no key
+
+    doc = shell.json("verify")
+
+    assert doc["ok"] is True
+    assert (doc["signature"], doc["key_id"]) == (None, None)
+    assert "not signed" in shell.ok("verify").stdout
