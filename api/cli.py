@@ -169,6 +169,60 @@ def diff(
         emit(doc, as_json, render.diff)
 
 
+@cli.command("export")
+def export_ledger(
+    directory: Annotated[Path, typer.Argument(help="Directory to write (empty or new).")],
+) -> None:
+    """Write the whole ledger, verified, as JSON Lines with a signed manifest."""
+    from api.exchange import BrokenLedgerError, ExportError
+    from api.exchange import export_ledger as export
+
+    with opened_ledger() as ledger:
+        try:
+            exported = export(ledger, directory)
+        except BrokenLedgerError as error:
+            errors.print(f"[red]{error}[/red]", soft_wrap=True)
+            raise typer.Exit(1) from None
+        except ExportError as error:
+            errors.print(f"[red]error:[/red] {error}", soft_wrap=True)
+            raise typer.Exit(2) from None
+    manifest = exported.manifest
+    signed = (
+        f"signed with key id {manifest['key_id']}"
+        if manifest["signature"]
+        else "not signed: no signing key (policy-ledger init creates one)"
+    )
+    console.print(
+        f"Exported {exported.events} events to {directory}\ndigest: {exported.digest}\n{signed}",
+        soft_wrap=True,
+    )
+
+
+@cli.command("import")
+def import_ledger(
+    directory: Annotated[Path, typer.Argument(help="A directory written by policy-ledger export.")],
+) -> None:
+    """Check an export whole, then store it into an empty store (same digest, same answers)."""
+    from api.exchange import ExportError
+    from api.exchange import import_ledger as restore
+
+    with opened_ledger() as ledger:
+        try:
+            imported = restore(ledger, directory)
+        except ExportError as error:
+            errors.print(f"[red]{directory}: nothing imported[/red]\n{error}", soft_wrap=True)
+            raise typer.Exit(2) from None
+    signed = (
+        f"signature of key id {imported.signed_by} holds"
+        if imported.signed_by
+        else "the export was not signed"
+    )
+    console.print(
+        f"Imported {imported.events} events from {directory}\ndigest: {imported.digest}\n{signed}",
+        soft_wrap=True,
+    )
+
+
 @cli.command()
 def rebuild() -> None:
     """Drop every projection and rebuild it from the event log."""

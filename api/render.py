@@ -201,8 +201,9 @@ def integrity(doc: Doc) -> Group:
         ]
         return Group(*lines)
     countries = len(doc["countries"])
+    places = "country" if countries == 1 else "countries"
     lines = [
-        Text(f"ok: {doc['events']} events in {countries} countries", style="bold green"),
+        Text(f"ok: {doc['events']} events in {countries} {places}", style="bold green"),
         Text(f"digest: {doc['digest']}"),
     ]
     if doc["legacy_events"]:

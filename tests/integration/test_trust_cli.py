@@ -1,5 +1,6 @@
-"""`policy-ledger init` makes a signing key; `policy-ledger verify` recomputes every chain
-from the stored rows: exit 0 with the signed digest, exit 1 naming the first broken link."""
+"""The trust commands on each store: `init` makes a signing key; `verify` recomputes every
+chain from the stored rows (exit 0 with the signed digest, exit 1 naming the first broken
+link); `export` and `import` move a verified ledger between stores."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from api.bootstrap import build_ledger
 from api.settings import Settings
 from api.signing import signature_holds
 from integration.raw_store import RawStore
-from integration.test_cli import DEMO, Shell
+from integration.test_cli import DEMO, LATER, Shell
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_verify_of_an_untouched_ledger_exits_0_with_the_signed_digest(loaded: Sh
     assert doc["digest"] == answer["ledger_digest"]
     assert signature_holds(doc["public_key"], doc["digest"], doc["signature"])
     human = loaded.ok("verify").stdout
-    assert "ok: 4 events in 1 countries" in human
+    assert "ok: 4 events in 1 country" in human
     assert doc["digest"] in human
 
 
@@ -110,3 +111,43 @@ def test_verify_without_a_key_says_the_digest_is_not_signed(shell: Shell) -> Non
     assert doc["ok"] is True
     assert (doc["signature"], doc["key_id"]) == (None, None)
     assert "not signed" in shell.ok("verify").stdout
+
+
+def test_export_then_import_into_a_fresh_store_gives_the_same_digest_and_answers(
+    loaded: Shell, other_store_url: str, tmp_path: Path
+) -> None:
+    exported = loaded.ok("export", str(tmp_path / "export"))
+    fresh = Shell(other_store_url, tmp_path / "other-key")
+
+    imported = fresh.ok("import", str(tmp_path / "export"))
+
+    digest = loaded.json("verify")["digest"]
+    assert f"digest: {digest}" in exported.stdout
+    assert "Imported 4 events" in imported.stdout
+    assert f"digest: {digest}" in imported.stdout
+    assert fresh.json("verify")["digest"] == digest
+    for day in ("2024-11-25", "2024-11-26", "2025-06-01"):
+        question = ("policy", "PK", "--on", day, "--known-at", LATER)
+        assert fresh.json(*question) == loaded.json(*question)
+
+
+def test_import_into_a_store_that_holds_events_exits_2_and_says_why(
+    loaded: Shell, tmp_path: Path
+) -> None:
+    loaded.ok("export", str(tmp_path / "export"))
+
+    result = loaded.run("import", str(tmp_path / "export"))
+
+    assert result.exit_code == 2
+    assert "already holds 4 events: import only into an empty store" in result.stderr
+    assert loaded.json("verify")["events"] == 4
+
+
+def test_a_tampered_ledger_is_not_exported(loaded: Shell, tmp_path: Path) -> None:
+    raw_store(loaded).delete("PK", 3)
+
+    result = loaded.run("export", str(tmp_path / "export"))
+
+    assert result.exit_code == 1
+    assert "PK position 3 (sequence)" in result.stderr
+    assert not (tmp_path / "export" / "manifest.json").exists()
