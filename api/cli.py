@@ -265,9 +265,14 @@ def audit(
 
     with opened_ledger() as ledger:
         review = parse_date(review_date, name="--review-date") if review_date else today()
-        auditor = Auditor(StoredStates(ledger.refresh_index()), review)
+        index = ledger.refresh_index()
+        auditor = Auditor(StoredStates(index), review)
+        seal = ledger.seal(index.digest)  # the ledger this audit reads, signed
         try:
-            with open_report(output) if output else _NoReport() as report, _progress(file) as tick:
+            with (
+                open_report(output, seal) if output else _NoReport() as report,
+                _progress(file) as tick,
+            ):
                 for row in read_decisions(file):
                     auditor.summary.rejected += not _audit_row(auditor, report, row)
                     tick(row.line)

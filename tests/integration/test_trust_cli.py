@@ -4,6 +4,7 @@ link); `export` and `import` move a verified ledger between stores."""
 
 from __future__ import annotations
 
+import csv
 import json
 import stat
 from pathlib import Path
@@ -151,3 +152,28 @@ def test_a_tampered_ledger_is_not_exported(loaded: Shell, tmp_path: Path) -> Non
     assert result.exit_code == 1
     assert "PK position 3 (sequence)" in result.stderr
     assert not (tmp_path / "export" / "manifest.json").exists()
+
+
+def test_audit_reports_carry_the_signed_digest_of_the_ledger_they_read(
+    loaded: Shell, tmp_path: Path
+) -> None:
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("id,country,decided_on,groups\na,PK,2024-11-26,pti\n", encoding="utf-8")
+    verified = loaded.json("verify")
+    for suffix in ("csv", "jsonl", "html"):
+        loaded.ok("audit", str(decisions), "-o", str(tmp_path / f"report.{suffix}"))
+
+    with (tmp_path / "report.csv").open(encoding="utf-8-sig", newline="") as stream:
+        trailer = {row[0]: row[1] for row in list(csv.reader(stream))[-3:]}
+    last = json.loads((tmp_path / "report.jsonl").read_text().split("\n")[-2])
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+
+    digest, key_id = verified["digest"], verified["key_id"]
+    assert trailer["#ledger_digest"] == last["ledger"]["digest"] == digest
+    assert trailer["#key_id"] == last["ledger"]["key_id"] == key_id
+    assert trailer["#signature"] == last["ledger"]["signature"]
+    assert signature_holds(verified["public_key"], digest, trailer["#signature"])
+    assert last["summary"]["audited"] == 1
+    assert f'<code data-ledger="digest">{digest}</code>' in page
+    assert f'<code data-ledger="key_id">{key_id}</code>' in page
+    assert f'data-ledger="signature" class="signature">{trailer["#signature"]}<' in page
