@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import IntegrityError
 
 from api.bootstrap import Ledger
 from api.loader import record_file
@@ -223,3 +224,23 @@ def test_the_log_is_read_page_by_page_to_its_end(recorded: Ledger) -> None:
         ("AF", 1),
         ("AF", 2),
     ]
+
+
+def test_two_writers_on_one_head_cannot_fork_the_chain(
+    recorded: Ledger, open_ledger: Callable[..., Ledger]
+) -> None:
+    """Both load PK at position 4 and chain an event onto its head; the store takes one
+    event per position, so the second save fails and the chain stays single."""
+    other = open_ledger()
+    first, second = recorded.app.policy("PK"), other.app.policy("PK")
+    first.record_amendment(designate("sikhs"), "alice", dt.datetime.now(dt.UTC))
+    second.record_amendment(designate("baloch"), "bob", dt.datetime.now(dt.UTC))
+    assert first.pending_events[0].previous_hash == second.pending_events[0].previous_hash
+
+    recorded.app.save(first)
+    with pytest.raises(IntegrityError):
+        other.app.save(second)
+
+    report = recorded.verify()
+    assert (report.ok, report.events) == (True, 7)
+    assert report.heads()["PK"] == first.head
