@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Check a Policy Ledger export with nothing but the Python standard library (3.8+).
+"""Check a Policy Ledger export with nothing but the Python standard library.
+
+Written for Python 3.8 and later (tested on 3.11); copy this one file anywhere.
 
     python3 verify_export.py EXPORT_DIR [--key-id HEX] [--require-signature]
 
