@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api import problems
 from api.bootstrap import Ledger, build_ledger
 from api.middleware import BodyLimit
-from api.routes import amendments, audits, countries, health
+from api.routes import amendments, audits, countries, health, integrity
 from api.security import TokenStore
 from api.settings import Settings
 
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.include_router(amendments.router)
     app.include_router(audits.router)
     app.include_router(health.router)
+    app.include_router(integrity.router)
     return app
 
 

@@ -8,13 +8,17 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 from api.settings import Settings
+from api.signing import Seal, Signer, SigningKeyError, load_signer, seal
 from domain.application import Clock, PolicyLedger, utc_now
+from domain.integrity import IntegrityReport, Witness, verify_log
 from projections.freshness import ChangeSignal, HeadChangeSignal, SQLiteChangeSignal
 from projections.index import ReadIndex
 from projections.policy import PolicyProjection
 from projections.queries import PolicyQueries
 from projections.runner import CatchUp
 from projections.views import PolicyViewMixin, PostgresPolicyView, SQLitePolicyView
+
+POSTGRES_SIGNING_KEY = Path("./var/signing-key.pem")
 
 
 class ConfigurationError(ValueError):
@@ -54,6 +58,17 @@ def store_env(settings: Settings) -> dict[str, str]:
     )
 
 
+def signing_key_path(settings: Settings) -> Path:
+    """Where the signing key is: as configured, else beside a SQLite database, else in var/."""
+    if settings.signing_key_file is not None:
+        return settings.signing_key_file
+    env = store_env(settings)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        database = Path(env["SQLITE_DBNAME"])
+        return database.with_name(database.name + ".signing-key.pem")
+    return POSTGRES_SIGNING_KEY
+
+
 @dataclass
 class Ledger:
     """Everything a face (CLI, HTTP) needs, wired once."""
@@ -66,6 +81,7 @@ class Ledger:
     queries: PolicyQueries
     index: ReadIndex
     signal: ChangeSignal
+    signer: Signer | None = None  # None until a key exists (policy-ledger init makes one)
 
     _refreshed_at: int | None = None  # the store's stamp when the index was last refreshed
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -87,6 +103,18 @@ class Ledger:
 
     fresh_index = refresh_index
 
+    def verify(self) -> IntegrityReport:
+        """Every chain recomputed from the raw stored rows, with the heads the read model
+        recorded as witnesses. They are read first: the read model never runs ahead of the
+        log, so a witness beyond the log's end means events were removed."""
+        heads = self.view.chain_heads()
+        witnesses = {country: Witness(*head) for country, head in heads.items()}
+        return verify_log(self.app, witnesses)
+
+    def seal(self, digest: str) -> Seal:
+        """The digest with this service's signature over it (none without a key)."""
+        return seal(self.signer, digest)
+
     def close(self) -> None:
         self.signal.close()
         self.app.close()
@@ -95,6 +123,10 @@ class Ledger:
 def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Ledger:
     settings = settings or Settings()
     env = store_env(settings)
+    try:
+        signer = load_signer(signing_key_path(settings))
+    except SigningKeyError as error:
+        raise ConfigurationError(str(error)) from None
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
     app = PolicyLedger(env=env, clock=clock)
@@ -118,4 +150,5 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
         queries=PolicyQueries(view),
         index=index,
         signal=signal,
+        signer=signer,
     )

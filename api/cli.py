@@ -50,11 +50,12 @@ def opened_ledger() -> Iterator[Ledger]:
         ledger.close()
 
 
-def emit(doc: Any, as_json: bool, human: Callable[[Any], Any]) -> None:
+def emit(doc: Any, as_json: bool, human: Callable[[Any], Any], *, soft_wrap: bool = False) -> None:
+    """The document as JSON, or for people; soft_wrap keeps hashes and paths whole."""
     if as_json:
         sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
-        console.print(human(doc))
+        console.print(human(doc), soft_wrap=soft_wrap)
 
 
 def _known_at(text: str | None) -> Any:
@@ -63,9 +64,36 @@ def _known_at(text: str | None) -> Any:
 
 @cli.command()
 def init() -> None:
-    """Create the store and its read model (safe to repeat)."""
+    """Create the store, its read model and a signing key (safe to repeat)."""
+    from api.bootstrap import signing_key_path
+    from api.signing import create_key
+
     with opened_ledger() as ledger:
-        console.print(f"Store ready: {ledger.settings.database_url}")
+        console.print(f"Store ready: {ledger.settings.database_url}", soft_wrap=True)
+        if ledger.signer is None:
+            ledger.signer = create_key(signing_key_path(ledger.settings))
+            console.print(
+                f"Signing key created: {ledger.signer.path} (mode 0600, key id "
+                f"{ledger.signer.key_id}); keep it secret, and back it up.",
+                soft_wrap=True,
+            )
+        else:
+            console.print(
+                f"Signing key: {ledger.signer.path} (key id {ledger.signer.key_id})",
+                soft_wrap=True,
+            )
+
+
+@cli.command()
+def verify(as_json: JsonFlag = False) -> None:
+    """Recompute every hash chain from the stored rows; exit 1 if any link is broken."""
+    from api.integrity import integrity_document
+
+    with opened_ledger() as ledger:
+        doc = integrity_document(ledger)
+        emit(doc, as_json, render.integrity, soft_wrap=True)
+    if not doc["ok"]:
+        raise typer.Exit(1)
 
 
 @cli.command()
@@ -141,6 +169,60 @@ def diff(
         emit(doc, as_json, render.diff)
 
 
+@cli.command("export")
+def export_ledger(
+    directory: Annotated[Path, typer.Argument(help="Directory to write (empty or new).")],
+) -> None:
+    """Write the whole ledger, verified, as JSON Lines with a signed manifest."""
+    from api.exchange import BrokenLedgerError, ExportError
+    from api.exchange import export_ledger as export
+
+    with opened_ledger() as ledger:
+        try:
+            exported = export(ledger, directory)
+        except BrokenLedgerError as error:
+            errors.print(f"[red]{error}[/red]", soft_wrap=True)
+            raise typer.Exit(1) from None
+        except ExportError as error:
+            errors.print(f"[red]error:[/red] {error}", soft_wrap=True)
+            raise typer.Exit(2) from None
+    manifest = exported.manifest
+    signed = (
+        f"signed with key id {manifest['key_id']}"
+        if manifest["signature"]
+        else "not signed: no signing key (policy-ledger init creates one)"
+    )
+    console.print(
+        f"Exported {exported.events} events to {directory}\ndigest: {exported.digest}\n{signed}",
+        soft_wrap=True,
+    )
+
+
+@cli.command("import")
+def import_ledger(
+    directory: Annotated[Path, typer.Argument(help="A directory written by policy-ledger export.")],
+) -> None:
+    """Check an export whole, then store it into an empty store (same digest, same answers)."""
+    from api.exchange import ExportError
+    from api.exchange import import_ledger as restore
+
+    with opened_ledger() as ledger:
+        try:
+            imported = restore(ledger, directory)
+        except ExportError as error:
+            errors.print(f"[red]{directory}: nothing imported[/red]\n{error}", soft_wrap=True)
+            raise typer.Exit(2) from None
+    signed = (
+        f"signature of key id {imported.signed_by} holds"
+        if imported.signed_by
+        else "the export was not signed"
+    )
+    console.print(
+        f"Imported {imported.events} events from {directory}\ndigest: {imported.digest}\n{signed}",
+        soft_wrap=True,
+    )
+
+
 @cli.command()
 def rebuild() -> None:
     """Drop every projection and rebuild it from the event log."""
@@ -183,9 +265,14 @@ def audit(
 
     with opened_ledger() as ledger:
         review = parse_date(review_date, name="--review-date") if review_date else today()
-        auditor = Auditor(StoredStates(ledger.refresh_index()), review)
+        index = ledger.refresh_index()
+        auditor = Auditor(StoredStates(index), review)
+        seal = ledger.seal(index.digest)  # the ledger this audit reads, signed
         try:
-            with open_report(output) if output else _NoReport() as report, _progress(file) as tick:
+            with (
+                open_report(output, seal) if output else _NoReport() as report,
+                _progress(file) as tick,
+            ):
                 for row in read_decisions(file):
                     auditor.summary.rejected += not _audit_row(auditor, report, row)
                     tick(row.line)

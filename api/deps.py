@@ -74,7 +74,16 @@ async def editor(who: PrincipalDep) -> Principal:
     return who
 
 
+async def auditor(who: PrincipalDep) -> Principal:
+    if who is None:
+        raise _unauthorized("this needs a bearer token with the auditor or editor role")
+    if not who.may("audit"):
+        raise HTTPException(403, f"the {who.role.value} role may not audit the ledger")
+    return who
+
+
 Editor = Annotated[Principal, Depends(editor)]
+Auditor = Annotated[Principal, Depends(auditor)]
 Reader = Annotated[Principal | None, Depends(reader)]
 
 

@@ -16,6 +16,7 @@ from api.timeparse import MomentError
 from domain.errors import (
     DomainRuleError,
     LedgerError,
+    LedgerNotEmptyError,
     NotFoundError,
     UnknownCountryCodeError,
     VersionConflictError,
@@ -28,6 +29,7 @@ STATUS_OF: list[tuple[type[LedgerError], int]] = [
     (UnknownCountryCodeError, 404),
     (NotFoundError, 404),
     (VersionConflictError, 409),
+    (LedgerNotEmptyError, 409),
     (DomainRuleError, 422),
 ]
 

@@ -183,3 +183,33 @@ def audit_summary(summary: Doc) -> Table:
 
 def show(console: Console, renderable: Any) -> None:
     console.print(renderable)
+
+
+def integrity(doc: Doc) -> Group:
+    """`policy-ledger verify`: ok with the digest and its signature, or the first break."""
+    first = doc["first_broken"]
+    if first is not None:
+        lines = [
+            Text(
+                f"BROKEN: {first['country']} position {first['position']} ({first['reason']})",
+                style="bold red",
+            ),
+            Text(first["detail"]),
+            Text(f"expected hash: {first['expected'] or '—'}"),
+            Text(f"found hash:    {first['found'] or '—'}"),
+            Text(f"{doc['events']} events read; {len(doc['broken'])} chain(s) broken."),
+        ]
+        return Group(*lines)
+    countries = len(doc["countries"])
+    places = "country" if countries == 1 else "countries"
+    lines = [
+        Text(f"ok: {doc['events']} events in {countries} {places}", style="bold green"),
+        Text(f"digest: {doc['digest']}"),
+    ]
+    if doc["legacy_events"]:
+        lines.append(Text(f"{doc['legacy_events']} legacy events (stored before the chain)"))
+    if doc["signature"]:
+        lines.append(Text(f"signature: {doc['signature']} (key id {doc['key_id']})"))
+    else:
+        lines.append(Text("not signed: no signing key (policy-ledger init creates one)"))
+    return Group(*lines)

@@ -15,6 +15,12 @@ exit and throws its output away on an exception.
   unchanged, record differs, or cited version mismatched) with its changes and their
   sources, and the rejected rows.
 
+Given the seal of the ledger the audit was computed from (the read model's digest with the
+service's signature over it, `Ledger.seal`), each report carries it at its end: CSV as three
+trailer rows (`#ledger_digest`, `#signature`, `#key_id` in the first column, the value in the
+second), JSON Lines as `ledger` beside the last line's `summary`, HTML in the page's
+"Ledger" section. Without one, reports are as before.
+
 Memory stays constant whatever the number of decisions: CSV and JSON Lines rows go straight
 to the file; the HTML page keeps its flagged and rejected rows in temporary files until
 `close`, which renders the page around them as a stream. A report appears under its name
@@ -39,6 +45,7 @@ import orjson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from api.decisions import Row
+from api.signing import Seal
 from domain.audit import AMSTERDAM, Citation, Verdict
 from domain.countries import country_name
 from projections.audit import Summary
@@ -101,8 +108,13 @@ CSV_COLUMNS = (
 )
 
 
-def open_report(path: Path) -> ReportWriter:
-    """A writer for the report at `path`, in the format its suffix names."""
+# The trailer rows of a CSV report: what each seal field is called in the first column.
+CSV_TRAILER = {"digest": "#ledger_digest", "signature": "#signature", "key_id": "#key_id"}
+
+
+def open_report(path: Path, seal: Seal | None = None) -> ReportWriter:
+    """A writer for the report at `path`, in the format its suffix names; `seal` is the
+    signed digest of the ledger the audit reads."""
     path = Path(path)
     kind = WRITERS.get(path.suffix.lower())
     if kind is None:
@@ -110,7 +122,12 @@ def open_report(path: Path) -> ReportWriter:
             f"cannot write a report as '{path.suffix or path.name}'; "
             f"use one of {', '.join(WRITERS)}"
         )
-    return kind(path)
+    return kind(path, seal)
+
+
+def seal_doc(seal: Seal) -> Doc:
+    """What a report says of the ledger it was computed from."""
+    return {"digest": seal.digest, "signature": seal.signature, "key_id": seal.key_id}
 
 
 def is_flagged(result: Mapping[str, Any]) -> bool:
@@ -174,8 +191,9 @@ class ReportWriter:
 
     suffix: ClassVar[str]
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, seal: Seal | None = None) -> None:
         self.path = Path(path)
+        self.seal = seal
         self.tally = Summary()
         self.flagged = 0
         self.review_date: str | None = None
@@ -249,8 +267,8 @@ class ReportWriter:
 class CsvReport(ReportWriter):
     suffix = ".csv"
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, seal: Seal | None = None) -> None:
+        super().__init__(path, seal)
         self._text = io.TextIOWrapper(self._out, encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._text)
         self._csv.writerow(CSV_COLUMNS)
@@ -262,6 +280,9 @@ class CsvReport(ReportWriter):
         self._csv.writerow(rejected_csv_row(row))
 
     def _finish(self, summary: Doc) -> None:
+        if self.seal is not None:
+            for key, value in seal_doc(self.seal).items():
+                self._csv.writerow([CSV_TRAILER[key], value or ""])
         self._text.flush()
         self._text.detach()
 
@@ -276,14 +297,17 @@ class JsonLinesReport(ReportWriter):
         self._out.write(orjson.dumps(rejected_doc(row), option=orjson.OPT_APPEND_NEWLINE))
 
     def _finish(self, summary: Doc) -> None:
-        self._out.write(orjson.dumps({"summary": summary}, option=orjson.OPT_APPEND_NEWLINE))
+        last: Doc = {"summary": summary}
+        if self.seal is not None:
+            last["ledger"] = seal_doc(self.seal)
+        self._out.write(orjson.dumps(last, option=orjson.OPT_APPEND_NEWLINE))
 
 
 class HtmlReport(ReportWriter):
     suffix = ".html"
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, seal: Seal | None = None) -> None:
+        super().__init__(path, seal)
         # Open for the writer's life, closed by _cleanup.
         self._flagged_rows: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self._rejected_rows: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
@@ -315,6 +339,7 @@ class HtmlReport(ReportWriter):
             flagged_count=self.flagged,
             flagged=_replay(self._flagged_rows),
             rejected=_replay(self._rejected_rows),
+            ledger=seal_doc(self.seal) if self.seal is not None else None,
         )
         for chunk in chunks:
             text.write(chunk)

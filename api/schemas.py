@@ -21,6 +21,17 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+HASH_PATTERN = r"^[0-9a-f]{64}$"
+LedgerDigest = Annotated[
+    str,
+    Field(
+        pattern=HASH_PATTERN,
+        description="SHA-256 of the ledger (every country's chain head) this answer was "
+        "computed from; GET /integrity and `policy-ledger verify` recompute it from the log.",
+    ),
+]
+
+
 # Requests ----------------------------------------------------------------------------
 
 
@@ -166,6 +177,7 @@ class PolicyOut(Model):
     version_id: str | None
     valid_from: dt.date | None
     valid_to: dt.date | None = Field(description="Exclusive; null while no later change.")
+    ledger_digest: LedgerDigest
     groups: list[GroupOut]
     protection: dict[str, ProtectionOut]
     internal_protection_alternative: dict[str, IpaOut]
@@ -192,6 +204,7 @@ class VersionOut(Model):
     country: str
     version_id: str
     elements: dict[str, dict[str, Any]]
+    ledger_digest: LedgerDigest
 
 
 class TimelineEntry(AmendmentRef):
@@ -252,6 +265,43 @@ class Health(Model):
     projection_position: int
     log_head: int
     lag: int
+
+
+class ChainOut(Model):
+    country: str
+    events: int = Field(description="Stored events of the country, Opened included.")
+    head: str | None = Field(description="Hash of its last event; null when its chain is broken.")
+
+
+class BrokenLinkOut(Model):
+    country: str
+    position: int = Field(description="The event's version in the country's stream (1: Opened).")
+    reason: str = Field(
+        description="undecodable | stream | sequence | link | content | unsealed | witness | "
+        "missing"
+    )
+    expected: str | None = Field(description="The hash the chain expects here.")
+    found: str | None = Field(description="The hash found (stored, cited or recomputed).")
+    detail: str
+
+
+class IntegrityOut(Model):
+    ok: bool = Field(description="Every chain recomputed from the stored rows holds.")
+    checked_at: dt.datetime
+    events: int
+    legacy_events: int = Field(description="Events stored before the chain (no stored hash).")
+    digest: str | None = Field(
+        pattern=HASH_PATTERN, description="The ledger digest; null when a chain is broken."
+    )
+    countries: list[ChainOut]
+    first_broken: BrokenLinkOut | None = Field(description="The first break in log order.")
+    broken: list[BrokenLinkOut] = Field(description="The first break of each broken chain.")
+    signature: str | None = Field(
+        description="Ed25519 over 'policy-ledger/ledger-digest/v1\\n' + digest, base64; "
+        "null when the ledger is broken or the service has no key."
+    )
+    key_id: str | None = Field(description="First 16 hex of SHA-256 of the raw public key.")
+    public_key: str | None = Field(description="The raw Ed25519 public key, base64.")
 
 
 class FieldError(Model):

@@ -37,3 +37,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest request body accepted (413 beyond)."
     )
+    signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PKCS#8 PEM) that signs ledger digests. Default: "
+        "beside a SQLite database (<file>.signing-key.pem), ./var/signing-key.pem for "
+        "PostgreSQL; `policy-ledger init` creates it when missing.",
+    )

@@ -29,6 +29,12 @@ def country_code_value(raw: str) -> str:
 
 
 @cache
+def country_codes() -> frozenset[str]:
+    """Every ISO 3166-1 alpha-2 code."""
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+@cache
 def country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_2=code)
     return country.name if country is not None else code

@@ -1,4 +1,10 @@
-"""The country policy aggregate: one event stream per country, one event per legal act."""
+"""The country policy aggregate: one event stream per country, one event per legal act.
+
+Every event is a link of the country's hash chain (domain.chain): the aggregate computes
+each new event's hash from its current head, so a stored event carries `previous_hash` and
+`hash`, and the library's optimistic concurrency (one event per version) keeps the chain
+from forking. Stored hashes are taken as they are here; `domain.integrity` checks them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain import chain
 from domain.commands import AmendmentDraft
 from domain.errors import (
     AmendmentNotFoundError,
@@ -26,27 +33,60 @@ class CountryPolicy(Aggregate):
     """Everything recorded about one country's policy, in record order."""
 
     class Opened(Aggregate.Created):
-        country: str
+        """The country's stream begins (always saved with its first amendment).
 
-    class AmendmentRecorded(Aggregate.Event):
-        class_version = 1
-        payload: dict[str, Any]
+        Version 2 added `previous_hash` and `hash`; see `upcast_v1_v2`.
+        """
+
+        class_version = 2
+        country: str
+        previous_hash: str | None
+        hash: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            _unchained(state)
 
         def apply(self, aggregate: CountryPolicy) -> None:
+            aggregate.head = chain_hash(self, aggregate.country, chain.GENESIS)
+
+    class Chained(Aggregate.Event):
+        """An event after Opened: a payload, and its link in the country's hash chain.
+
+        Version 1 events were stored before the chain existed and hold no hashes;
+        `upcast_v1_v2` reads them with `previous_hash` and `hash` None. Their links are
+        computed when they are read (from their stored content and the head before them),
+        so the first version 2 event after them commits to them through its
+        `previous_hash`; until one is recorded, a version 1 event at the end of a stream is
+        covered by no stored hash. `policy-ledger verify` counts them as legacy events.
+        """
+
+        class_version = 2
+        payload: dict[str, Any]
+        previous_hash: str | None
+        hash: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            _unchained(state)
+
+        def apply(self, aggregate: CountryPolicy) -> None:
+            aggregate.head = chain_hash(self, aggregate.country, aggregate.head)
+            self.fold(aggregate)
+
+        def fold(self, aggregate: CountryPolicy) -> None:
+            raise NotImplementedError
+
+    class AmendmentRecorded(Chained):
+        def fold(self, aggregate: CountryPolicy) -> None:
             aggregate.on_amendment_recorded(self)
 
-    class InForceDateRecorded(Aggregate.Event):
-        class_version = 1
-        payload: dict[str, Any]
-
-        def apply(self, aggregate: CountryPolicy) -> None:
+    class InForceDateRecorded(Chained):
+        def fold(self, aggregate: CountryPolicy) -> None:
             aggregate.on_in_force_date_recorded(self)
 
-    class AmendmentRetracted(Aggregate.Event):
-        class_version = 1
-        payload: dict[str, Any]
-
-        def apply(self, aggregate: CountryPolicy) -> None:
+    class AmendmentRetracted(Chained):
+        def fold(self, aggregate: CountryPolicy) -> None:
             aggregate.on_amendment_retracted(self)
 
     @staticmethod
@@ -55,11 +95,21 @@ class CountryPolicy(Aggregate):
 
     @classmethod
     def open(cls, country: str, at: dt.datetime) -> CountryPolicy:
-        return cls._create(cls.Opened, country=country, timestamp=at)
+        first = chain.link(
+            "Opened", country, cls.INITIAL_VERSION, at, chain.opened_payload(country), chain.GENESIS
+        )
+        return cls._create(
+            cls.Opened,
+            country=country,
+            timestamp=at,
+            previous_hash=chain.GENESIS,
+            hash=first.hash(),
+        )
 
     def __init__(self, country: str) -> None:
         self.country = country
         self.amendments: dict[str, AmendmentRecord] = {}
+        self.head = chain.GENESIS  # the hash of the last event applied
 
     # Commands -------------------------------------------------------------------------
 
@@ -118,7 +168,17 @@ class CountryPolicy(Aggregate):
         # act may share the moment the policy was opened (they are saved together).
         opened_only = self.version == self.INITIAL_VERSION
         timestamp = max(at, self.modified_on if opened_only else self.modified_on + ONE_TICK)
-        self.trigger_event(event_class, payload=payload, timestamp=timestamp)
+        position = self.version + 1
+        link = chain.link(
+            event_class.__name__, self.country, position, timestamp, payload, self.head
+        )
+        self.trigger_event(
+            event_class,
+            payload=payload,
+            timestamp=timestamp,
+            previous_hash=self.head,
+            hash=link.hash(),
+        )
 
     # Event handlers -----------------------------------------------------------------
 
@@ -135,6 +195,34 @@ class CountryPolicy(Aggregate):
         payload = payloads.AmendmentRetracted.model_validate(event.payload)
         record = self.amendments[payload.amendment_id]
         self.amendments[record.id] = record.with_retraction(payload.reason, event.timestamp)
+
+
+def event_link(event: Any, country: str, previous_hash: str) -> chain.Link:
+    """The link an event of a country's stream makes after `previous_hash`."""
+    if isinstance(event, CountryPolicy.Opened):
+        payload = chain.opened_payload(event.country)
+    else:
+        payload = event.payload
+    return chain.link(
+        type(event).__name__,
+        country,
+        event.originator_version,
+        event.timestamp,
+        payload,
+        previous_hash,
+    )
+
+
+def chain_hash(event: Any, country: str, previous_hash: str) -> str:
+    """The event's stored hash, or for a version 1 event (none stored) its computed one."""
+    if event.hash is not None:
+        return str(event.hash)
+    return event_link(event, country, previous_hash).hash()
+
+
+def _unchained(state: dict[str, Any]) -> None:
+    state["previous_hash"] = None
+    state["hash"] = None
 
 
 def amendment_record(

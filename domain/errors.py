@@ -76,6 +76,12 @@ class VersionNotFoundError(NotFoundError):
     title = "No such policy version"
 
 
+class LedgerNotEmptyError(LedgerError):
+    """An import into a store that already holds events (it would mix two ledgers)."""
+
+    title = "Store is not empty"
+
+
 class VersionConflictError(LedgerError):
     """The caller's expected version is stale: someone else wrote first."""
 

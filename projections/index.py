@@ -7,6 +7,10 @@ elements, each element is parsed and annotated once while in use (it is shared b
 it is unchanged in), each state's sections are serialised once, and the request's own fields
 are spliced around them. Questions about earlier moments go to the SQL tables
 (PolicyQueries).
+
+Each answer names the ledger digest of exactly the read model state it was assembled from:
+the index takes the digest the projection stored with its position, and swaps its countries
+and that digest in one assignment, so a request never pairs one with the other's neighbour.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from domain.chain import EMPTY_DIGEST
 from domain.countries import country_code, country_name
 from domain.errors import CountryNotFoundError
 from domain.records import AmendmentRecord
@@ -32,6 +37,7 @@ from projections.records import record_from_json
 from projections.views import PolicyViewMixin
 
 EMPTY_SECTIONS = policy_sections({}, {})
+REFRESH_ROUNDS = 3  # loads before settling for a digest newer than the rows (constant writes)
 
 
 @dataclass
@@ -94,12 +100,20 @@ def _version_spans(rows: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
     return spans
 
 
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """What the index holds: the countries as of a read model position, and its digest."""
+
+    position: int
+    digest: str
+    countries: dict[str, CountryIndex]  # never changed once published: copied to refresh
+
+
 class ReadIndex:
     def __init__(self, view: PolicyViewMixin, application_name: str, cache_size: int = 4096):
         self.view = view
         self.application_name = application_name
-        self.position = 0
-        self._countries: dict[str, CountryIndex] = {}
+        self._loaded = Loaded(0, EMPTY_DIGEST, {})
         # Whole answers per state; states as element maps; elements, parsed and as provenance.
         # An element is shared by every state it is unchanged in, so its caches hit often.
         self._sections: Lru[str, bytes] = Lru(cache_size)
@@ -109,28 +123,61 @@ class ReadIndex:
         self._history: dict[str, Bitemporal] = {}
         self._lock = threading.Lock()
 
+    @property
+    def position(self) -> int:
+        return self._loaded.position
+
+    @property
+    def digest(self) -> str:
+        """The ledger digest of the read model state the index holds."""
+        return self._loaded.digest
+
     def refresh(self) -> None:
-        """Reloads the countries whose rows changed since the index last looked."""
+        """Reloads the countries whose rows changed since the index last looked.
+
+        The digest is read before and after loading: if the read model did not move
+        meanwhile, the rows loaded are exactly those of the digest's position. If it moved,
+        the countries that moved are loaded again. After REFRESH_ROUNDS the digest read last
+        is kept: it covers every event the rows hold (the read model only grows), and the
+        index stays at the earlier position, so the next refresh loads what it missed.
+        """
         with self._lock:
-            position = self.view.max_tracking_id(self.application_name) or 0
-            if position == self.position:
-                return
-            changed = self.view.countries_changed_since(self.position)
-            for code in changed:
-                self._countries[code] = CountryIndex.load(self.view, code)
-                self._history.pop(code, None)
-            self.position = position
+            loaded = self._loaded
+            since, countries = loaded.position, loaded.countries
+            position, digest = self.view.ledger_digest()
+            for _ in range(REFRESH_ROUNDS):
+                if position == since:
+                    break
+                countries = self._load_changed(countries, since)
+                since = position
+                position, digest = self.view.ledger_digest()
+            if (since, digest) != (loaded.position, loaded.digest):
+                self._loaded = Loaded(since, digest, countries)
+
+    def _load_changed(
+        self, countries: dict[str, CountryIndex], since: int
+    ) -> dict[str, CountryIndex]:
+        fresh = dict(countries)
+        for code in self.view.countries_changed_since(since):
+            fresh[code] = CountryIndex.load(self.view, code)
+            self._history.pop(code, None)
+        return fresh
 
     def country(self, raw: str) -> CountryIndex:
+        return self._country(self._loaded, raw)
+
+    @staticmethod
+    def _country(loaded: Loaded, raw: str) -> CountryIndex:
         code = country_code(raw)
-        found = self._countries.get(code)
+        found = loaded.countries.get(code)
         if found is None:
             raise CountryNotFoundError(f"no policy is recorded for {code}", field="country")
         return found
 
     def policy_json(self, raw: str, on: dt.date, known_at: dt.datetime) -> bytes:
         """The same document as PolicyQueries.policy for the current knowledge, as bytes."""
-        index = self.country(raw)
+        loaded = self._loaded  # one read: the country and the digest belong together
+        index = self._country(loaded, raw)
         day = on.isoformat()
         i = index.row_on(day)
         head: dict[str, Any] = {
@@ -142,6 +189,7 @@ class ReadIndex:
             "version_id": None,
             "valid_from": None,
             "valid_to": None,
+            "ledger_digest": loaded.digest,
         }
         sections = self._sections_json(index, i)
         if i is not None:
@@ -167,7 +215,7 @@ class ReadIndex:
         """A state's element ids mapped to the content ids of their annotated elements."""
         refs = self._refs.get(state_id)
         if refs is None:
-            country = self._countries.get(code)
+            country = self._loaded.countries.get(code)
             current = country.parts_of.get(state_id) if country else None
             if current is not None:
                 refs = {f.element: f.content_id for f in current}

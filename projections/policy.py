@@ -3,8 +3,11 @@
 Each event is folded into the country's `Chronicle` as known at the event's record time;
 the segments it changed are closed (recorded_to = that time) and their successors opened.
 A run of events is written in one transaction with one tracking record, so a crash loses
-nothing and repeats nothing. The in-memory chronicles are a cache of the tables: they are
-dropped whenever the tables moved on without us (another process projected first).
+nothing and repeats nothing. The same transaction moves each country's chain head and the
+ledger digest over all heads (computed once per run), so every answer can name the digest
+of the ledger it was read from without hashing anything. The in-memory chronicles are a
+cache of the tables: they are dropped whenever the tables moved on without us (another
+process projected first).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
-from domain.domainmodel import CountryPolicy, amendment_record
+from domain import chain
+from domain.domainmodel import CountryPolicy, amendment_record, chain_hash
 from domain.effects import ElementState
 from domain.fold import Chronicle, Segment, element_content_id, record_effects
 from domain.records import AmendmentRecord
@@ -56,6 +60,7 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         self._countries: dict[str, CountryCache] = {}
         self._known_states: set[str] = set()
         self._known_elements: set[str] = set()
+        self._heads: dict[str, tuple[int, str]] | None = None  # country -> (position, head)
         self._position: int | None = None
         self._batch = Batch.empty()
 
@@ -71,8 +76,12 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         self._sync_position()
         self._batch = Batch.empty()
         try:
+            heads = self._chain_heads()
             for domain_event, tracking in events:
+                self._link(heads, domain_event)
                 self._project(domain_event, tracking.notification_id)
+            digest = chain.ledger_digest({c: head for c, (_, head) in heads.items()})
+            self._batch.digest = (events[-1][1].notification_id, digest)
             self.policy_view.apply(self._batch, events[-1][1], expected=self._position)
         except BaseException:
             self.forget()
@@ -84,6 +93,7 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         self._countries.clear()
         self._known_states.clear()
         self._known_elements.clear()
+        self._heads = None
         self._position = None
 
     def _sync_position(self) -> None:
@@ -92,7 +102,19 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
             self.forget()
             self._position = current
 
+    def _chain_heads(self) -> dict[str, tuple[int, str]]:
+        if self._heads is None:
+            self._heads = self.policy_view.chain_heads()
+        return self._heads
+
     # Event handling -----------------------------------------------------------------
+
+    def _link(self, heads: dict[str, tuple[int, str]], event: Any) -> None:
+        """Moves the country's chain head to the event (computed for version 1 events)."""
+        country = _country_of_event(event)
+        _, previous = heads.get(country, (0, chain.GENESIS))
+        heads[country] = (event.originator_version, chain_hash(event, country, previous))
+        self._batch.heads[country] = heads[country]
 
     def _project(self, event: Any, notification_id: int) -> None:
         if isinstance(event, CountryPolicy.Opened):
@@ -193,6 +215,8 @@ def _remove_effects(
 
 
 def _country_of_event(event: Any) -> str:
+    if isinstance(event, CountryPolicy.Opened):
+        return str(event.country)
     return str(event.payload["country"])
 
 

@@ -2,7 +2,8 @@
 
 Point-in-time answers come from the bitemporal segment rows; timelines, element histories
 and diffs fold the amendment records as known at the moment asked (they are per country
-and small).
+and small). Policy and version answers name the ledger digest of the read model, read after
+their rows: the ledger it names holds every event the answer rests on.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class PolicyQueries:
             "version_id": None,
             "valid_from": None,
             "valid_to": None,
+            "ledger_digest": None,
         }
         elements: dict[str, Any] = {}
         if segment is not None:
@@ -73,7 +75,12 @@ class PolicyQueries:
             doc.update(self._version_span(code, segment, at))
         doc.update(policy_sections(elements, {r.id: r for r in records}))
         doc["pending"] = [amendment_summary(r) for r in pending_on(records, on, known_at)]
+        doc["ledger_digest"] = self.ledger_digest()
         return doc
+
+    def ledger_digest(self) -> str:
+        """The digest of the ledger the read model holds (stored by the projection)."""
+        return self.view.ledger_digest()[1]
 
     def _version_span(self, code: str, segment: Doc, at: int) -> Doc:
         """The version's whole interval: neighbouring segments differ only in provenance."""
@@ -112,6 +119,7 @@ class PolicyQueries:
             "country": code,
             "version_id": version_id,
             "elements": {k: v["value"] for k, v in elements.items()},
+            "ledger_digest": self.ledger_digest(),
         }
 
     # Over time ------------------------------------------------------------------------

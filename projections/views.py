@@ -10,7 +10,11 @@ projection per application keeps exactly-once simple):
 - `policy_states`: content-addressed annotated states: each maps its element ids (`group:pti`)
   to the content ids of their annotated elements;
 - `policy_elements`: those annotated elements (value, since, acts) as RFC 8785 bytes, and each
-  in the form a policy answer shows it (projections.fragments).
+  in the form a policy answer shows it (projections.fragments);
+- `policy_heads`: the head of each country's hash chain (domain.chain) and its position,
+  for every event including Opened (which writes no `policy_countries` row);
+- `policy_digest`: one row, the ledger digest over those heads and the position it was
+  computed at (the tracking position), so answers name their digest without hashing.
 A state shares its elements with every other state they are unchanged in, so the table
 stays small and readers can cache and fetch one element at a time. The SQL is shared; the
 two classes differ only in placeholders and schema.
@@ -30,6 +34,8 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 
+from domain.chain import EMPTY_DIGEST
+
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 TABLES = (
     "policy_countries",
@@ -37,6 +43,8 @@ TABLES = (
     "policy_segments",
     "policy_states",
     "policy_elements",
+    "policy_heads",
+    "policy_digest",
 )
 
 
@@ -68,13 +76,15 @@ class Batch:
     # element content id -> (country, element, body, fragment)
     elements: dict[str, tuple[str, str, str, str]]
     segment_ops: list[tuple[str, int, Any]]  # ("close", µs, (country, valid_from)) | ("open", ..)
+    heads: dict[str, tuple[int, str]]  # country -> (position, head hash)
+    digest: tuple[int, str] | None = None  # (tracking position, ledger digest)
 
     @classmethod
     def empty(cls) -> Batch:
-        return cls({}, {}, {}, {}, [])
+        return cls({}, {}, {}, {}, [], {})
 
     def __bool__(self) -> bool:
-        return bool(self.countries or self.amendments or self.segment_ops)
+        return bool(self.countries or self.amendments or self.segment_ops or self.heads)
 
 
 DDL = [
@@ -103,10 +113,14 @@ DDL = [
         element_id TEXT PRIMARY KEY, country TEXT NOT NULL, element TEXT NOT NULL,
         body TEXT NOT NULL, fragment TEXT NOT NULL)""",
     """CREATE INDEX IF NOT EXISTS policy_elements_by_country ON {p}policy_elements (country)""",
+    """CREATE TABLE IF NOT EXISTS {p}policy_heads (
+        country TEXT PRIMARY KEY, position BIGINT NOT NULL, head TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS {p}policy_digest (
+        id INTEGER PRIMARY KEY, position BIGINT NOT NULL, digest TEXT NOT NULL)""",
 ]
 
 # The shape of the tables below; a store holding another is rebuilt from the log on start.
-READ_MODEL_VERSION = 3
+READ_MODEL_VERSION = 4
 READ_MODEL_TABLE = "CREATE TABLE IF NOT EXISTS {p}policy_read_model (version BIGINT NOT NULL)"
 
 SEGMENT_COLUMNS = "country, valid_from, valid_to, version_id, state_id"
@@ -178,6 +192,7 @@ class PolicyViewMixin:
             self._write_states(c, batch)
             self._write_elements(c, batch)
             self._write_segments(c, batch)
+            self._write_heads(c, batch)
 
     def _advance_tracking(self, c: Any, tracking: Tracking, expected: int | None) -> None:
         """Compare-and-set on the library's tracking row.
@@ -252,6 +267,23 @@ class PolicyViewMixin:
             else:
                 c.execute(insert, (*_segment_values(row), micros))
 
+    def _write_heads(self, c: Any, batch: Batch) -> None:
+        c.executemany(
+            self._sql(
+                "INSERT INTO {p}policy_heads VALUES (?, ?, ?) ON CONFLICT (country) DO "
+                "UPDATE SET position = excluded.position, head = excluded.head"
+            ),
+            [(k, *v) for k, v in batch.heads.items()],
+        )
+        if batch.digest is not None:
+            c.execute(
+                self._sql(
+                    "INSERT INTO {p}policy_digest VALUES (1, ?, ?) ON CONFLICT (id) DO "
+                    "UPDATE SET position = excluded.position, digest = excluded.digest"
+                ),
+                batch.digest,
+            )
+
     def drop_policy_rows(self, application_name: str) -> None:
         with self._cursor(commit=True) as c:
             for table in TABLES:
@@ -262,6 +294,16 @@ class PolicyViewMixin:
 
     def countries(self) -> list[dict[str, Any]]:
         return self._all("SELECT * FROM {p}policy_countries ORDER BY country")
+
+    def chain_heads(self) -> dict[str, tuple[int, str]]:
+        """Each country's chain head as projected: country -> (position, head hash)."""
+        rows = self._all("SELECT country, position, head FROM {p}policy_heads")
+        return {r["country"]: (r["position"], r["head"]) for r in rows}
+
+    def ledger_digest(self) -> tuple[int, str]:
+        """(tracking position, ledger digest) of what the read model holds, in one read."""
+        rows = self._all("SELECT position, digest FROM {p}policy_digest WHERE id = 1")
+        return (rows[0]["position"], rows[0]["digest"]) if rows else (0, EMPTY_DIGEST)
 
     def countries_changed_since(self, position: int) -> list[str]:
         rows = self._all("SELECT country FROM {p}policy_countries WHERE position > ?", (position,))

@@ -105,6 +105,7 @@ def what_if_policy(
         "version_id": segment.version_id if segment else None,
         "valid_from": None,
         "valid_to": None,
+        "ledger_digest": states.index.digest,  # the stored ledger the drafts were applied to
     }
     if segment is not None:
         doc["valid_from"], doc["valid_to"] = _version_span(chronicle, segment)

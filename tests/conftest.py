@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -57,9 +58,8 @@ def postgres_available() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture
-def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    request.getfixturevalue("postgres_available")
+@contextmanager
+def _postgres_schema() -> Iterator[str]:
     schema = f"pl_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
@@ -71,6 +71,13 @@ def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    request.getfixturevalue("postgres_available")
+    with _postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
 
@@ -79,6 +86,16 @@ def sqlite_url(tmp_path: Path) -> str:
 def store_url(request: pytest.FixtureRequest) -> str:
     """The same test, once on each store."""
     return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+def other_store_url(store_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second, empty store of the same kind as the test's store (e.g. an import's target)."""
+    if store_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'other' / 'ledger.sqlite'}"
+        return
+    with _postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture

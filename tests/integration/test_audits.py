@@ -424,6 +424,8 @@ def test_the_cli_audits_a_large_file_and_reports_each_bad_row_with_its_line_and_
 
     with report.open(encoding="utf-8-sig", newline="") as stream:
         rows = list(csv.DictReader(stream))
+    rows, trailer = rows[:-3], rows[-3:]  # the ledger's digest, signature and key id
+    assert [t["id"] for t in trailer] == ["#ledger_digest", "#signature", "#key_id"]
     assert len(rows) == ROWS
     rejected = [r for r in rows if not r["verdict"]]
     found = {}

@@ -24,9 +24,12 @@ LATER = "2100-01-01T00:00:00Z"  # a fixed moment after every load, so answers co
 class Shell:
     """Runs policy-ledger commands against one store."""
 
-    def __init__(self, store_url: str) -> None:
+    def __init__(self, store_url: str, key_dir: Path) -> None:
         self.runner = CliRunner()
         self.env = {"POLICY_LEDGER_DATABASE_URL": store_url}
+        if not store_url.startswith("sqlite"):
+            # PostgreSQL's default key is ./var/signing-key.pem: keep tests out of the checkout.
+            self.env["POLICY_LEDGER_SIGNING_KEY_FILE"] = str(key_dir / "signing-key.pem")
 
     def run(self, *args: str) -> Result:
         return self.runner.invoke(cli, list(args), env=self.env)
@@ -41,8 +44,8 @@ class Shell:
 
 
 @pytest.fixture
-def shell(store_url: str) -> Shell:
-    return Shell(store_url)
+def shell(store_url: str, tmp_path: Path) -> Shell:
+    return Shell(store_url, tmp_path)
 
 
 @pytest.fixture

@@ -594,3 +594,36 @@ def test_html_report_streams_in_constant_memory(auditor: Auditor, tmp_path: Path
     assert path.read_text().count('<tr class="decision"') == 3_000
     assert size > 5_000_000
     assert peak < 1_000_000
+
+
+# The ledger a report was computed from -------------------------------------------------
+
+
+def test_an_unsigned_seal_gives_the_digest_and_says_the_report_is_not_signed(
+    tmp_path: Path,
+) -> None:
+    from api.signing import Seal
+
+    seal = Seal("ab" * 32, None, None, None)
+    for suffix in ("csv", "jsonl", "html"):
+        with open_report(tmp_path / f"report.{suffix}", seal):
+            pass
+
+    with (tmp_path / "report.csv").open(encoding="utf-8-sig", newline="") as stream:
+        assert list(csv.reader(stream))[1:] == [
+            ["#ledger_digest", "ab" * 32],
+            ["#signature", ""],
+            ["#key_id", ""],
+        ]
+    last = json.loads((tmp_path / "report.jsonl").read_text().splitlines()[-1])
+    assert last["ledger"] == {"digest": "ab" * 32, "signature": None, "key_id": None}
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert f'<code data-ledger="digest">{"ab" * 32}</code>' in page
+    assert "Not signed: the service had no signing key." in page
+
+
+def test_without_a_seal_a_report_has_no_ledger_section(tmp_path: Path) -> None:
+    with open_report(tmp_path / "report.html"):
+        pass
+
+    assert 'id="ledger"' not in (tmp_path / "report.html").read_text(encoding="utf-8")

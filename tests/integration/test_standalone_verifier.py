@@ -1,0 +1,155 @@
+"""tools/verify_export.py run as a third party would: a separate process, on an export of
+each store; without site-packages (-S) it has the standard library only."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.bootstrap import Ledger, build_ledger
+from api.exchange import EVENTS, MANIFEST, export_ledger
+from api.loader import record_file
+from api.settings import Settings
+from api.signing import Signer, create_key
+
+TOOL = Path(__file__).parents[2] / "tools" / "verify_export.py"
+DEMO = Path(__file__).parents[2] / "data" / "pakistan.yaml"
+
+
+@pytest.fixture
+def signer(tmp_path: Path) -> Signer:
+    return create_key(tmp_path / "signing-key.pem")
+
+
+@pytest.fixture
+def export(store_url: str, signer: Signer, tmp_path: Path) -> Path:
+    ledger: Ledger = build_ledger(Settings(database_url=store_url, signing_key_file=signer.path))
+    try:
+        record_file(ledger.app, DEMO, "tester")
+        export_ledger(ledger, tmp_path / "export")
+    finally:
+        ledger.close()
+    return tmp_path / "export"
+
+
+def run(export: Path, *args: str, stdlib_only: bool = False) -> subprocess.CompletedProcess[str]:
+    isolation = ["-I", "-S"] if stdlib_only else ["-I"]
+    return subprocess.run(
+        [sys.executable, *isolation, str(TOOL), str(export), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def edit_events(export: Path, old: bytes, new: bytes) -> None:
+    path = export / EVENTS
+    data = path.read_bytes()
+    assert old in data
+    path.write_bytes(data.replace(old, new, 1))
+
+
+def test_an_untouched_export_passes_with_the_signature_checked(
+    export: Path, signer: Signer
+) -> None:
+    result = run(export, "--key-id", signer.key_id, "--require-signature")
+    digest = json.loads((export / MANIFEST).read_text())["digest"]
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "chains: ok (4 events, 1 country)" in result.stdout
+    assert f"digest: ok {digest}" in result.stdout
+    assert f"signature: ok, Ed25519 by key id {signer.key_id}" in result.stdout
+
+
+def test_with_the_standard_library_only_it_checks_chains_and_digest_and_says_so(
+    export: Path,
+) -> None:
+    result = run(export, stdlib_only=True)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "chains: ok" in result.stdout
+    assert "signature: NOT checked" in result.stdout
+    assert "standard library only" in result.stdout
+
+
+def test_the_signature_can_be_required(export: Path) -> None:
+    result = run(export, "--require-signature", stdlib_only=True)
+
+    assert result.returncode == 1
+    assert "cryptography package is not installed" in result.stdout
+
+
+def test_an_edited_line_fails_naming_country_and_position(export: Path) -> None:
+    edit_events(export, b"Kamerbrief", b"Kamerbriex")
+
+    result = run(export, stdlib_only=True)
+
+    assert result.returncode == 1
+    assert result.stdout.startswith("FAILED: PK position 3 (events.jsonl line 3): content changed")
+
+
+def test_a_removed_line_fails_at_the_position_it_held(export: Path) -> None:
+    path = export / EVENTS
+    kept = path.read_bytes().split(b"\n")
+    path.write_bytes(b"\n".join([*kept[:1], *kept[2:]]))
+
+    result = run(export)
+
+    assert result.returncode == 1
+    assert "PK position 3" in result.stdout
+    assert "position 2 is due" in result.stdout
+
+
+def test_a_signature_over_another_digest_fails(export: Path, tmp_path: Path) -> None:
+    manifest = json.loads((export / MANIFEST).read_text())
+    impostor = create_key(tmp_path / "impostor.pem")
+    manifest["signature"] = impostor.sign(manifest["digest"])
+    (export / MANIFEST).write_text(json.dumps(manifest))
+
+    result = run(export)
+
+    assert result.returncode == 1
+    assert "signature does not hold" in result.stdout
+
+
+def test_a_manifest_signed_by_another_key_fails_against_the_published_key_id(
+    export: Path, tmp_path: Path, signer: Signer
+) -> None:
+    """Whoever rewrites the export can sign it with a key of their own: the key id the
+    service publishes is what tells them apart."""
+    manifest = json.loads((export / MANIFEST).read_text())
+    impostor = create_key(tmp_path / "impostor.pem")
+    manifest.update(
+        signature=impostor.sign(manifest["digest"]),
+        key_id=impostor.key_id,
+        public_key=impostor.public_key_b64,
+    )
+    (export / MANIFEST).write_text(json.dumps(manifest))
+
+    assert run(export).returncode == 0  # consistent in itself
+    result = run(export, "--key-id", signer.key_id)
+    assert result.returncode == 1
+    assert f"not the expected {signer.key_id}" in result.stdout
+
+
+def test_a_float_in_a_line_fails(export: Path) -> None:
+    edit_events(export, b'"position":2', b'"position":2.0')
+
+    result = run(export, stdlib_only=True)
+
+    assert result.returncode == 1
+    assert "line 2: a number that is not an integer: 2.0" in result.stdout
+
+
+def test_a_missing_manifest_is_unreadable(export: Path) -> None:
+    (export / MANIFEST).unlink()
+
+    result = run(export)
+
+    assert result.returncode == 2
+    assert result.stdout.startswith("UNREADABLE: manifest.json")
