@@ -116,6 +116,15 @@ class Page:
     def region(self, code: str) -> str:
         return local_region_name(code, self.lang)
 
+    def known(self, text: str | None) -> str:
+        """How a page's `known_at` reads: now, the end of a day (UTC), or a moment."""
+        if not text:
+            return self.t("as_known_now")
+        moment = parse_moment(text, name="known_at")
+        if len(text.strip()) == 10:
+            return self.t("as_known_end_of", date=self.date(text.strip()))
+        return f"{self.t('as_known_at')} {self.moment(moment)} ({self.t('amsterdam_time')})"
+
     def act(self, action: str) -> str:
         return act_word(action, self.lang)
 
@@ -397,7 +406,8 @@ def amendment(request: Request, code: str, amendment_id: str) -> Response:
         a=entry,
         known_at=known_at,
         changes=described,
-        sources=_sources(entry["sources"]),
+        known_at_text=_param(request, "known_at") or "",
+        source_rows=_sources(entry["sources"]),
         policy_link=page.link(
             _country_path(code), on=entry["in_force_from"], known_at=_param(request, "known_at")
         )

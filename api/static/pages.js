@@ -33,3 +33,16 @@ window.addEventListener("pageshow", function () {
     input.disabled = false;
   });
 });
+// Printed pages show what closed <details> hold (the chart's table), then close them again.
+window.addEventListener("beforeprint", function () {
+  document.querySelectorAll("details:not([open])").forEach(function (details) {
+    details.setAttribute("open", "");
+    details.setAttribute("data-printed", "");
+  });
+});
+window.addEventListener("afterprint", function () {
+  document.querySelectorAll("details[data-printed]").forEach(function (details) {
+    details.removeAttribute("open");
+    details.removeAttribute("data-printed");
+  });
+});

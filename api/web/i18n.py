@@ -101,6 +101,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "policy_on": ("Policy on", "Beleid op"),
     "as_known_at": ("as recorded at", "zoals vastgelegd op"),
     "as_known_now": ("as recorded now", "zoals nu vastgelegd"),
+    "as_known_end_of": (
+        "as recorded by the end of {date} (UTC)",
+        "zoals vastgelegd aan het einde van {date} (UTC)",
+    ),
     "on_label": ("In force on (date)", "Geldend op (datum)"),
     "on_hint": ("YYYY-MM-DD; empty: today", "JJJJ-MM-DD; leeg: vandaag"),
     "known_at_label": ("As recorded at (optional)", "Zoals vastgelegd op (optioneel)"),
