@@ -418,6 +418,12 @@ def amendment(request: Request, code: str, amendment_id: str) -> Response:
     )
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """No icon: browsers ask for one on pages that name none (the audit report)."""
+    return Response(status_code=204)
+
+
 # Audits ---------------------------------------------------------------------------------
 
 

@@ -95,7 +95,7 @@ def test_page_routes_collide_with_no_api_route() -> None:
         if isinstance(r, APIRoute)
     ]
     page_routes = [r for r in pages.router.routes if isinstance(r, APIRoute)]
-    assert {r.path for r in page_routes} == PAGE_PATHS
+    assert {r.path for r in page_routes} == {*PAGE_PATHS, "/favicon.ico"}
     for route in page_routes:
         for other in api_routes:
             shared = route.methods & other.methods
@@ -151,7 +151,7 @@ def test_the_app_answers_pages_in_html_and_the_api_in_json(
 
 def test_pages_stay_out_of_the_openapi_document() -> None:
     document = create_app(Settings(database_url="sqlite:///never-opened.sqlite")).openapi()
-    assert not PAGE_PATHS & set(document["paths"])
+    assert not {*PAGE_PATHS, "/favicon.ico"} & set(document["paths"])
     assert not any(p.startswith("/static") for p in document["paths"])
     assert set(document["paths"]) == {
         "/countries",
@@ -173,6 +173,7 @@ def test_pages_stay_out_of_the_openapi_document() -> None:
 def test_static_files_are_served(client: TestClient) -> None:
     assert client.get("/static/pages.css").headers["content-type"].startswith("text/css")
     assert client.get("/static/pages.js").status_code == 200
+    assert client.get("/favicon.ico").status_code == 204  # no icon, and no 404 for it
 
 
 # Index ----------------------------------------------------------------------------------
