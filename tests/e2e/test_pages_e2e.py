@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-# One worker runs them all, so they share one server and one browser.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+# Module-scoped: the tests a worker runs share one server and one browser. (xdist's
+# loadgroup would keep them on one worker, but with pytest 9.2 it groups nothing.)
+pytestmark = pytest.mark.e2e
 
 PTI = "Leaders and members of Pakistan Tehreek-e-Insaf (PTI)"
 PTI_ROW = 'tr[data-element="group:pti"]'
