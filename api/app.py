@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import problems
 from api.bootstrap import Ledger, build_ledger
 from api.middleware import BodyLimit
-from api.routes import amendments, audits, countries, health, integrity
+from api.routes import amendments, audits, countries, health, integrity, pages
 from api.security import TokenStore
 from api.settings import Settings
 
+STATIC = Path(__file__).parent / "static"
 DESCRIPTION = """
 Dutch country-specific asylum policy, versioned from immutable events.
 
@@ -53,6 +56,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.include_router(audits.router)
     app.include_router(health.router)
     app.include_router(integrity.router)
+    # Web pages: HTML over the same queries, kept out of the OpenAPI document.
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 

@@ -15,7 +15,14 @@ from typing import Any
 
 from domain.countries import country_code, country_name, region_name
 from domain.errors import CountryNotFoundError, VersionNotFoundError
-from domain.fold import Transition, diff, element_history, pending_on
+from domain.fold import (
+    Transition,
+    diff,
+    element_history,
+    pending_on,
+    transitions,
+    visible_effects,
+)
 from domain.records import AmendmentRecord
 from projections.records import record_from_json
 from projections.views import PolicyViewMixin, from_micros, to_micros
@@ -141,6 +148,21 @@ class PolicyQueries:
             "element": element,
             "known_at": known_at.isoformat(),
             "intervals": history_intervals(transitions, by_id),
+        }
+
+    def histories(self, country: str, known_at: dt.datetime) -> Doc:
+        """Every element's history at once: `history` for each element, in one fold."""
+        records = self.records(country)
+        by_id = {r.id: r for r in records}
+        by_element: dict[str, list[Transition]] = {}
+        for t in transitions(visible_effects(records, known_at)):
+            by_element.setdefault(t.effect.element, []).append(t)
+        return {
+            "country": records[0].country,
+            "known_at": known_at.isoformat(),
+            "elements": {
+                element: history_intervals(ts, by_id) for element, ts in sorted(by_element.items())
+            },
         }
 
     def diff(self, country: str, first: dt.date, second: dt.date, known_at: dt.datetime) -> Doc:

@@ -1,0 +1,422 @@
+"""The timeline chart of a country: one lane per policy element over valid time, laid out in
+Python for an inline SVG (the template only draws what is computed here).
+
+Data: the element histories (PolicyQueries.histories) and the timeline of amendments
+(PolicyQueries.timeline), both as known at one moment. A bar is a value over its half-open
+interval [from, to), coloured by value (Article 15(c) levels on an ordinal scale); a marker
+is an amendment that set or confirmed it. Pending amendments (no in-force date) are drawn
+hollow and dashed at their announcement date; retracted ones hollow and struck through, at
+the date they would have applied, on every lane their changes speak about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from api.web.describe import (
+    Labels,
+    act_word,
+    change_text,
+    element_name,
+    element_sort_key,
+    value_key,
+    value_short,
+    value_text,
+)
+from api.web.i18n import Lang, long_date, short_date, word
+
+Doc = dict[str, Any]
+
+LABEL_WIDTH = 290
+PLOT_WIDTH = 840
+RIGHT = 24
+TOP = 48
+LANE = 30
+BAR = 16
+BOTTOM = 12
+LABEL_CHARS = 42
+
+# Okabe-Ito colours for categories and yes/no; ColorBrewer OrRd (sequential) for 15(c).
+PALETTE: dict[str, str] = {
+    "risk_profile": "#0072b2",
+    "group_persecution": "#5e3c99",
+    "vulnerable_minority": "#56b4e9",
+    "level-none": "#fef0d9",
+    "level-lower": "#fdcc8a",
+    "level-higher": "#fc8d59",
+    "level-most_exceptional": "#b30000",
+    "yes": "#009e73",
+    "no": "#d55e00",
+    "moratorium": "#e69f00",
+    "note": "#d0d7de",
+    "group": "#8c959f",
+}
+LEGEND_KEYS: dict[str, tuple[str, ...]] = {
+    "group": ("risk_profile", "group_persecution", "vulnerable_minority"),
+    "article_15c": ("level-none", "level-lower", "level-higher", "level-most_exceptional"),
+    "yes_no": ("yes", "no"),
+    "other": ("moratorium", "note"),
+}
+
+
+def text_colour(fill: str) -> str:
+    """Black or white, whichever reads better on the fill (WCAG relative luminance)."""
+    channels = [int(fill[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    on_black = (luminance + 0.05) / 0.05
+    on_white = 1.05 / (luminance + 0.05)
+    return "#000000" if on_black >= on_white else "#ffffff"
+
+
+def legend(lang: Lang) -> list[Doc]:
+    """Swatches with their words, for the legend under the chart."""
+    names = {
+        "risk_profile": word("risk_profile", lang),
+        "group_persecution": word("group_persecution", lang),
+        "vulnerable_minority": word("vulnerable_minority", lang),
+        "level-none": word("level_none", lang),
+        "level-lower": word("level_lower", lang),
+        "level-higher": word("level_higher", lang),
+        "level-most_exceptional": word("level_most_exceptional", lang),
+        "yes": f"{word('protect_yes', lang)} / {word('reception_yes', lang)} / "
+        f"{word('ipa_yes', lang).split(':')[0]}",
+        "no": f"{word('protect_no', lang)} / {word('reception_no', lang)} / "
+        f"{word('ipa_no', lang).split(':')[0]}",
+        "moratorium": word("section_moratoria", lang),
+        "note": word("section_notes", lang),
+    }
+    return [
+        {
+            "group": group,
+            "items": [{"key": k, "colour": PALETTE[k], "label": names[k]} for k in keys],
+        }
+        for group, keys in LEGEND_KEYS.items()
+    ]
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def data_span(
+    histories: Mapping[str, list[Doc]], amendments: Iterable[Doc]
+) -> tuple[dt.date, dt.date]:
+    """The first and last date the data speaks of (intervals and amendments)."""
+    days: list[dt.date] = []
+    for intervals in histories.values():
+        for i in intervals:
+            days += [d for d in (_date(i["valid_from"]), _date(i["valid_to"])) if d]
+    for a in amendments:
+        days += [d for d in (_date(a["in_force_from"]), _date(a["announced_on"])) if d]
+    if not days:
+        today = dt.datetime.now(dt.UTC).date()
+        return today, today
+    return min(days), max(days)
+
+
+def default_range(
+    first: dt.date, last: dt.date, today: dt.date, *, to_today: bool
+) -> tuple[dt.date, dt.date]:
+    """A period around the data (and up to today when asked), with a margin each side."""
+    end = max(last, today) if to_today else last
+    pad = max(3, (end - first).days // 20)
+    return first - dt.timedelta(days=pad), end + dt.timedelta(days=pad)
+
+
+def ticks(start: dt.date, end: dt.date, lang: Lang) -> list[tuple[dt.date, str]]:
+    """Round dates on the axis, at most about nine: days, weeks, or months."""
+    span = (end - start).days
+    if span <= 70:
+        step = next(s for s in (1, 2, 7, 14, 28) if span / s <= 9)
+        day = start + dt.timedelta(days=(-start.weekday()) % 7) if step >= 7 else start
+        out = []
+        while day <= end:
+            out.append((day, short_date(day, lang, with_day=True)))
+            day += dt.timedelta(days=step)
+        return out
+    months = span / 30.44
+    step = next((s for s in (1, 2, 3, 6, 12, 24, 60, 120) if months / s <= 8), 240)
+    out = []
+    year, month = start.year, start.month
+    while True:
+        day = dt.date(year, month, 1)
+        if day > end:
+            return out
+        if (
+            day >= start
+            and (month - 1) % min(step, 12) == 0
+            and (step < 12 or year % (step // 12) == 0)
+        ):
+            label = str(year) if step >= 12 else short_date(day, lang, with_day=False)
+            out.append((day, label))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def timeline_chart(
+    histories: Mapping[str, list[Doc]],
+    amendments: list[Doc],
+    *,
+    start: dt.date,
+    end: dt.date,
+    today: dt.date,
+    lang: Lang,
+    labels: Labels,
+    amendment_href: Callable[[str], str],
+) -> Doc:
+    """Everything the SVG and its table need, in pixels and words."""
+    days = max(1, (end - start).days)
+
+    def x(day: dt.date) -> float:
+        clipped = min(max(day, start), end)
+        return round(LABEL_WIDTH + PLOT_WIDTH * (clipped - start).days / days, 2)
+
+    by_id = {a["id"]: a for a in amendments}
+    touched: dict[str, list[Doc]] = {}  # element -> amendments whose changes speak of it
+    for a in amendments:
+        for change in a["changes"]:
+            element = change_text(change, lang, labels)["element"]
+            if a not in touched.setdefault(element, []):
+                touched[element].append(a)
+    elements = sorted(set(histories) | set(touched), key=lambda e: _lane_order(e, histories))
+
+    lanes = []
+    for n, element in enumerate(elements):
+        y = TOP + LANE * (n + 1)
+        intervals = histories.get(element, [])
+        lanes.append(
+            _lane(
+                element,
+                intervals,
+                touched.get(element, []),
+                y,
+                x,
+                start,
+                end,
+                lang,
+                labels,
+                amendment_href,
+            )
+        )
+    amendment_lane = {
+        "y": TOP,
+        "label": word("chart_amendments_lane", lang),
+        "markers": [
+            _amendment_marker(a, x, TOP, lang, amendment_href)
+            for a in amendments
+            if start <= _marker_day(a) <= end
+        ],
+    }
+    bottom = TOP + LANE * (len(elements) + 1)
+    axis = [
+        {"x": x(day), "label": label, "date": day.isoformat()}
+        for day, label in ticks(start, end, lang)
+    ]
+    return {
+        "width": LABEL_WIDTH + PLOT_WIDTH + RIGHT,
+        "height": bottom + BOTTOM,
+        "plot_left": LABEL_WIDTH,
+        "plot_right": LABEL_WIDTH + PLOT_WIDTH,
+        "top": TOP,
+        "bottom": bottom,
+        "lane_height": LANE,
+        "bar_height": BAR,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "axis": axis,
+        "today": {"x": x(today), "label": word("chart_today", lang), "date": today.isoformat()}
+        if start <= today <= end
+        else None,
+        "amendments": amendment_lane,
+        "lanes": lanes,
+        "legend": legend(lang),
+        "description": word(
+            "chart_desc",
+            lang,
+            lanes=len(lanes),
+            start=long_date(start, lang),
+            end=long_date(end, lang),
+            amendments=len(by_id),
+        ),
+    }
+
+
+def _lane_order(element: str, histories: Mapping[str, list[Doc]]) -> tuple[Any, ...]:
+    kind, rank, rest = element_sort_key(element)
+    category = ""
+    if element.startswith("group:"):
+        values = [i["value"] for i in histories.get(element, []) if i["value"]]
+        category = str(values[-1].get("category", "")) if values else ""
+        order = ("risk_profile", "group_persecution", "vulnerable_minority")
+        return kind, order.index(category) if category in order else len(order), rank, rest
+    return kind, 0, rank, rest
+
+
+def _lane(
+    element: str,
+    intervals: list[Doc],
+    touching: list[Doc],
+    y: int,
+    x: Callable[[dt.date], float],
+    start: dt.date,
+    end: dt.date,
+    lang: Lang,
+    labels: Labels,
+    amendment_href: Callable[[str], str],
+) -> Doc:
+    name = element_name(element, lang, labels)
+    bars: list[Doc] = []
+    for interval in _merged(intervals):
+        if interval["value"] is None:
+            continue
+        first = dt.date.fromisoformat(interval["valid_from"])
+        last = _date(interval["valid_to"])
+        if first >= end or (last is not None and last <= start):
+            continue
+        x0, x1 = x(first), x(last or end)
+        key = value_key(element, interval["value"])
+        fill = PALETTE.get(key, PALETTE["note"])
+        text = value_text(element, interval["value"], lang)
+        until = long_date(last, lang) if last else word("open_ended", lang)
+        width = round(x1 - x0, 2)
+        short = value_short(element, interval["value"], lang)
+        bars.append(
+            {
+                "x": x0,
+                "width": max(width, 1.0),
+                "fill": fill,
+                "text_fill": text_colour(fill),
+                "key": key,
+                "from": interval["valid_from"],
+                "to": interval["valid_to"] or "",
+                "title": f"{name}: {text} ({long_date(first, lang)} \u2013 {until})",
+                "label": short if width >= 7.5 * len(short) + 12 else "",
+            }
+        )
+    markers = []
+    for interval in intervals:
+        day = dt.date.fromisoformat(interval["valid_from"])
+        if not start <= day <= end:
+            continue
+        summary = interval["amendment"]
+        markers.append(
+            {
+                "x": x(day),
+                "kind": "reaffirm" if interval["action"] == "reaffirm" else "set",
+                "href": amendment_href(summary["id"]),
+                "amendment": summary["id"],
+                "date": interval["valid_from"],
+                "title": _marker_title(summary, _act_on(interval["action"], day, lang), lang),
+            }
+        )
+    for a in touching:
+        if a["status"] == "in_force":
+            continue  # its acts on this element are in the history
+        day = _marker_day(a)
+        if not start <= day <= end:
+            continue
+        markers.append(
+            {
+                "x": x(day),
+                "kind": a["status"],
+                "href": amendment_href(a["id"]),
+                "amendment": a["id"],
+                "date": day.isoformat(),
+                "title": _marker_title(a, _status_phrase(a, lang), lang),
+            }
+        )
+    return {
+        "element": element,
+        "name": name,
+        "label": name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1] + "…",
+        "y": y,
+        "bars": bars,
+        "markers": markers,
+        "intervals": [_table_row(element, i, lang, amendment_href) for i in intervals],
+        "others": [
+            {
+                "title": a["title"] or a["id"],
+                "href": amendment_href(a["id"]),
+                "status": _status_phrase(a, lang),
+            }
+            for a in touching
+            if a["status"] != "in_force"
+        ],
+    }
+
+
+def _merged(intervals: list[Doc]) -> list[Doc]:
+    """Neighbouring intervals with the same value as one bar (a reaffirmation keeps it)."""
+    merged: list[Doc] = []
+    for i in intervals:
+        if (
+            merged
+            and merged[-1]["value"] == i["value"]
+            and merged[-1]["valid_to"] == i["valid_from"]
+        ):
+            merged[-1] = {**merged[-1], "valid_to": i["valid_to"]}
+        else:
+            merged.append(dict(i))
+    return merged
+
+
+def _table_row(
+    element: str, interval: Doc, lang: Lang, amendment_href: Callable[[str], str]
+) -> Doc:
+    summary = interval["amendment"]
+    return {
+        "from": interval["valid_from"],
+        "to": interval["valid_to"],
+        "value": value_text(element, interval["value"], lang),
+        "action": act_phrase(interval["action"], lang),
+        "amendment": summary["title"] or summary["id"],
+        "href": amendment_href(summary["id"]),
+    }
+
+
+def act_phrase(action: str, lang: Lang) -> str:
+    return _cap(act_word(action, lang))
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _act_on(action: str, day: dt.date, lang: Lang) -> str:
+    return f"{act_phrase(action, lang)}, {word('in_force_on', lang, date=long_date(day, lang))}"
+
+
+def _status_phrase(a: Doc, lang: Lang) -> str:
+    if a["status"] == "retracted":
+        return _cap(word("retracted_on", lang, date=long_date(a["retracted_at"], lang)))
+    if a["status"] == "pending":
+        return word("pending_since", lang, date=long_date(a["announced_on"], lang))
+    return word("in_force_on", lang, date=long_date(a["in_force_from"], lang))
+
+
+def _marker_title(a: Mapping[str, Any], what: str, lang: Lang) -> str:
+    sources = "; ".join(
+        f"{s['reference']} ({long_date(s['date'], lang)})" for s in a.get("sources", [])
+    )
+    return f"{a['title'] or a['id']}\n{what}\n{word('sources', lang)}: {sources or '—'}"
+
+
+def _amendment_marker(
+    a: Doc, x: Callable[[dt.date], float], y: int, lang: Lang, amendment_href: Callable[[str], str]
+) -> Doc:
+    day = _marker_day(a)
+    return {
+        "x": x(day),
+        "kind": a["status"],
+        "href": amendment_href(a["id"]),
+        "amendment": a["id"],
+        "date": day.isoformat(),
+        "title": _marker_title(a, _status_phrase(a, lang), lang),
+    }
+
+
+def _marker_day(a: Mapping[str, Any]) -> dt.date:
+    """Where an amendment is drawn: its in-force date, else (pending) its announcement."""
+    return _date(a["in_force_from"]) or dt.date.fromisoformat(a["announced_on"])

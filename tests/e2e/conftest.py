@@ -1,0 +1,167 @@
+"""End-to-end fixtures: the demo data loaded with `policy-ledger load`, a real `policy-ledger
+serve` on a free port, and headless Chromium (Debian's package) driven by Playwright.
+
+Without Chromium or Playwright the e2e tests skip with the reason, unless
+POLICY_LEDGER_REQUIRE_E2E=1 (CI), where they fail. Every page a test opens fails the test on
+a browser console error or an uncaught script error. Screenshots go to the test's tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent
+PAKISTAN = Path(__file__).resolve().parents[2] / "data" / "pakistan.yaml"
+CHROMIUM = os.environ.get("POLICY_LEDGER_CHROMIUM", "/usr/bin/chromium")
+REQUIRE_E2E = os.environ.get("POLICY_LEDGER_REQUIRE_E2E") == "1"
+STARTUP_SECONDS = 60
+
+
+def _missing() -> str | None:
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium_available() -> None:
+    reason = _missing()
+    if reason is None:
+        return
+    if REQUIRE_E2E:
+        pytest.fail(f"{reason} (required: POLICY_LEDGER_REQUIRE_E2E=1)")
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(chromium_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server on the demo data, loaded the way the README says."""
+    folder = tmp_path_factory.mktemp("e2e-server")
+    env = {
+        **os.environ,
+        "POLICY_LEDGER_DATABASE_URL": f"sqlite:///{folder / 'ledger.sqlite'}",
+        "POLICY_LEDGER_TOKENS_FILE": str(folder / "tokens.json"),
+    }
+    loaded = subprocess.run(
+        [str(BIN / "policy-ledger"), "load", str(PAKISTAN), "--author", "e2e"],
+        env=env,
+        cwd=folder,  # no stray .env is read
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    port = _free_port()
+    log_path = folder / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(BIN / "policy-ledger"), "serve", "--port", str(port)],
+            env=env,
+            cwd=folder,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_ready(url, process, log_path)
+            yield url
+        finally:
+            _stop(process)
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    with httpx.Client(base_url=url, timeout=10) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if client.get("/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+    pytest.fail(f"the server was not ready within {STARTUP_SECONDS}s:\n{log.read_text()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_available: None) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, base_url: str) -> Iterator[Any]:
+    """A fresh page on the server; its console errors and page errors are collected in
+    `page.browser_problems`, and any of them fails the test (see pytest_runtest_call)."""
+    context = browser.new_context(
+        base_url=base_url, viewport={"width": 1280, "height": 900}, locale="en-GB"
+    )
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    problems: list[str] = []
+    opened.browser_problems = problems
+
+    def on_console(message: Any) -> None:
+        if message.type == "error":
+            problems.append(f"console error on {opened.url}: {message.text}")
+
+    opened.on("console", on_console)
+    opened.on("pageerror", lambda error: problems.append(f"page error on {opened.url}: {error}"))
+    try:
+        yield opened
+    finally:
+        context.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fails an e2e test whose page logged a console error or threw (the test's own
+    failure, if any, is reported first)."""
+    result = yield
+    opened = getattr(item, "funcargs", {}).get("page")
+    problems = getattr(opened, "browser_problems", None)
+    if problems:
+        pytest.fail("browser errors:\n" + "\n".join(problems))
+    return result

@@ -1,0 +1,173 @@
+"""The web pages in headless Chromium against a real server on the Pakistan demo: a person
+picks dates and sees PTI appear, finds the Balochistan lane change on the timeline, and
+uploads decisions to read the audit report; keyboard, language and print checks on the way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Module-scoped: the tests a worker runs share one server and one browser. (xdist's
+# loadgroup would keep them on one worker, but with pytest 9.2 it groups nothing.)
+pytestmark = pytest.mark.e2e
+
+PTI = "Leaders and members of Pakistan Tehreek-e-Insaf (PTI)"
+PTI_ROW = 'tr[data-element="group:pti"]'
+BALOCHISTAN = 'g.lane[data-element="article_15c:PK-BA"]'
+
+
+def shot(page: Any, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def expected_console_error(page: Any, words: str) -> None:
+    """Takes one console error the test caused on purpose off the page's list."""
+    [caused] = [p for p in page.browser_problems if words in p]
+    page.browser_problems.remove(caused)
+
+
+def show_policy_on(page: Any, day: str) -> None:
+    page.get_by_label("In force on (date)").fill(day)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Show the policy").click()
+
+
+def test_picking_dates_before_and_after_the_letter_shows_pti(page: Any, tmp_path: Path) -> None:
+    page.goto("/")
+    shot(page, tmp_path, "countries")
+    page.get_by_role("link", name="Pakistan").click()
+    page.wait_for_url("**/countries/PK")
+    assert page.locator("h1").inner_text().startswith("Pakistan (PK): Policy on")
+
+    show_policy_on(page, "2024-11-25")
+    assert "on=2024-11-25" in page.url
+    assert "known_at" not in page.url  # the empty optional field is left out
+    assert page.locator('tr[data-element="group:christians"]').is_visible()
+    assert page.locator(PTI_ROW).count() == 0
+    shot(page, tmp_path, "policy-2024-11-25")
+
+    show_policy_on(page, "2024-11-26")
+    row = page.locator(PTI_ROW)
+    assert row.is_visible()
+    assert PTI in row.inner_text()
+    assert "26 November 2024" in row.inner_text()
+    # The element links to the letter that made it, and to the letter's text.
+    source = row.get_by_role("link", name="Kamerstuk 19637, nr. 3318", exact=True)
+    assert source.get_attribute("href") == (
+        "https://zoek.officielebekendmakingen.nl/kst-19637-3318.html"
+    )
+    row.get_by_role("link", name="Kamerbrief landgebonden asielbeleid").click()
+    page.wait_for_url("**/countries/PK/amendments/*")
+    assert page.locator(".status-in_force").is_visible()
+    shot(page, tmp_path, "amendment-letter")
+    page.go_back()
+    shot(page, tmp_path, "policy-2024-11-26")
+
+    # Before anything was in force the page says so plainly.
+    show_policy_on(page, "2024-11-01")
+    assert page.get_by_role("heading", name="No recorded policy on this date").is_visible()
+    shot(page, tmp_path, "policy-no-coverage")
+
+
+def test_the_timeline_shows_the_balochistan_change(page: Any, tmp_path: Path) -> None:
+    page.goto("/countries/PK")
+    page.get_by_role("link", name="Timeline chart").click()
+    page.wait_for_url("**/countries/PK/chart")
+    lane = page.locator(BALOCHISTAN)
+    assert "Balochistan (PK-BA)" in lane.locator("text.lane-label").text_content()
+    bar = lane.locator('rect.bar[data-value="level-lower"]')
+    assert bar.get_attribute("data-from") == "2024-11-26"
+    assert bar.get_attribute("data-to") == ""  # still in force
+    assert page.locator("g.today").count() == 1
+    shot(page, tmp_path, "chart")
+
+    # Zoomed around the amendments: nothing in the lane before the letter, the bar after it.
+    page.get_by_role("link", name="Around the amendments").click()
+    page.wait_for_load_state()
+    box = lane.locator("rect.bar").bounding_box()
+    plot_left = page.locator('g.lane[data-element="group:christians"] rect.bar').bounding_box()
+    assert box["x"] > plot_left["x"]  # Balochistan starts a day after the six groups
+    marker = lane.locator("a.marker").first
+    marker.hover()
+    sources = marker.locator("title").text_content()
+    assert "Kamerstuk 19637, nr. 3318" in sources
+    assert "ECLI:NL:RVS:2024:2927" in sources
+    # The pending decree is drawn apart, hollow and dashed.
+    assert lane.locator("a.marker-pending").count() == 1
+    shot(page, tmp_path, "chart-around-amendments")
+
+    # The chart's table, by keyboard.
+    summary = page.locator("details.as-table summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    table_lane = page.locator('tbody[id="lane-article_15c:PK-BA"]')
+    assert "Relatively lower level of indiscriminate violence" in table_lane.inner_text()
+
+
+def test_uploading_decisions_gives_the_audit_report(page: Any, tmp_path: Path) -> None:
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(
+        "id,country,decided_on,groups,region,unaccompanied_minor\n"
+        "D-1,PK,2024-11-25,pti,PK-BA,no\n"
+        "D-2,PK,2024-12-01,christians,PK-PB,yes\n"
+        "D-3,XX,2024-12-01,,,\n",
+        encoding="utf-8",
+    )
+    page.goto("/")
+    page.get_by_role("link", name="Audit decisions").click()
+    page.wait_for_url("**/audits/new")
+    page.get_by_label("Decisions file (CSV or JSON Lines)").set_input_files(str(decisions))
+    page.get_by_label("Review date (optional)").fill("2025-06-01")
+    shot(page, tmp_path, "audit-form")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Audit the decisions").click()
+    assert page.get_by_role("heading", name="Audit of 3 decisions").is_visible()
+    flagged = page.locator('tr.decision[data-id="D-1"]')
+    assert "Changed in favour" in flagged.inner_text()
+    assert "Kamerstuk 19637, nr. 3318" in flagged.inner_text()
+    assert page.locator("tr.rejected-row").count() >= 1  # XX is no country
+    shot(page, tmp_path, "audit-report")
+
+    # A file with a bad header comes back with the reason, not a server error.
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,date\nx,2024-01-01\n", encoding="utf-8")
+    page.goto("/audits/new")
+    page.get_by_label("Decisions file (CSV or JSON Lines)").set_input_files(str(bad))
+    with page.expect_response("**/audits/new") as answer, page.expect_navigation():
+        page.get_by_role("button", name="Audit the decisions").click()
+    assert answer.value.status == 422
+    expected_console_error(page, "status of 422")  # Chromium logs every 4xx document
+    alert = page.get_by_role("alert")
+    assert "missing required column(s) id, country, decided_on" in alert.inner_text()
+    shot(page, tmp_path, "audit-bad-file")
+
+
+def test_keyboard_language_and_print(page: Any, tmp_path: Path) -> None:
+    page.goto("/countries/PK?on=2024-11-26")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the content")
+    assert skip.evaluate("link => link === document.activeElement")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+    page.get_by_role("link", name="Nederlands").click()
+    page.wait_for_url("**lang=nl*")
+    assert page.locator("html").get_attribute("lang") == "nl"
+    assert page.get_by_role("heading", name="Risicoprofielen").is_visible()
+    assert "26 november 2024" in page.locator("h1").inner_text()
+    # Links keep the language.
+    page.get_by_role("link", name="Tijdlijn").click()
+    page.wait_for_url("**/chart?lang=nl")
+    assert page.get_by_role("heading", name="Tijdlijn van Pakistan (PK)").is_visible()
+    shot(page, tmp_path, "chart-nl")
+
+    page.goto("/countries/PK?on=2024-11-26")
+    page.emulate_media(media="print")
+    assert not page.locator("form.pick").is_visible()
+    assert not page.locator("header.site nav").is_visible()
+    assert page.locator('tr[data-element="article_15c:PK-BA"]').is_visible()
+    page.pdf(path=str(tmp_path / "policy.pdf"))
+    assert (tmp_path / "policy.pdf").stat().st_size > 10_000

@@ -1,0 +1,104 @@
+"""The pages' building blocks: words in both languages, dates as people read them, values in
+words, and the chart's axis and colours."""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+
+import pytest
+
+from api.web.chart import PALETTE, default_range, text_colour, ticks
+from api.web.describe import change_text, direction, element_name, value_text
+from api.web.i18n import WORDS, local_region_name, long_date, long_moment
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_word_has_both_languages_with_the_same_fields() -> None:
+    for key, (english, dutch) in WORDS.items():
+        assert english.strip(), key
+        assert dutch.strip(), key
+        assert _fields(english) == _fields(dutch), key
+
+
+def test_dates_read_as_people_write_them() -> None:
+    assert long_date("2024-11-26", "en") == "26 November 2024"
+    assert long_date("2024-11-26", "nl") == "26 november 2024"
+    assert long_date(dt.date(2025, 3, 1), "nl") == "1 maart 2025"
+    assert long_date(None, "en") == "—"
+    # Moments in Amsterdam time, summer and winter.
+    assert long_moment("2024-11-26T09:00:00+00:00", "en") == "26 November 2024, 10:00"
+    assert long_moment("2024-07-01T22:30:00Z", "nl") == "2 juli 2024, 00:30"
+
+
+def test_regions_and_elements_in_both_languages() -> None:
+    assert local_region_name("PK-BA", "en") == "Balochistan"
+    assert local_region_name("PK-BA", "nl") == "Beloetsjistan"
+    labels = {"pti": {"label_en": "PTI members", "label_nl": "PTI-leden"}}
+    assert element_name("group:pti", "nl", labels) == "Groep: PTI-leden"
+    assert element_name("article_15c:PK-BA", "en", {}) == "Article 15(c): Balochistan (PK-BA)"
+    assert element_name("article_15c:default", "en", {}) == "Article 15(c): Rest of the country"
+    assert element_name("ipa:pti:PK-BA", "en", labels) == (
+        "Internal protection alternative (PTI members, Balochistan (PK-BA))"
+    )
+    assert element_name("note:article_1f", "nl", {}) == "Notitie: artikel 1F"
+    level = {"level": "higher", "armed_conflict": True}
+    assert value_text("article_15c:PK-BA", level, "en") == (
+        "Higher level of indiscriminate violence; armed conflict"
+    )
+    assert value_text("moratorium:decision", {"until": "2025-03-01"}, "en") == (
+        "In place; 1 March 2025 is the first day without it"
+    )
+
+
+def test_article_15c_levels_move_on_an_ordinal_scale() -> None:
+    none, lower = {"level": "none"}, {"level": "lower"}
+    assert direction("article_15c:PK-BA", none, lower) == "raised"
+    assert direction("article_15c:PK-BA", lower, none) == "lowered"
+    assert direction("article_15c:PK-BA", lower, lower) is None
+    assert direction("group:pti", None, {"category": "risk_profile"}) is None
+
+
+def test_a_change_reads_in_words() -> None:
+    change = {
+        "type": "set_article_15c",
+        "region": "PK-KP",
+        "level": "lower",
+        "armed_conflict": True,
+    }
+    text = change_text(change, "nl", {})
+    assert text["element"] == "article_15c:PK-KP"
+    assert (
+        text["text"]
+        == "vastgesteld: Relatief lager niveau van willekeurig geweld; gewapend conflict"
+    )
+    relabel = {"type": "relabel_group", "group": "lgbti", "label_en": "LGBTIQ+"}
+    assert change_text(relabel, "en", {})["text"] == "relabelled: LGBTIQ+"
+
+
+@pytest.mark.parametrize("days", [1, 10, 40, 69, 71, 200, 800, 4000, 20000])
+def test_the_axis_has_few_round_ticks_inside_the_period(days: int) -> None:
+    start = dt.date(2024, 11, 20)
+    end = start + dt.timedelta(days=days)
+    marks = ticks(start, end, "en")
+    assert 1 <= len(marks) <= 10
+    assert all(start <= day <= end for day, _ in marks)
+    assert [day for day, _ in marks] == sorted(day for day, _ in marks)
+
+
+def test_the_default_period_reaches_today_when_asked() -> None:
+    first, last, today = dt.date(2024, 11, 25), dt.date(2024, 12, 18), dt.date(2026, 11, 29)
+    start, end = default_range(first, last, today, to_today=True)
+    assert start < first
+    assert end > today
+    start, end = default_range(first, last, today, to_today=False)
+    assert last < end < today
+
+
+def test_bar_labels_contrast_with_their_colour() -> None:
+    assert text_colour(PALETTE["risk_profile"]) == "#ffffff"
+    assert text_colour(PALETTE["level-none"]) == "#000000"
+    assert text_colour(PALETTE["level-most_exceptional"]) == "#ffffff"
