@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from domain.commands import AmendmentDraft
 from domain.countries import country_code_value
 from events.payloads import Text
-from events.vocabulary import Change, Label, Source
+from events.vocabulary import Change, Day, Label, Source
 
 
 class Model(BaseModel):
@@ -31,8 +31,8 @@ class AmendmentIn(Model):
         le=2**62,
         description="The country's version you read; omit only for its first amendment.",
     )
-    announced_on: dt.date
-    in_force_from: dt.date | None = Field(
+    announced_on: Day
+    in_force_from: Day | None = Field(
         default=None, description="Omit when the in-force date is not known yet (pending)."
     )
     attestation: bool = False
@@ -46,7 +46,7 @@ class AmendmentIn(Model):
 
 
 class InForceIn(Model):
-    in_force_from: dt.date
+    in_force_from: Day
     expected_version: int = Field(ge=1, le=2**62)
 
 
@@ -276,8 +276,8 @@ class Problem(Model):
 class DraftBody(Model):
     """A draft amendment: applied in memory for the answer, never stored."""
 
-    announced_on: dt.date
-    in_force_from: dt.date | None = None
+    announced_on: Day
+    in_force_from: Day | None = None
     attestation: bool = False
     title: Label | None = None
     sources: list[Source] = Field(max_length=50)
@@ -295,7 +295,7 @@ class DraftIn(DraftBody):
 
 
 class WhatIfIn(Model):
-    on: dt.date | None = Field(default=None, description="Valid-time date; default: today.")
+    on: Day | None = Field(default=None, description="Valid-time date; default: today.")
     drafts: list[DraftBody] = Field(min_length=1, max_length=50)
 
 
@@ -304,7 +304,7 @@ class WhatIfOut(PolicyOut):
 
 
 class AuditIn(Model):
-    review_date: dt.date | None = Field(default=None, description="Default: today (UTC).")
+    review_date: Day | None = Field(default=None, description="Default: today (UTC).")
     decisions: list[Any] = Field(
         max_length=5000,
         description="Each: id, country, decided_on, recorded_at?, groups, "

@@ -334,3 +334,22 @@ def test_a_csv_with_any_header_is_read_or_refused_before_a_row(
     assert refusal is None or refusal.message
     for row in rows:
         assert row.ok or row.errors
+
+
+def test_a_date_written_as_a_number_is_refused_not_taken_for_a_unix_time(tmp_path: Path) -> None:
+    """`announced_on: 20241126` (no dashes) was recorded as 1970-08-23."""
+    path = tmp_path / "numbers.yaml"
+    path.write_text(
+        yaml.safe_dump({"amendments": [{**VALID_AMENDMENT, "announced_on": 20241126}]}),
+        encoding="utf-8",
+    )
+    with pytest.raises(AmendmentFileError) as refused:
+        load_amendment_file(path)
+    assert [p.field for p in refused.value.problems] == ["amendments[0].announced_on"]
+
+
+def test_a_decision_date_written_as_a_number_is_a_rejected_row(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.jsonl"
+    path.write_text(json.dumps({**VALID_DECISION, "decided_on": 0}) + "\n", encoding="utf-8")
+    [row] = read_decisions(path)
+    assert [e["field"] for e in row.errors] == ["decided_on"]
