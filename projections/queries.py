@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from projections.records import record_from_json
 from projections.views import PolicyViewMixin, from_micros, to_micros
 
 Doc = dict[str, Any]
+VERSION_ID = re.compile(r"[0-9a-f]{64}")
 
 
 class PolicyQueries:
@@ -102,7 +104,10 @@ class PolicyQueries:
 
     def version(self, country: str, version_id: str) -> Doc:
         code = self.records(country)[0].country
-        body = self.view.state_for_version(code, version_id)
+        # Only a SHA-256 hex digest can name a version; anything else is not sent to SQL
+        # (PostgreSQL refuses a NUL in a text parameter with an error).
+        known = VERSION_ID.fullmatch(version_id)
+        body = self.view.state_for_version(code, version_id) if known else None
         if body is None:
             raise VersionNotFoundError(
                 f"{code} has no policy version {version_id}", field="version_id"
