@@ -61,23 +61,23 @@ RAW = [
     Raw('"\\u0000"'),
     Raw('"a\\u0000b"'),
 ]
+HOSTILE_STRINGS = [
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\u202e\u200f\u200e",  # right-to-left override, marks
+    "\u202eKamerstuk 19637\u202c",
+    "\ufeff",
+    "'; DROP TABLE stored_events; --",
+    "../../etc/passwd",
+    "%2e%2e%2f",
+    "${jndi:ldap://x}",
+    "<script>alert(1)</script>",
+]
 TEXT = st.one_of(
     st.text(st.characters(exclude_categories=()), max_size=30),  # surrogates included
-    st.sampled_from(
-        [
-            "",
-            " ",
-            "\x00",
-            "\u202e\u200f\u200e",  # right-to-left override, marks
-            "\u202eKamerstuk 19637\u202c",
-            "\ufeff",
-            "'; DROP TABLE stored_events; --",
-            "../../etc/passwd",
-            "%2e%2e%2f",
-            "${jndi:ldap://x}",
-            "<script>alert(1)</script>",
-        ]
-    ),
+    st.sampled_from(HOSTILE_STRINGS),
     # Oversized: beyond the body limit, beyond the field limits, or both.
     st.sampled_from([301, 5001, 9000, 20001, 40000]).map(lambda n: "é" * n),
 )
@@ -343,3 +343,89 @@ def test_a_number_for_a_date_is_422_not_a_unix_time(
     problem = assert_problem(response, 422, field)
     assert "YYYY-MM-DD" in problem["detail"]
     assert _head(client) == before
+
+
+MOMENT = st.one_of(
+    DAY,
+    st.datetimes(timezones=st.timezones()).map(dt.datetime.isoformat),
+    st.sampled_from(
+        [
+            "0001-01-01T00:00:00+14:00",  # before the first representable UTC moment
+            "9999-12-31T23:59:59-12:00",  # after the last
+            "9999-12-31T23:59:59.999999Z",
+            "2025-01-01T24:00:00",
+            "2025-01-01T00:00:00+25:00",
+        ]
+    ),
+)
+READ_VALUE = st.one_of(
+    st.sampled_from(HOSTILE_STRINGS), TEXT.filter(lambda t: len(t) < 300), MOMENT
+)
+READS = [
+    ("/countries/{x}/policy", ()),
+    ("/countries/PK/policy", ("on", "known_at")),
+    ("/countries/PK/versions", ("known_at",)),
+    ("/countries/PK/versions/{x}", ()),
+    ("/countries/{x}/timeline", ("known_at",)),
+    ("/countries/PK/history/{x}", ("known_at",)),
+    ("/countries/PK/diff", ("from", "to", "known_at")),
+]
+
+
+def test_hostile_read_parameters_get_a_problem_or_an_answer(
+    hostile: tuple[TestClient, Demo, Ledger], figures: Callable[..., Any]
+) -> None:
+    client, _, _ = hostile
+    tally = Tally()
+    before = _head(client)
+
+    @HOSTILE
+    @given(read=st.sampled_from(READS), value=READ_VALUE, data=st.data())
+    def run(read: tuple[str, tuple[str, ...]], value: str, data: st.DataObject) -> None:
+        template, names = read
+        url = template.format(x=quote(value, safe=""))
+        params = {n: data.draw(READ_VALUE, label=n) for n in names}
+        if "{x}" not in template and names:
+            params[names[0]] = value
+        if "/diff" in url:
+            params.setdefault("from", "2025-01-01")
+            params.setdefault("to", "2025-02-01")
+        response = client.get(url, params=params)
+        tally.count(response.status_code)
+        assert response.status_code < 500, (url, params, response.text)
+        if response.status_code >= 400:
+            assert_problem(response, response.status_code)
+        else:
+            assert isinstance(response.json(), dict)
+
+    run()
+    assert _head(client) == before
+    figures(hostile_reads_tried=tally.tried, statuses=tally.statuses)
+
+
+def _read_requests() -> list[tuple[str, dict[str, str]]]:
+    """Every hostile string in every path and query parameter of every read."""
+    requests = []
+    for value in HOSTILE_STRINGS:
+        for template, names in READS:
+            base = {"from": "2025-01-01", "to": "2025-02-01"} if "/diff" in template else {}
+            if "{x}" in template:
+                requests.append((template.format(x=quote(value, safe="")), base))
+            requests.extend((template.format(x="PK"), {**base, name: value}) for name in names)
+    return requests
+
+
+def test_every_hostile_string_in_every_read_parameter_gets_a_problem_or_an_answer(
+    hostile: tuple[TestClient, Demo, Ledger], figures: Callable[..., Any]
+) -> None:
+    client, _, _ = hostile
+    before = _head(client)
+    tally = Tally()
+    for url, params in _read_requests():
+        response = client.get(url, params=params)
+        tally.count(response.status_code)
+        assert response.status_code < 500, (url, params, response.text)
+        if response.status_code >= 400:
+            assert_problem(response, response.status_code)
+    assert _head(client) == before
+    figures(hostile_reads_tried=tally.tried, statuses=tally.statuses)
