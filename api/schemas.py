@@ -52,6 +52,9 @@ class InForceIn(Model):
 
 class RetractionIn(Model):
     reason: Text = Field(min_length=1)
+    source: Source | None = Field(
+        default=None, description="The act that withdrew the amendment (e.g. a ruling), if any."
+    )
     expected_version: int = Field(ge=1, le=2**62)
 
 
@@ -201,6 +204,7 @@ class TimelineEntry(AmendmentRef):
     in_force_recorded_at: dt.datetime | None
     retracted_at: dt.datetime | None
     retraction_reason: str | None
+    retraction_source: SourceOut | None
     author: str
     rationale: str
     changes: list[dict[str, Any]]

@@ -129,7 +129,8 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
             return record.with_in_force(learned.in_force_from, event.timestamp), _add_effects
         retracted = payloads.AmendmentRetracted.model_validate(event.payload)
         record = cache.records[retracted.amendment_id]
-        return record.with_retraction(retracted.reason, event.timestamp), _remove_effects
+        retraction = record.with_retraction(retracted.reason, event.timestamp, retracted.source)
+        return retraction, _remove_effects
 
     def _country_of(self, event: Any) -> CountryCache:
         country = _country_of_event(event)

@@ -188,6 +188,9 @@ def timeline_entry(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
         else None,
         "retracted_at": _iso(record.retracted_at) if retracted else None,
         "retraction_reason": record.retraction_reason if retracted else None,
+        "retraction_source": record.retraction_source.model_dump(mode="json")
+        if retracted and record.retraction_source
+        else None,
         "author": record.author,
         "rationale": record.rationale,
         "changes": [c.model_dump(mode="json") for c in record.changes],
