@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from integration.worked_history import read_model, rebuild
 
 from api.bootstrap import Ledger
-from api.schemas import AmendmentIn
+from api.schemas import AmendmentIn, RetractionIn
 
 BODY_LIMIT = 16_384
 EXAMPLES = 90
@@ -132,7 +132,16 @@ WRITES = {
         (),  # the whole body
     ],
     "in-force": [("in_force_from",), ("expected_version",), ("note",), ()],
-    "retraction": [("reason",), ("expected_version",), ("note",), ()],
+    "retraction": [
+        ("reason",),
+        ("source",),
+        ("source", "kind"),
+        ("source", "reference"),
+        ("source", "date"),
+        ("expected_version",),
+        ("note",),
+        (),
+    ],
 }
 PATHS = {
     "amendments": "/countries/{code}/amendments",
@@ -186,7 +195,8 @@ def _valid_body(kind: str, version: int | None) -> dict[str, Any]:
         return amendment(expected_version=version)
     if kind == "in-force":
         return {"in_force_from": "2025-01-01", "expected_version": version}
-    return {"reason": "entered in error", "expected_version": version}
+    source = {"kind": "ecli", "reference": "ECLI:NL:RVS:2025:1", "date": "2025-02-01"}
+    return {"reason": "entered in error", "source": source, "expected_version": version}
 
 
 @pytest.fixture
@@ -219,8 +229,10 @@ def _check_accepted(client: TestClient, kind: str, content: bytes, reply: dict[s
     elif kind == "in-force":
         assert entry["in_force_from"] == json.loads(content)["in_force_from"]
     else:
+        sent = RetractionIn.model_validate(json.loads(content)).model_dump(mode="json")
         assert entry["status"] == "retracted"
-        assert entry["retraction_reason"] == json.loads(content)["reason"]
+        assert entry["retraction_reason"] == sent["reason"]
+        assert entry["retraction_source"] == sent["source"]
 
 
 @pytest.mark.parametrize("kind", sorted(WRITES))
