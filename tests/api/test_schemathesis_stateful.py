@@ -43,8 +43,8 @@ CHECKS = [
     content_type_conformance,
 ]
 STATEFUL = settings(
-    max_examples=6,
-    stateful_step_count=8,
+    max_examples=5,
+    stateful_step_count=6,
     deadline=None,
     derandomize=True,
     database=None,

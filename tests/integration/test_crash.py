@@ -51,35 +51,32 @@ def _head(ledger: Ledger) -> int:
     return ledger.app.recorder.max_notification_id() or 0
 
 
-def _kill_a_writer(store_url: str, round_: int, seed: int, delay: float, log: Path) -> int:
+def _kill_a_writer(watcher: Ledger, round_: int, seed: int, delay: float, log: Path) -> int:
     """Starts a writer, waits for its first write, lets it run `delay` seconds, kills it.
     Returns how many events it had committed by then (as seen from outside)."""
-    watcher = build_ledger(Settings(database_url=store_url))
-    try:
-        before = _head(watcher)
-        with log.open("w") as errors:
-            config = {"database_url": store_url, "round": round_, "seed": seed}
-            process = subprocess.Popen(
-                [sys.executable, str(WRITER), json.dumps(config)],
-                stdout=subprocess.DEVNULL,
-                stderr=errors,
-            )
-            try:
-                deadline = time.monotonic() + FIRST_WRITE_TIMEOUT
-                while _head(watcher) == before:
-                    assert process.poll() is None, f"the writer died:\n{log.read_text()}"
-                    assert time.monotonic() < deadline, "the writer wrote nothing"
-                    time.sleep(0.01)
-                time.sleep(delay)
+    before = _head(watcher)
+    url = watcher.settings.database_url
+    with log.open("w") as errors:
+        config = {"database_url": url, "round": round_, "seed": seed}
+        process = subprocess.Popen(
+            [sys.executable, str(WRITER), json.dumps(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+        try:
+            deadline = time.monotonic() + FIRST_WRITE_TIMEOUT
+            while _head(watcher) == before:
                 assert process.poll() is None, f"the writer died:\n{log.read_text()}"
-            finally:
-                process.send_signal(signal.SIGKILL)
-                process.wait(timeout=30)
-        assert process.returncode == -signal.SIGKILL
-        assert log.read_text() == "", "the writer or its projector raised before the kill"
-        return _head(watcher) - before
-    finally:
-        watcher.close()
+                assert time.monotonic() < deadline, "the writer wrote nothing"
+                time.sleep(0.01)
+            time.sleep(delay)
+            assert process.poll() is None, f"the writer died:\n{log.read_text()}"
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert log.read_text() == "", "the writer or its projector raised before the kill"
+    return _head(watcher) - before
 
 
 def _json_strings(node: Any, key: str) -> Iterator[str]:
@@ -144,32 +141,34 @@ def test_a_writer_killed_at_random_moments_leaves_whole_amendments_and_a_rebuild
     rng = random.Random(SEED)
     kills = []
     started = time.monotonic()
-    for round_ in range(ROUNDS):
-        delay = rng.uniform(*KILL_AFTER)
-        written = _kill_a_writer(
-            store_url, round_, rng.randrange(2**32), delay, tmp_path / f"writer-{round_}.err"
-        )
-        assert written > 0  # writing continued after the previous crash
+    # Each round's checker is a new process's view of the store, and watches the next writer.
+    checker = build_ledger(Settings(database_url=store_url))
+    try:
+        for round_ in range(ROUNDS):
+            delay = rng.uniform(*KILL_AFTER)
+            log = tmp_path / f"writer-{round_}.err"
+            written = _kill_a_writer(checker, round_, rng.randrange(2**32), delay, log)
+            assert written > 0  # writing continued after the previous crash
+            checker.close()
 
-        restarted = build_ledger(Settings(database_url=store_url))
-        try:
-            amendments = _check_log(restarted)
-            _check_aggregates(restarted, amendments)
-            _check_projection_references(restarted, amendments)
-            lag = restarted.catch_up.lag()
-            restarted.catch_up.run()
-            incremental = read_model(restarted)
-            assert rebuild(restarted) == incremental
-        finally:
-            restarted.close()
-        kills.append(
-            {
-                "after_s": round(delay, 2),
-                "events": written,
-                "projection_lag": lag,
-                "at_s": round(time.monotonic() - started, 1),
-            }
-        )
+            checker = build_ledger(Settings(database_url=store_url))
+            amendments = _check_log(checker)
+            _check_aggregates(checker, amendments)
+            _check_projection_references(checker, amendments)
+            lag = checker.catch_up.lag()
+            checker.catch_up.run()
+            incremental = read_model(checker)
+            assert rebuild(checker) == incremental
+            kills.append(
+                {
+                    "after_s": round(delay, 2),
+                    "events": written,
+                    "projection_lag": lag,
+                    "at_s": round(time.monotonic() - started, 1),
+                }
+            )
+    finally:
+        checker.close()
 
     final = build_ledger(Settings(database_url=store_url))
     try:
