@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 
 from domain.domainmodel import CountryPolicy, amendment_record
@@ -69,6 +69,15 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         if not events:
             return
         self._sync_position()
+        first = events[0][1].notification_id
+        if first <= (self._position or 0):
+            # Read after an older position: another process projected these events since.
+            # Projected again on top of its rows they would count twice; the caller resumes
+            # after the new position instead.
+            raise IntegrityError(
+                f"{self.application_name}: events from {first} on were projected meanwhile "
+                f"(position {self._position})"
+            )
         self._batch = Batch.empty()
         try:
             for domain_event, tracking in events:
