@@ -2,7 +2,8 @@
 Unicode (NUL, lone surrogates escaped in JSON, right-to-left marks), huge and
 non-finite numbers, far dates (0001-01-01, 9999-12-31) and impossible ones, deeply nested
 JSON, any JSON value and oversized bodies into every field of the three write bodies and
-into their path parameters.
+into their path parameters; and hostile text and moments into every path and query
+parameter of the reads.
 
 Whatever comes in: no 5xx. A refusal is a 4xx problem+json (a 422 names the field at
 fault) and stores nothing: the log's head does not move. An acceptance stores exactly one
