@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -69,6 +72,37 @@ def signing_key_path(settings: Settings) -> Path:
     return POSTGRES_SIGNING_KEY
 
 
+@contextmanager
+def creating_tables(env: dict[str, str]) -> Iterator[None]:
+    """Lets one process at a time create (or check) the store's tables.
+
+    The library's table creation is not safe to run concurrently: processes opening a new
+    store together (uvicorn workers) fail with 'already exists' or a duplicate migration
+    row. On PostgreSQL a session advisory lock serialises them, on SQLite a file lock.
+    """
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
+        import psycopg
+
+        with psycopg.connect(
+            dbname=env["POSTGRES_DBNAME"],
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            autocommit=True,
+        ) as connection:
+            key = f"{env['POSTGRES_SCHEMA']}.policy_ledger_tables"
+            connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+            yield  # the lock goes with the connection
+        return
+    with open(f"{env['SQLITE_DBNAME']}-tables.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 @dataclass
 class Ledger:
     """Everything a face (CLI, HTTP) needs, wired once."""
@@ -129,9 +163,10 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
         raise ConfigurationError(str(error)) from None
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
-    app = PolicyLedger(env=env, clock=clock)
     view_class = SQLitePolicyView if "sqlite" in env["PERSISTENCE_MODULE"] else PostgresPolicyView
-    view = app.factory.tracking_recorder(view_class)
+    with creating_tables(env):
+        app = PolicyLedger(env=env, clock=clock)
+        view = app.factory.tracking_recorder(view_class)
     assert isinstance(view, PolicyViewMixin)
     projection = PolicyProjection(view, app.name)
     catch_up = CatchUp(app, projection)

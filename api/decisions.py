@@ -232,6 +232,12 @@ def _jsonl_rows(path: Path) -> Iterator[Row]:
                 message = f"not JSON: {error.msg} at column {error.colno}"
                 yield Row(n, None, [_error("line", message)])
                 continue
+            except ValueError as error:  # a number too long to convert
+                yield Row(n, None, [_error("line", f"not readable JSON: {error}")])
+                continue
+            except RecursionError:
+                yield Row(n, None, [_error("line", "not readable JSON: nested too deeply")])
+                continue
             yield _from_object(n, item)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +26,7 @@ from domain.domainmodel import CountryPolicy
 from domain.errors import CountryNotFoundError, LedgerError
 
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
+NESTED_TOO_DEEPLY = "the file is nested too deeply to be an amendment file"
 
 
 class FileAmendment(AmendmentDraft):
@@ -109,6 +110,8 @@ def _parse_yaml(path: str | Path, text: str) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         reason = getattr(error, "problem", None) or str(error)
         raise _file_error(path, f"YAML syntax error at {where}{reason}") from None
+    except RecursionError:
+        raise _file_error(path, NESTED_TOO_DEEPLY) from None
 
 
 def _parse_json(path: str | Path, text: str) -> Any:
@@ -117,15 +120,32 @@ def _parse_json(path: str | Path, text: str) -> Any:
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise _file_error(path, f"JSON syntax error at {where}: {error.msg}") from None
+    except ValueError as error:  # a number too long to convert (Python's int digit limit)
+        raise _file_error(path, f"JSON value cannot be read: {error}") from None
+    except RecursionError:
+        raise _file_error(path, NESTED_TOO_DEEPLY) from None
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a repeated key, which YAML would resolve by dropping one."""
+    """SafeLoader that refuses a repeated key, which YAML would resolve by dropping one, and
+    reports a scalar Python cannot build (2024-02-30, a 5000-digit number) at its place."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except ValueError as error:
+            text = str(node.value) if isinstance(node, yaml.ScalarNode) else ""
+            value = f"{text if len(text) <= 40 else text[:40] + '…'!r}: " if text else ""
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value}{error}", node.start_mark
+            ) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                break  # SafeLoader refuses it with its place
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"duplicate key {key!r}", key_node.start_mark

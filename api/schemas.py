@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from domain.commands import AmendmentDraft
 from domain.countries import country_code_value
 from events.payloads import Text
-from events.vocabulary import Change, Label, Source
+from events.vocabulary import Change, Day, Label, Source
 
 
 class Model(BaseModel):
@@ -42,8 +42,8 @@ class AmendmentIn(Model):
         le=2**62,
         description="The country's version you read; omit only for its first amendment.",
     )
-    announced_on: dt.date
-    in_force_from: dt.date | None = Field(
+    announced_on: Day
+    in_force_from: Day | None = Field(
         default=None, description="Omit when the in-force date is not known yet (pending)."
     )
     attestation: bool = False
@@ -57,12 +57,15 @@ class AmendmentIn(Model):
 
 
 class InForceIn(Model):
-    in_force_from: dt.date
+    in_force_from: Day
     expected_version: int = Field(ge=1, le=2**62)
 
 
 class RetractionIn(Model):
     reason: Text = Field(min_length=1)
+    source: Source | None = Field(
+        default=None, description="The act that withdrew the amendment (e.g. a ruling), if any."
+    )
     expected_version: int = Field(ge=1, le=2**62)
 
 
@@ -214,6 +217,7 @@ class TimelineEntry(AmendmentRef):
     in_force_recorded_at: dt.datetime | None
     retracted_at: dt.datetime | None
     retraction_reason: str | None
+    retraction_source: SourceOut | None
     author: str
     rationale: str
     changes: list[dict[str, Any]]
@@ -326,8 +330,8 @@ class Problem(Model):
 class DraftBody(Model):
     """A draft amendment: applied in memory for the answer, never stored."""
 
-    announced_on: dt.date
-    in_force_from: dt.date | None = None
+    announced_on: Day
+    in_force_from: Day | None = None
     attestation: bool = False
     title: Label | None = None
     sources: list[Source] = Field(max_length=50)
@@ -345,7 +349,7 @@ class DraftIn(DraftBody):
 
 
 class WhatIfIn(Model):
-    on: dt.date | None = Field(default=None, description="Valid-time date; default: today.")
+    on: Day | None = Field(default=None, description="Valid-time date; default: today.")
     drafts: list[DraftBody] = Field(min_length=1, max_length=50)
 
 
@@ -354,7 +358,7 @@ class WhatIfOut(PolicyOut):
 
 
 class AuditIn(Model):
-    review_date: dt.date | None = Field(default=None, description="Default: today (UTC).")
+    review_date: Day | None = Field(default=None, description="Default: today (UTC).")
     decisions: list[Any] = Field(
         max_length=5000,
         description="Each: id, country, decided_on, recorded_at?, groups, "

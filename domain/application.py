@@ -15,6 +15,7 @@ from domain.commands import AmendmentDraft
 from domain.countries import country_code
 from domain.domainmodel import CountryPolicy
 from domain.errors import CountryNotFoundError, VersionConflictError
+from events.vocabulary import Source
 
 Clock = Callable[[], dt.datetime]
 
@@ -76,10 +77,17 @@ class PolicyLedger(Application[UUID]):
         return self._save(policy, amendment_id)
 
     def retract_amendment(
-        self, country: str, amendment_id: str, *, reason: str, author: str, expected_version: int
+        self,
+        country: str,
+        amendment_id: str,
+        *,
+        reason: str,
+        author: str,
+        expected_version: int,
+        source: Source | None = None,
     ) -> Recorded:
         policy = self._existing_policy(country_code(country), expected_version)
-        policy.retract(amendment_id, reason, author, self.clock())
+        policy.retract(amendment_id, reason, author, self.clock(), source)
         return self._save(policy, amendment_id)
 
     def record_amendments(

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 
 from domain.countries import check_region, country_code
-from events.vocabulary import Frozen, GroupId, RegionCode, ViolenceLevel
+from events.vocabulary import Day, Frozen, GroupId, RegionCode, ViolenceLevel
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 Values = Mapping[str, Mapping[str, Any]]
@@ -56,7 +56,7 @@ class Decision(Frozen):
 
     id: str = Field(min_length=1, max_length=200)
     country: str
-    decided_on: dt.date
+    decided_on: Day
     recorded_at: dt.datetime | None = Field(
         default=None,
         description="When the decision was taken; default: end of decided_on in Europe/Amsterdam.",

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pydantic import Field
 
 from events.payloads import Text
-from events.vocabulary import Change, Frozen, Label, Source
+from events.vocabulary import Change, Day, Frozen, Label, Source
 
 
 class AmendmentDraft(Frozen):
     """One legal act as an editor states it, before the ledger accepts it."""
 
-    announced_on: dt.date
-    in_force_from: dt.date | None = Field(
+    announced_on: Day
+    in_force_from: Day | None = Field(
         default=None, description="Absent: announced, in-force date not known yet."
     )
     attestation: bool = Field(

@@ -22,8 +22,9 @@ from domain.errors import (
     InForceDateAlreadyKnownError,
 )
 from domain.records import AmendmentRecord
-from domain.rules import check_amendment, check_moratoria_start
-from events import payloads
+from domain.rules import check_amendment, check_moratoria_start, check_source
+from events import payloads, upcasting
+from events.vocabulary import Source
 
 COUNTRY_POLICY_NAMESPACE = uuid5(NAMESPACE_URL, "https://policy-ledger.example/country-policy")
 ONE_TICK = dt.timedelta(microseconds=1)
@@ -86,6 +87,19 @@ class CountryPolicy(Aggregate):
             aggregate.on_in_force_date_recorded(self)
 
     class AmendmentRetracted(Chained):
+        """Version 2: the payload cites the act that withdrew the amendment (`source`);
+        version 3: the hash chain (as every Chained event's version 2)."""
+
+        class_version = 3
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["payload"] = upcasting.amendment_retracted_v1_v2(state["payload"])
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            _unchained(state)
+
         def fold(self, aggregate: CountryPolicy) -> None:
             aggregate.on_amendment_retracted(self)
 
@@ -143,10 +157,23 @@ class CountryPolicy(Aggregate):
         )
         self._trigger(self.InForceDateRecorded, payload.model_dump(mode="json"), at)
 
-    def retract(self, amendment_id: str, reason: str, author: str, at: dt.datetime) -> None:
+    def retract(
+        self,
+        amendment_id: str,
+        reason: str,
+        author: str,
+        at: dt.datetime,
+        source: Source | None = None,
+    ) -> None:
         self.check_live(amendment_id)
+        if source is not None:
+            check_source(source, field="source")
         payload = payloads.AmendmentRetracted(
-            amendment_id=amendment_id, country=self.country, reason=reason, author=author
+            amendment_id=amendment_id,
+            country=self.country,
+            reason=reason,
+            source=source,
+            author=author,
         )
         self._trigger(self.AmendmentRetracted, payload.model_dump(mode="json"), at)
 
@@ -194,7 +221,9 @@ class CountryPolicy(Aggregate):
     def on_amendment_retracted(self, event: CountryPolicy.AmendmentRetracted) -> None:
         payload = payloads.AmendmentRetracted.model_validate(event.payload)
         record = self.amendments[payload.amendment_id]
-        self.amendments[record.id] = record.with_retraction(payload.reason, event.timestamp)
+        self.amendments[record.id] = record.with_retraction(
+            payload.reason, event.timestamp, payload.source
+        )
 
 
 def event_link(event: Any, country: str, previous_hash: str) -> chain.Link:

@@ -39,6 +39,7 @@ class AmendmentRecord:
     in_force_learned_at: dt.datetime | None = None
     retracted_at: dt.datetime | None = None
     retraction_reason: str | None = None
+    retraction_source: Source | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> AmendmentRecord:
         # Immutable (frozen, holding frozen models): a copy of an aggregate may share it.
@@ -81,8 +82,10 @@ class AmendmentRecord:
     def with_in_force(self, on: dt.date, at: dt.datetime) -> AmendmentRecord:
         return replace(self, in_force_learned=on, in_force_learned_at=at)
 
-    def with_retraction(self, reason: str, at: dt.datetime) -> AmendmentRecord:
-        return replace(self, retracted_at=at, retraction_reason=reason)
+    def with_retraction(
+        self, reason: str, at: dt.datetime, source: Source | None = None
+    ) -> AmendmentRecord:
+        return replace(self, retracted_at=at, retraction_reason=reason, retraction_source=source)
 
     def is_known(self, at: dt.datetime) -> bool:
         return self.recorded_at <= at

@@ -26,6 +26,7 @@ from events.vocabulary import (
     RevokeGroup,
     SetArticle15c,
     SetInternalProtectionAlternative,
+    Source,
     SourceKind,
 )
 
@@ -46,11 +47,15 @@ def check_has_sources(draft: AmendmentDraft) -> None:
     if not draft.sources:
         raise NoSourcesError("an amendment must cite at least one source", field="sources")
     for i, source in enumerate(draft.sources):
-        if source.kind is SourceKind.ECLI and not ECLI_PATTERN.match(source.reference):
-            raise InvalidSourceError(
-                f"'{source.reference}' is not an ECLI (e.g. ECLI:NL:RVS:2024:2927)",
-                field=f"sources.{i}.reference",
-            )
+        check_source(source, field=f"sources.{i}")
+
+
+def check_source(source: Source, *, field: str) -> None:
+    if source.kind is SourceKind.ECLI and not ECLI_PATTERN.match(source.reference):
+        raise InvalidSourceError(
+            f"'{source.reference}' is not an ECLI (e.g. ECLI:NL:RVS:2024:2927)",
+            field=f"{field}.reference",
+        )
 
 
 def check_has_changes(draft: AmendmentDraft) -> None:

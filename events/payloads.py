@@ -42,7 +42,10 @@ class InForceDateRecordedV1(Frozen):
 
 
 class AmendmentRetractedV1(Frozen):
-    """An amendment withdrawn from every later answer; nothing is deleted."""
+    """An amendment withdrawn from every later answer; nothing is deleted.
+
+    Stored by releases before version 2; read through `upcasting.amendment_retracted_v1_v2`.
+    """
 
     amendment_id: str
     country: str
@@ -50,6 +53,20 @@ class AmendmentRetractedV1(Frozen):
     author: Author
 
 
+class AmendmentRetractedV2(Frozen):
+    """An amendment withdrawn from every later answer, citing the act that withdrew it
+    (a court ruling, a correcting letter) when there is one; nothing is deleted.
+
+    `source` is always stated, null when none was given (as in every version 1 event).
+    """
+
+    amendment_id: str
+    country: str
+    reason: Text
+    source: Source | None
+    author: Author
+
+
 AmendmentRecorded = AmendmentRecordedV1
 InForceDateRecorded = InForceDateRecordedV1
-AmendmentRetracted = AmendmentRetractedV1
+AmendmentRetracted = AmendmentRetractedV2

@@ -13,7 +13,14 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 GROUP_ID_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 REGION_PATTERN = r"^[A-Z]{2}-[A-Z0-9]{1,3}$"
@@ -28,6 +35,15 @@ def _not_reserved(value: str) -> str:
     return value
 
 
+def _written_date(value: object) -> object:
+    """A date comes as text (YYYY-MM-DD) or a date; a number is not taken for a Unix time."""
+    if isinstance(value, int | float):
+        raise ValueError("a date is written as text, YYYY-MM-DD, not as a number")
+    return value
+
+
+# A calendar date in input: pydantic would read 0 or 20241126 as seconds since 1970.
+Day = Annotated[dt.date, BeforeValidator(_written_date)]
 GroupId = Annotated[
     str,
     StringConstraints(pattern=GROUP_ID_PATTERN, max_length=64),
@@ -119,7 +135,7 @@ class SetUnaccompaniedMinorsReception(Frozen):
 class ImposeMoratorium(Frozen):
     type: Literal["impose_moratorium"] = "impose_moratorium"
     kind: MoratoriumKind
-    until: dt.date | None = Field(
+    until: Day | None = Field(
         default=None, description="First day the moratorium no longer applies (exclusive end)."
     )
 
@@ -184,5 +200,5 @@ ECLI_PATTERN = re.compile(r"^ECLI:[A-Z]{2}:[A-Z0-9]{1,7}:\d{4}:[A-Z0-9.]{1,25}$"
 class Source(Frozen):
     kind: SourceKind
     reference: Label
-    date: dt.date
+    date: Day
     url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")] | None = None

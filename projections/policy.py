@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 
 from domain import chain
@@ -74,6 +74,15 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         if not events:
             return
         self._sync_position()
+        first = events[0][1].notification_id
+        if first <= (self._position or 0):
+            # Read after an older position: another process projected these events since.
+            # Projected again on top of its rows they would count twice; the caller resumes
+            # after the new position instead.
+            raise IntegrityError(
+                f"{self.application_name}: events from {first} on were projected meanwhile "
+                f"(position {self._position})"
+            )
         self._batch = Batch.empty()
         try:
             heads = self._chain_heads()
@@ -151,7 +160,8 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
             return record.with_in_force(learned.in_force_from, event.timestamp), _add_effects
         retracted = payloads.AmendmentRetracted.model_validate(event.payload)
         record = cache.records[retracted.amendment_id]
-        return record.with_retraction(retracted.reason, event.timestamp), _remove_effects
+        retraction = record.with_retraction(retracted.reason, event.timestamp, retracted.source)
+        return retraction, _remove_effects
 
     def _country_of(self, event: Any) -> CountryCache:
         country = _country_of_event(event)

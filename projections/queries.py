@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -28,6 +29,7 @@ from projections.records import record_from_json
 from projections.views import PolicyViewMixin, from_micros, to_micros
 
 Doc = dict[str, Any]
+VERSION_ID = re.compile(r"[0-9a-f]{64}")
 
 
 class PolicyQueries:
@@ -116,7 +118,10 @@ class PolicyQueries:
 
     def version(self, country: str, version_id: str) -> Doc:
         code = self.records(country)[0].country
-        body = self.view.state_for_version(code, version_id)
+        # Only a SHA-256 hex digest can name a version; anything else is not sent to SQL
+        # (PostgreSQL refuses a NUL in a text parameter with an error).
+        known = VERSION_ID.fullmatch(version_id)
+        body = self.view.state_for_version(code, version_id) if known else None
         if body is None:
             raise VersionNotFoundError(
                 f"{code} has no policy version {version_id}", field="version_id"
@@ -213,6 +218,9 @@ def timeline_entry(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
         else None,
         "retracted_at": _iso(record.retracted_at) if retracted else None,
         "retraction_reason": record.retraction_reason if retracted else None,
+        "retraction_source": record.retraction_source.model_dump(mode="json")
+        if retracted and record.retraction_source
+        else None,
         "author": record.author,
         "rationale": record.rationale,
         "changes": [c.model_dump(mode="json") for c in record.changes],

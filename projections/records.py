@@ -8,6 +8,7 @@ from typing import Any
 
 from domain.records import AmendmentRecord
 from events.payloads import AmendmentRecorded
+from events.vocabulary import Source
 
 
 def record_to_json(record: AmendmentRecord) -> str:
@@ -20,6 +21,7 @@ def record_to_json(record: AmendmentRecord) -> str:
             "in_force_learned_at": _iso(record.in_force_learned_at),
             "retracted_at": _iso(record.retracted_at),
             "retraction_reason": record.retraction_reason,
+            "retraction_source": _source(record.retraction_source),
         },
         separators=(",", ":"),
     )
@@ -38,10 +40,18 @@ def record_from_json(text: str) -> AmendmentRecord:
             dt.datetime.fromisoformat(data["in_force_learned_at"]),
         )
     if data["retracted_at"]:
+        # Rows projected before AmendmentRetracted v2 have no source: none was cited.
+        source = data.get("retraction_source")
         record = record.with_retraction(
-            data["retraction_reason"], dt.datetime.fromisoformat(data["retracted_at"])
+            data["retraction_reason"],
+            dt.datetime.fromisoformat(data["retracted_at"]),
+            Source.model_validate(source) if source else None,
         )
     return record
+
+
+def _source(source: Source | None) -> dict[str, Any] | None:
+    return source.model_dump(mode="json") if source is not None else None
 
 
 def _iso(value: dt.date | None) -> str | None:

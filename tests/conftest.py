@@ -9,11 +9,13 @@ they fail.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -122,3 +124,47 @@ def open_ledger(store_url: str) -> Iterator[Callable[..., Ledger]]:
 @pytest.fixture
 def ledger(open_ledger: Callable[..., Ledger], clock: Clock) -> Ledger:
     return open_ledger(clock)
+
+
+# Figures of the fault and load tests ------------------------------------------------------
+
+FIGURES = "figures"
+
+
+@pytest.fixture
+def figures(
+    record_property: Callable[[str, object], None],
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[..., dict[str, Any]]:
+    """Records a test's figures (e.g. writes attempted, committed, 409s): printed in the
+    terminal summary as JSON lines (under xdist too) and appended to fault-figures.jsonl
+    in the session's temporary directory."""
+
+    def record(**values: Any) -> dict[str, Any]:
+        base = tmp_path_factory.getbasetemp()
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            base = base.parent  # the session's directory, shared by the workers
+        path = base / "fault-figures.jsonl"
+        line = {"test": request.node.nodeid, **values, "file": str(path)}
+        with path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
+        record_property(FIGURES, line)
+        return line
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for key, value in getattr(report, "user_properties", ())
+        if key == FIGURES
+    ]
+    if lines:
+        terminalreporter.section("fault and load figures")
+        for line in sorted(lines, key=lambda v: v["test"]):
+            terminalreporter.write_line(json.dumps(line, ensure_ascii=False))

@@ -72,6 +72,7 @@ def retract_amendment(
         code,
         amendment_id,
         reason=body.reason,
+        source=body.source,
         author=who.subject,
         expected_version=body.expected_version,
     )
