@@ -456,6 +456,8 @@ def report_rows(path: Path) -> tuple[int, int]:
         total = 1
         errors = header.index("errors")
         for cells in reader:
+            if cells and cells[0].startswith("#"):  # the trailer: ledger digest and seal
+                continue
             total += 1
             rejected += bool(cells[errors])
     return total, rejected

@@ -156,16 +156,16 @@ class Summary:
 
 
 class Auditor:
-    def __init__(self, states: States, review_date: dt.date, cache_size: int = 8192):
+    def __init__(self, states: States, review_date: dt.date, cache_size: int = 4096):
         self.states = states
         self.review_date = review_date.isoformat()
         self.summary = Summary()
         # Bounded, so memory does not grow with the file; results are large and, with varied
         # applicant profiles, rarely repeat, so fewer of them are kept.
         self._results: Lru[tuple[Any, ...], Doc] = Lru(max(cache_size // 16, 1))
-        self._facts: Lru[tuple[str | None, FactSpec], tuple[Fact, Doc]] = Lru(cache_size * 8)
+        self._facts: Lru[tuple[str | None, FactSpec], tuple[Fact, Doc]] = Lru(cache_size * 4)
         self._causes: dict[tuple[str, str], tuple[list[dt.date], list[str]]] = {}
-        self._provenance: Lru[Hashable, Doc] = Lru(cache_size * 4)
+        self._provenance: Lru[Hashable, Doc] = Lru(cache_size * 2)
 
     def audit(self, decision: Decision) -> Doc:
         """One decision's audit; raises LedgerError when it cannot be audited."""

@@ -117,9 +117,9 @@ class ReadIndex:
         # Whole answers per state; states as element maps; elements, parsed and as provenance.
         # An element is shared by every state it is unchanged in, so its caches hit often.
         self._sections: Lru[str, bytes] = Lru(cache_size)
-        self._refs: Lru[str, dict[str, str]] = Lru(cache_size * 4)
+        self._refs: Lru[str, dict[str, str]] = Lru(cache_size * 2)
         self._bodies: dict[str, dict[str, str]] = {}
-        self._elements: Lru[str, dict[str, Any]] = Lru(cache_size * 4)
+        self._elements: Lru[str, dict[str, Any]] = Lru(cache_size)
         self._history: dict[str, Bitemporal] = {}
         self._lock = threading.Lock()
 
