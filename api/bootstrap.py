@@ -45,8 +45,15 @@ def store_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_USER": unquote(url.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(url.password or ""),
             "POSTGRES_SCHEMA": schema,
+            # The library's pool keeps POOL_SIZE connections and opens up to MAX_OVERFLOW
+            # more under load; a request waits CONNECT_TIMEOUT seconds for one at most.
             "POSTGRES_POOL_SIZE": str(settings.pool_size),
-            "POSTGRES_MAX_OVERFLOW": str(settings.pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(
+                settings.pool_size
+                if settings.pool_max_overflow is None
+                else settings.pool_max_overflow
+            ),
+            "POSTGRES_CONNECT_TIMEOUT": str(settings.pool_timeout),
         }
     raise ConfigurationError(
         f"POLICY_LEDGER_DATABASE_URL must start with sqlite:/// or postgresql://, "

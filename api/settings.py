@@ -20,7 +20,22 @@ class Settings(BaseSettings):
         description="sqlite:///path/to/file or postgresql://user[:password]@host[:port]/db"
         "[?schema=name]",
     )
-    pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL pool size.")
+    pool_size: int = Field(
+        default=5, ge=1, le=100, description="PostgreSQL connections each process keeps open."
+    )
+    pool_max_overflow: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="PostgreSQL connections opened beyond pool_size under load (default: "
+        "pool_size), closed again when idle.",
+    )
+    pool_timeout: int = Field(
+        default=5,
+        ge=1,
+        le=300,
+        description="Seconds to wait for a free PostgreSQL connection (or to connect).",
+    )
     aggregate_cache_size: int = Field(
         default=1000, ge=0, description="Country policies kept in memory by the writer."
     )
