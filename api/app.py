@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api import problems
 from api.bootstrap import Ledger, build_ledger
 from api.middleware import BodyLimit
+from api.observability import Observe
 from api.routes import amendments, audits, countries, health
 from api.security import TokenStore
 from api.settings import Settings
@@ -52,7 +53,19 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.include_router(amendments.router)
     app.include_router(audits.router)
     app.include_router(health.router)
+    _observe_outermost(app, access_log=settings.access_log)
     return app
+
+
+def _observe_outermost(app: FastAPI, *, access_log: bool) -> None:
+    """Request ids, metrics and the access log wrap the whole stack, error handling
+    included, so 500s are counted and carry their request id too."""
+    build = app.build_middleware_stack
+
+    def build_observed() -> Any:
+        return Observe(build(), access_log=access_log)
+
+    app.build_middleware_stack = build_observed  # type: ignore[method-assign]
 
 
 def _document_problems(app: FastAPI) -> None:

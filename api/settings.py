@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,4 +52,13 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest request body accepted (413 beyond)."
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="Log lines: one JSON object each, or plain text."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Least severe level written."
+    )
+    access_log: bool = Field(
+        default=True, description="One log line per HTTP request (method, path, status, time)."
     )

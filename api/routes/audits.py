@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.bootstrap import Ledger
 from api.decisions import audit_row, decisions_from_json, rejected_doc
 from api.deps import LedgerDep, Reader, require_json
+from api.observability import DECISIONS
 from api.routes.countries import PROBLEM, Code
 from api.schemas import AuditIn, AuditOut, WhatIfIn, WhatIfOut
 from domain.countries import country_code
@@ -44,6 +45,8 @@ def _audit(ledger: Ledger, body: AuditIn) -> dict[str, Any]:
         else:
             results.append(result)
     auditor.summary.rejected = len(rejected)
+    DECISIONS.labels("audited").inc(len(results))
+    DECISIONS.labels("rejected").inc(len(rejected))
     return {
         "review_date": review,
         "summary": auditor.summary.to_json(),

@@ -1,12 +1,15 @@
-"""Liveness and readiness."""
+"""Readiness and metrics."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import LedgerDep
+from api.deps import LedgerDep, Reader
+from api.observability import exposition
 from api.problems import problem
 from api.routes.countries import PROBLEM
 from api.schemas import Health
@@ -31,3 +34,10 @@ def health(ledger: LedgerDep) -> Any:
         "log_head": head,
         "lag": 0,
     }
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(ledger: LedgerDep, _: Reader) -> Response:
+    """Prometheus metrics (text format); needs a token when reads do."""
+    body = await run_in_threadpool(exposition, ledger)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
