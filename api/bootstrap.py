@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,8 @@ from projections.policy import PolicyProjection
 from projections.queries import PolicyQueries
 from projections.runner import CatchUp
 from projections.views import PolicyViewMixin, PostgresPolicyView, SQLitePolicyView
+
+log = logging.getLogger("policy_ledger.projection")
 
 
 class ConfigurationError(ValueError):
@@ -76,6 +79,7 @@ class Ledger:
 
     _refreshed_at: int | None = None  # the store's stamp when the index was last refreshed
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
+    _background: threading.Thread | None = None
 
     def index_if_fresh(self) -> ReadIndex | None:
         """The index, if nothing was committed since its last refresh (a cheap check)."""
@@ -94,7 +98,29 @@ class Ledger:
 
     fresh_index = refresh_index
 
+    def catch_up_in_background(self) -> None:
+        """Starts catching the read model up in a thread of its own, unless one is running."""
+        with self._refresh_lock:
+            if self._background is not None and self._background.is_alive():
+                return
+            self._background = threading.Thread(
+                target=self._catch_up_quietly, name="catch-up", daemon=True
+            )
+            self._background.start()
+
+    def _catch_up_quietly(self) -> None:
+        try:
+            lag = self.catch_up.lag()
+            log.info("catching up %d events in the background", lag)
+            position = self.catch_up.run()
+            log.info("caught up in the background to position %d", position)
+        except Exception:
+            log.exception("catching up in the background failed")
+
     def close(self) -> None:
+        self.catch_up.stopping.set()
+        if self._background is not None:
+            self._background.join(timeout=60)
         self.signal.close()
         self.app.close()
 

@@ -62,3 +62,9 @@ class Settings(BaseSettings):
     access_log: bool = Field(
         default=True, description="One log line per HTTP request (method, path, status, time)."
     )
+    ready_max_lag: int = Field(
+        default=100,
+        ge=0,
+        description="GET /health answers 503 while the read model is more events behind the "
+        "log than this (and catches up in the background meanwhile).",
+    )

@@ -27,6 +27,7 @@ class CatchUp:
         self.app = app
         self.projection = projection
         self._lock = threading.Lock()
+        self.stopping = threading.Event()  # set: a run ends after its current page
 
     def position(self) -> int:
         return self.projection.policy_view.max_tracking_id(self.app.name) or 0
@@ -42,7 +43,7 @@ class CatchUp:
         with self._lock:
             target = self.head() if until is None else until
             position = self.position()
-            while position < target:
+            while position < target and not self.stopping.is_set():
                 try:
                     position = self._project_page(position, target)
                 except IntegrityError:

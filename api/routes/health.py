@@ -1,4 +1,4 @@
-"""Readiness and metrics."""
+"""Readiness (/health) and metrics (/metrics)."""
 
 from __future__ import annotations
 
@@ -19,20 +19,29 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=Health, responses={503: PROBLEM})
 def health(ledger: LedgerDep) -> Any:
-    """Ready when the store answers and the read model has caught up with the log."""
+    """Ready when the store answers and the read model is at most `ready_max_lag` events
+    behind the log (a small lag is caught up first; a large one in the background)."""
+    threshold = ledger.settings.ready_max_lag
     try:
-        position = ledger.catch_up.run()
-        head = ledger.catch_up.head()
+        head, position = ledger.catch_up.head(), ledger.catch_up.position()
+        if position < head <= position + threshold:
+            position = ledger.catch_up.run(until=head)
     except Exception as error:  # any store failure means not ready, never a 500
         return problem(503, "Not ready", f"the store did not answer: {type(error).__name__}")
-    if position < head:
-        return problem(503, "Not ready", f"the read model is {head - position} events behind")
+    if head - position > threshold:
+        ledger.catch_up_in_background()
+        return problem(
+            503,
+            "Not ready",
+            f"the read model is {head - position} events behind the log (position "
+            f"{position}, head {head}; ready at {threshold} or fewer); catching up",
+        )
     return {
         "status": "ok",
         "store": True,
         "projection_position": position,
         "log_head": head,
-        "lag": 0,
+        "lag": head - position,
     }
 
 
