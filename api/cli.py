@@ -206,6 +206,44 @@ def _metrics_dir(workers: int) -> Iterator[None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@cli.command("run-projections")
+def run_projections(
+    poll: Annotated[
+        float | None,
+        typer.Option(help="Seconds between tries (default: POLICY_LEDGER_PROJECTOR_POLL_SECONDS)."),
+    ] = None,
+) -> None:
+    """Keep the read model caught up. One such process is active per store (a PostgreSQL
+    advisory lock; on SQLite a file lock); more wait as standbys and take over when it
+    dies. Stops on SIGTERM or Ctrl-C."""
+    import logging.config
+    import signal
+    import threading
+
+    from api.observability import log_config
+    from api.projector import leadership_for, run_projector
+
+    settings = Settings()
+    logging.config.dictConfig(log_config(settings))
+    try:
+        ledger = build_ledger(settings)
+    except ConfigurationError as error:
+        errors.print(f"[red]configuration:[/red] {error}")
+        raise typer.Exit(2) from None
+    stop = threading.Event()
+
+    def stopping(*_: object) -> None:
+        stop.set()
+        ledger.catch_up.stopping.set()  # a catch-up in progress ends after its page
+
+    signal.signal(signal.SIGTERM, stopping)
+    signal.signal(signal.SIGINT, stopping)
+    try:
+        run_projector(ledger, leadership_for(ledger), stop, poll)
+    finally:
+        ledger.close()
+
+
 @cli.command()
 def audit(
     file: Annotated[Path, typer.Argument(help="Decisions as CSV or JSON Lines.")],

@@ -68,3 +68,10 @@ class Settings(BaseSettings):
         description="GET /health answers 503 while the read model is more events behind the "
         "log than this (and catches up in the background meanwhile).",
     )
+    projector_poll_seconds: float = Field(
+        default=1.0,
+        ge=0.05,
+        le=60,
+        description="run-projections: how often a standby tries the lock, and the active "
+        "projector looks for writes besides PostgreSQL's notifications.",
+    )
