@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
 
 from api.settings import Settings
 from domain.application import Clock, PolicyLedger, utc_now
@@ -24,9 +28,12 @@ class ConfigurationError(ValueError):
     """The settings cannot describe a working store."""
 
 
-def store_env(settings: Settings) -> dict[str, str]:
-    """Maps POLICY_LEDGER_DATABASE_URL onto the eventsourcing library's settings."""
-    url = urlparse(settings.database_url)
+def store_env(
+    settings: Settings, database_url: str | None = None, name: str = "POLICY_LEDGER_DATABASE_URL"
+) -> dict[str, str]:
+    """Maps POLICY_LEDGER_DATABASE_URL (or another URL of the same form, named `name`)
+    onto the eventsourcing library's settings."""
+    url = urlparse(database_url or settings.database_url)
     common = {"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size)}
     if url.scheme == "sqlite":
         # As in SQLAlchemy: sqlite:///relative/path, sqlite:////absolute/path.
@@ -59,9 +66,66 @@ def store_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_CONNECT_TIMEOUT": str(settings.pool_timeout),
         }
     raise ConfigurationError(
-        f"POLICY_LEDGER_DATABASE_URL must start with sqlite:/// or postgresql://, "
-        f"not '{url.scheme}:'"
+        f"{name} must start with sqlite:/// or postgresql://, not '{url.scheme}:'"
     )
+
+
+@dataclass(frozen=True)
+class Lag:
+    """How far a read replica's read model is behind the primary's log."""
+
+    events: int  # events in the primary's log the replica's read model lacks
+    seconds: float  # age of the oldest of them (0 when none)
+    position: int  # the replica's projection position
+    head: int  # the primary's log head
+
+    def header(self) -> str:
+        return f"events={self.events}, seconds={self.seconds:.3f}, position={self.position}"
+
+
+class ReadReplica:
+    """Queries answered from a read-only copy of the store (POLICY_LEDGER_READ_DATABASE_URL).
+
+    Nothing is written there: the read model arrives by the database's own replication from
+    the primary, where `run-projections` (or any server's reads and writes) keeps it. So a
+    replica's answer may lag, and says by how much (`lag`): the primary's log head against
+    the replica's projection position, and the age of the oldest event it lacks.
+    """
+
+    def __init__(self, settings: Settings, primary: PolicyLedger, url: str) -> None:
+        env = store_env(settings, url, "POLICY_LEDGER_READ_DATABASE_URL")
+        env["CREATE_TABLE"] = "no"  # a replica is read-only
+        self.primary = primary
+        self.factory = InfrastructureFactory.construct(Environment(primary.name, env))
+        sqlite = env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+        view = self.factory.tracking_recorder(SQLitePolicyView if sqlite else PostgresPolicyView)
+        assert isinstance(view, PolicyViewMixin)
+        self.view = view
+        self.queries = PolicyQueries(view)
+        self.index = ReadIndex(view, primary.name)
+
+    def position(self) -> int:
+        return self.view.max_tracking_id(self.primary.name) or 0
+
+    def lag(self) -> Lag:
+        position = self.position()  # first: the head read after it is at least as new
+        head = self.primary.recorder.max_notification_id() or 0
+        events = max(head - position, 0)
+        seconds = 0.0
+        if events:
+            [oldest] = self.primary.recorder.select_notifications(start=position + 1, limit=1)
+            event = self.primary.mapper.to_domain_event(oldest)
+            recorded: dt.datetime = event.timestamp  # type: ignore[attr-defined]
+            seconds = max((utc_now() - recorded).total_seconds(), 0.0)
+        return Lag(events, seconds, position, head)
+
+    def fresh_index(self) -> ReadIndex:
+        """The index, with every row the replica holds now."""
+        self.index.refresh()
+        return self.index
+
+    def close(self) -> None:
+        self.factory.close()
 
 
 @dataclass
@@ -76,6 +140,7 @@ class Ledger:
     queries: PolicyQueries
     index: ReadIndex
     signal: ChangeSignal
+    replica: ReadReplica | None = None
 
     _refreshed_at: int | None = None  # the store's stamp when the index was last refreshed
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -122,6 +187,8 @@ class Ledger:
         if self._background is not None:
             self._background.join(timeout=60)
         self.signal.close()
+        if self.replica is not None:
+            self.replica.close()
         self.app.close()
 
 
@@ -142,6 +209,14 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
         signal = SQLiteChangeSignal(env["SQLITE_DBNAME"])
     else:
         signal = HeadChangeSignal(catch_up.head)
+    replica = None
+    if settings.read_database_url:
+        try:
+            replica = ReadReplica(settings, app, settings.read_database_url)
+        except BaseException:
+            signal.close()
+            app.close()
+            raise
     return Ledger(
         settings=settings,
         app=app,
@@ -151,4 +226,5 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
         queries=PolicyQueries(view),
         index=index,
         signal=signal,
+        replica=replica,
     )

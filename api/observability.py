@@ -107,6 +107,23 @@ class LedgerCollector:
             "Events in the log not yet in the read model.",
             head - position,
         )
+        replica = self.ledger.replica
+        if replica is None:
+            return
+        try:
+            lag = replica.lag()
+        except Exception:
+            return
+        yield _gauge(
+            "policy_ledger_replica_lag_events",
+            "Events in the primary's log not yet in the read replica's read model.",
+            lag.events,
+        )
+        yield _gauge(
+            "policy_ledger_replica_lag_seconds",
+            "Age of the oldest event the read replica's read model lacks (0: none).",
+            lag.seconds,
+        )
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

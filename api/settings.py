@@ -21,6 +21,11 @@ class Settings(BaseSettings):
         description="sqlite:///path/to/file or postgresql://user[:password]@host[:port]/db"
         "[?schema=name]",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="A read-only replica of the database (same form as database_url): "
+        "reads are answered from it, stating their lag, unless a request asks for the primary.",
+    )
     pool_size: int = Field(
         default=5, ge=1, le=100, description="PostgreSQL connections each process keeps open."
     )

@@ -36,13 +36,24 @@ def health(ledger: LedgerDep) -> Any:
             f"the read model is {head - position} events behind the log (position "
             f"{position}, head {head}; ready at {threshold} or fewer); catching up",
         )
-    return {
+    doc: dict[str, Any] = {
         "status": "ok",
         "store": True,
         "projection_position": position,
         "log_head": head,
         "lag": head - position,
     }
+    if ledger.replica is not None:
+        # Reads go there by default: a replica that does not answer makes this not ready;
+        # its lag is reported (each answer states it too), not judged.
+        try:
+            lag = ledger.replica.lag()
+        except Exception as error:
+            return problem(
+                503, "Not ready", f"the read replica did not answer: {type(error).__name__}"
+            )
+        doc["replica_lag_events"], doc["replica_lag_seconds"] = lag.events, lag.seconds
+    return doc
 
 
 @router.get("/metrics", include_in_schema=False)
