@@ -206,6 +206,24 @@ def _metrics_dir(workers: int) -> Iterator[None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@cli.command()
+def doctor(as_json: JsonFlag = False) -> None:
+    """Check the configuration (secrets masked), the store, its schema and read model
+    version, the projection's lag and a read replica; exit 1 when a check fails."""
+    from api.doctor import FAIL, Check, diagnose, masked_settings, report, settings_or_problem
+
+    settings, problem = settings_or_problem()
+    if settings is None:
+        shown: dict[str, Any] = {}
+        checks = [Check("configuration", FAIL, problem or "invalid settings")]
+    else:
+        shown, checks = masked_settings(settings), diagnose(settings)
+    failed = any(check.status == FAIL for check in checks)
+    doc = {"ok": not failed, "settings": shown, "checks": [c.to_json() for c in checks]}
+    emit(doc, as_json, lambda _: report(shown, checks))
+    raise typer.Exit(1 if failed else 0)
+
+
 @cli.command("run-projections")
 def run_projections(
     poll: Annotated[
