@@ -175,6 +175,8 @@ def serve(
             workers=workers,
             log_config=log_config(settings),
             access_log=False,  # the app writes its own access lines, with request ids
+            # SIGTERM: stop accepting, let requests in flight finish (this long at most).
+            timeout_graceful_shutdown=settings.shutdown_timeout,
         )
 
 

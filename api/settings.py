@@ -80,3 +80,10 @@ class Settings(BaseSettings):
         description="run-projections: how often a standby tries the lock, and the active "
         "projector looks for writes besides PostgreSQL's notifications.",
     )
+    shutdown_timeout: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="serve: on SIGTERM, seconds in-flight requests get to finish before "
+        "their connections are closed.",
+    )
