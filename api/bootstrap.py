@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+import psycopg.sql
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
@@ -70,6 +71,21 @@ def store_env(
     )
 
 
+def read_model_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
+    """The library settings of the read model's store: the event log's, or on PostgreSQL
+    with POLICY_LEDGER_READ_MODEL_SCHEMA the same database with another schema."""
+    if settings.read_model_schema is None:
+        return env
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        raise ConfigurationError("POLICY_LEDGER_READ_MODEL_SCHEMA needs a PostgreSQL store")
+    return {**env, "POSTGRES_SCHEMA": settings.read_model_schema}
+
+
+def view_class_for(env: dict[str, str]) -> type[SQLitePolicyView | PostgresPolicyView]:
+    sqlite = env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    return SQLitePolicyView if sqlite else PostgresPolicyView
+
+
 @dataclass(frozen=True)
 class Lag:
     """How far a read replica's read model is behind the primary's log."""
@@ -93,12 +109,11 @@ class ReadReplica:
     """
 
     def __init__(self, settings: Settings, primary: PolicyLedger, url: str) -> None:
-        env = store_env(settings, url, "POLICY_LEDGER_READ_DATABASE_URL")
+        env = read_model_env(settings, store_env(settings, url, "POLICY_LEDGER_READ_DATABASE_URL"))
         env["CREATE_TABLE"] = "no"  # a replica is read-only
         self.primary = primary
         self.factory = InfrastructureFactory.construct(Environment(primary.name, env))
-        sqlite = env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
-        view = self.factory.tracking_recorder(SQLitePolicyView if sqlite else PostgresPolicyView)
+        view = self.factory.tracking_recorder(view_class_for(env))
         assert isinstance(view, PolicyViewMixin)
         self.view = view
         self.queries = PolicyQueries(view)
@@ -141,6 +156,7 @@ class Ledger:
     index: ReadIndex
     signal: ChangeSignal
     replica: ReadReplica | None = None
+    view_factory: InfrastructureFactory | None = None  # when the read model has its own
 
     _refreshed_at: int | None = None  # the store's stamp when the index was last refreshed
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -189,6 +205,8 @@ class Ledger:
         self.signal.close()
         if self.replica is not None:
             self.replica.close()
+        if self.view_factory is not None:
+            self.view_factory.close()
         self.app.close()
 
 
@@ -197,9 +215,13 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
     env = store_env(settings)
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
+    view_env = read_model_env(settings, env)
     app = PolicyLedger(env=env, clock=clock)
-    view_class = SQLitePolicyView if "sqlite" in env["PERSISTENCE_MODULE"] else PostgresPolicyView
-    view = app.factory.tracking_recorder(view_class)
+    factory = app.factory
+    if view_env is not env:  # the read model in a schema of its own: a pool of its own
+        factory = InfrastructureFactory.construct(Environment(app.name, view_env))
+        _create_schema(factory, view_env["POSTGRES_SCHEMA"])
+    view = factory.tracking_recorder(view_class_for(view_env))
     assert isinstance(view, PolicyViewMixin)
     projection = PolicyProjection(view, app.name)
     catch_up = CatchUp(app, projection)
@@ -227,4 +249,13 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
         index=index,
         signal=signal,
         replica=replica,
+        view_factory=factory if factory is not app.factory else None,
     )
+
+
+def _create_schema(factory: InfrastructureFactory, schema: str) -> None:
+    datastore = factory.datastore  # type: ignore[attr-defined]
+    with datastore.get_connection() as connection:
+        connection.execute(
+            psycopg.sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(psycopg.sql.Identifier(schema))
+        )

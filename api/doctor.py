@@ -16,22 +16,27 @@ from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.utils import Environment
 from psycopg import sql
 from pydantic import ValidationError
 from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
 
-from api.bootstrap import ConfigurationError, ReadReplica, store_env
+from api.bootstrap import (
+    ConfigurationError,
+    ReadReplica,
+    read_model_env,
+    store_env,
+    view_class_for,
+)
 from api.observability import mask
 from api.security import Role, TokenEntry
 from api.settings import Settings
 from domain.application import PolicyLedger
 from projections.views import (
     READ_MODEL_VERSION,
-    PolicyViewMixin,
-    PostgresPolicyView,
-    SQLitePolicyView,
 )
 
 OK, WARN, FAIL, TODO = "ok", "warn", "fail", "todo"
@@ -107,8 +112,9 @@ def _store_checks(
 ) -> PolicyLedger | None:
     """Reachability, schema and read model version, projection lag. The library's
     application (tables not created) when the store is usable, for the checks after."""
+    view_env = read_model_env(settings, env)
     try:
-        found = _inspect(env)
+        found = _inspect(env, view_env)
     except Exception as error:
         checks.append(Check(name, FAIL, mask(f"not reachable: {type(error).__name__}: {error}")))
         return None
@@ -132,9 +138,8 @@ def _store_checks(
     else:
         checks.append(Check("schema", OK, f"tables present; read model version {version}"))
     app = PolicyLedger(env={**env, "CREATE_TABLE": "no"})
-    view = _view(app, env)
     head = app.recorder.max_notification_id() or 0
-    position = view.max_tracking_id(APP) or 0
+    position = _position({**view_env, "CREATE_TABLE": "no"})
     lag = head - position
     detail = f"position {position}, log head {head}: {lag} events behind"
     status = OK if lag <= settings.ready_max_lag else FAIL
@@ -144,18 +149,20 @@ def _store_checks(
     return app
 
 
-def _view(app: PolicyLedger, env: dict[str, str]) -> PolicyViewMixin:
-    sqlite = env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
-    view = app.factory.tracking_recorder(SQLitePolicyView if sqlite else PostgresPolicyView)
-    assert isinstance(view, PolicyViewMixin)
-    return view
+def _position(env: dict[str, str]) -> int:
+    factory = InfrastructureFactory.construct(Environment(APP, env))
+    try:
+        view = factory.tracking_recorder(view_class_for(env))
+        return view.max_tracking_id(APP) or 0
+    finally:
+        factory.close()
 
 
 def _replica(settings: Settings, primary: PolicyLedger, checks: list[Check]) -> None:
     assert settings.read_database_url
     try:
         env = store_env(settings, settings.read_database_url, "POLICY_LEDGER_READ_DATABASE_URL")
-        found = _inspect(env)
+        found = _inspect(env, read_model_env(settings, env))
     except Exception as error:
         checks.append(
             Check("replica", FAIL, mask(f"not reachable: {type(error).__name__}: {error}"))
@@ -186,11 +193,11 @@ def _replica(settings: Settings, primary: PolicyLedger, checks: list[Check]) -> 
     )
 
 
-def _inspect(env: dict[str, str]) -> dict[str, Any]:
+def _inspect(env: dict[str, str], view_env: dict[str, str]) -> dict[str, Any]:
     """Server, tables and read model version, through a plain driver (creates nothing)."""
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         return _inspect_sqlite(Path(env["SQLITE_DBNAME"]))
-    return _inspect_postgres(env)
+    return _inspect_postgres(env, view_env["POSTGRES_SCHEMA"])
 
 
 def _inspect_sqlite(path: Path) -> dict[str, Any]:
@@ -211,7 +218,7 @@ def _inspect_sqlite(path: Path) -> dict[str, Any]:
         }
 
 
-def _inspect_postgres(env: dict[str, str]) -> dict[str, Any]:
+def _inspect_postgres(env: dict[str, str], view_schema: str) -> dict[str, Any]:
     schema = env["POSTGRES_SCHEMA"]
     with psycopg.connect(
         dbname=env["POSTGRES_DBNAME"],
@@ -223,16 +230,18 @@ def _inspect_postgres(env: dict[str, str]) -> dict[str, Any]:
         autocommit=True,
     ) as connection:
 
-        def exists(table: str) -> bool:
+        def exists(table: str, where: str = schema) -> bool:
             row = connection.execute(
-                "SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{table}"',)
+                "SELECT to_regclass(%s) IS NOT NULL", (f'"{where}"."{table}"',)
             ).fetchone()
             return bool(row and row[0])
 
         version = None
-        if exists("policy_read_model"):
+        if exists("policy_read_model", view_schema):
             row = connection.execute(
-                sql.SQL("SELECT version FROM {}.policy_read_model").format(sql.Identifier(schema))
+                sql.SQL("SELECT version FROM {}.policy_read_model").format(
+                    sql.Identifier(view_schema)
+                )
             ).fetchone()
             version = row[0] if row else None
         server = connection.execute("SHOW server_version").fetchone()
@@ -241,10 +250,11 @@ def _inspect_postgres(env: dict[str, str]) -> dict[str, Any]:
         return {
             "server": f"PostgreSQL {server[0] if server else '?'} ({role}), "
             f"{env['POSTGRES_HOST']}:{env['POSTGRES_PORT']}/{env['POSTGRES_DBNAME']}, "
-            f"schema {schema}",
+            f"schema {schema}"
+            + (f", read model in {view_schema}" if view_schema != schema else ""),
             "events": exists(f"{APP.lower()}_events"),
-            "tracking": exists(f"{APP.lower()}_tracking"),
-            "read model": exists("policy_read_model"),
+            "tracking": exists(f"{APP.lower()}_tracking", view_schema),
+            "read model": exists("policy_read_model", view_schema),
             "read_model_version": version,
         }
 

@@ -1,14 +1,15 @@
 """`policy-ledger run-projections`: one process keeps the read model caught up; others wait.
 
-Exactly one projector is active per store. On PostgreSQL it holds a session-level advisory
-lock on a connection of its own (not the pool's), keyed by the schema; standbys try the
-lock every `projector_poll_seconds` and the first to get it after the holder dies takes
-over. PostgreSQL frees a session lock when the session ends: at once when the holder's
-process dies on the same host or its connection closes; after the server's TCP keepalive
-(set here to ~25 s) when its host vanishes. The active projector LISTENs on the channel the
-event store NOTIFYs on each commit, so it projects a write within milliseconds, and polls
-every `projector_poll_seconds` besides. On SQLite the lock is an exclusive `flock` of
-`<database>.projector.lock` (one host), and it polls.
+Exactly one projector is active per read model. On PostgreSQL it holds a session-level
+advisory lock on a connection of its own (not the pool's), keyed by the read model's schema
+(the event log's, or POLICY_LEDGER_READ_MODEL_SCHEMA: blue and green each have theirs);
+standbys try the lock every `projector_poll_seconds` and the first to get it after the
+holder dies takes over. PostgreSQL frees a session lock when the session ends: at once when
+the holder's process dies on the same host or its connection closes; after the server's
+TCP keepalive (set here to ~25 s) when its host vanishes. The active projector LISTENs on
+the channel the event store NOTIFYs on each commit, so it projects a write within
+milliseconds, and polls every `projector_poll_seconds` besides. On SQLite the lock is an
+exclusive `flock` of `<database>.projector.lock` (one host), and it polls.
 
 The lock saves work; it is not what keeps the read model right. Readers still catch up on
 demand (read-your-writes), and every page moves the tracking position by compare-and-set
@@ -28,7 +29,7 @@ from typing import IO, Any, Protocol
 import psycopg
 from psycopg import sql
 
-from api.bootstrap import Ledger, store_env
+from api.bootstrap import Ledger, read_model_env, store_env
 from api.settings import Settings
 
 log = logging.getLogger("policy_ledger.projector")
@@ -50,6 +51,7 @@ class Leadership(Protocol):
 
 class PostgresLeadership:
     def __init__(self, env: dict[str, str], channel: str) -> None:
+        # One lock per read model: its schema (the event log's, or READ_MODEL_SCHEMA).
         self.schema = env["POSTGRES_SCHEMA"]
         self.key = f"policy-ledger projector {self.schema}"
         self.channel = channel
@@ -132,7 +134,7 @@ class FileLeadership:
 
 
 def leadership_for(ledger: Ledger) -> Leadership:
-    env = store_env(ledger.settings)
+    env = read_model_env(ledger.settings, store_env(ledger.settings))
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         return FileLeadership(env["SQLITE_DBNAME"])
     channel: str = ledger.app.recorder.channel_name  # type: ignore[attr-defined]

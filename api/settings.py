@@ -26,6 +26,12 @@ class Settings(BaseSettings):
         description="A read-only replica of the database (same form as database_url): "
         "reads are answered from it, stating their lag, unless a request asks for the primary.",
     )
+    read_model_schema: str | None = Field(
+        default=None,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL only: keep the read model (and its tracking position) in "
+        "this schema instead of the event log's; for blue/green rebuilds.",
+    )
     pool_size: int = Field(
         default=5, ge=1, le=100, description="PostgreSQL connections each process keeps open."
     )
