@@ -168,6 +168,11 @@ class Ledger:
 
     def refresh_index(self) -> ReadIndex:
         """The index, caught up with every write committed before this call."""
+        # Nothing committed since the last refresh finished (it set _refreshed_at last):
+        # the index is fresh. Checked outside the lock, so that concurrent reads on
+        # PostgreSQL ask for the log head in parallel instead of one at a time.
+        if self.signal.stamp() == self._refreshed_at:
+            return self.index
         with self._refresh_lock:
             # Stamp first: a commit after it makes the next read refresh again.
             stamp = self.signal.stamp()
