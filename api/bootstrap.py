@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+import psycopg
 import psycopg.sql
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
@@ -69,6 +73,35 @@ def store_env(
     raise ConfigurationError(
         f"{name} must start with sqlite:/// or postgresql://, not '{url.scheme}:'"
     )
+
+
+def postgres_params(env: dict[str, str]) -> dict[str, Any]:
+    """psycopg connection parameters for a connection of our own (not the library's pool)."""
+    return {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"],
+        "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
+    }
+
+
+@contextmanager
+def creating_tables(env: dict[str, str]) -> Iterator[None]:
+    """One process at a time creates (or checks) the tables of a PostgreSQL schema.
+
+    The library's create statements include CREATE OR REPLACE FUNCTION, which fails with
+    "tuple concurrently updated" when two processes run it at once: workers of one server
+    starting together did. A session advisory lock, on a connection of its own, makes them
+    take turns."""
+    if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
+        yield
+        return
+    key = f"policy-ledger create tables {env['POSTGRES_SCHEMA']}"
+    with psycopg.connect(**postgres_params(env), autocommit=True) as connection:
+        connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+        yield  # the lock ends with the connection
 
 
 def read_model_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
@@ -221,12 +254,14 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
     view_env = read_model_env(settings, env)
-    app = PolicyLedger(env=env, clock=clock)
+    with creating_tables(env):
+        app = PolicyLedger(env=env, clock=clock)
     factory = app.factory
     if view_env is not env:  # the read model in a schema of its own: a pool of its own
         factory = InfrastructureFactory.construct(Environment(app.name, view_env))
         _create_schema(factory, view_env["POSTGRES_SCHEMA"])
-    view = factory.tracking_recorder(view_class_for(view_env))
+    with creating_tables(view_env):
+        view = factory.tracking_recorder(view_class_for(view_env))
     assert isinstance(view, PolicyViewMixin)
     projection = PolicyProjection(view, app.name)
     catch_up = CatchUp(app, projection)
@@ -242,6 +277,8 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
             replica = ReadReplica(settings, app, settings.read_database_url)
         except BaseException:
             signal.close()
+            if factory is not app.factory:
+                factory.close()
             app.close()
             raise
     return Ledger(

@@ -27,6 +27,7 @@ from rich.table import Table
 from api.bootstrap import (
     ConfigurationError,
     ReadReplica,
+    postgres_params,
     read_model_env,
     store_env,
     view_class_for,
@@ -220,15 +221,7 @@ def _inspect_sqlite(path: Path) -> dict[str, Any]:
 
 def _inspect_postgres(env: dict[str, str], view_schema: str) -> dict[str, Any]:
     schema = env["POSTGRES_SCHEMA"]
-    with psycopg.connect(
-        dbname=env["POSTGRES_DBNAME"],
-        host=env["POSTGRES_HOST"],
-        port=env["POSTGRES_PORT"],
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"],
-        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
-        autocommit=True,
-    ) as connection:
+    with psycopg.connect(**postgres_params(env), autocommit=True) as connection:
 
         def exists(table: str, where: str = schema) -> bool:
             row = connection.execute(

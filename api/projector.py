@@ -29,7 +29,7 @@ from typing import IO, Any, Protocol
 import psycopg
 from psycopg import sql
 
-from api.bootstrap import Ledger, read_model_env, store_env
+from api.bootstrap import Ledger, postgres_params, read_model_env, store_env
 from api.settings import Settings
 
 log = logging.getLogger("policy_ledger.projector")
@@ -57,12 +57,7 @@ class PostgresLeadership:
         self.channel = channel
         self.describe = f"PostgreSQL advisory lock hashtext('{self.key}')"
         self._params: dict[str, Any] = {
-            "dbname": env["POSTGRES_DBNAME"],
-            "host": env["POSTGRES_HOST"],
-            "port": env["POSTGRES_PORT"],
-            "user": env["POSTGRES_USER"],
-            "password": env["POSTGRES_PASSWORD"],
-            "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
+            **postgres_params(env),
             "application_name": "policy-ledger projector",
             # The client notices a dead server, and the server a dead client, in ~25 s.
             "keepalives": 1,
