@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from api import problems
 from api.bootstrap import Ledger, build_ledger
@@ -15,6 +17,8 @@ from api.observability import Observe
 from api.routes import amendments, audits, countries, health
 from api.security import TokenStore
 from api.settings import Settings
+
+log = logging.getLogger("policy_ledger.api")
 
 DESCRIPTION = """
 Dutch country-specific asylum policy, versioned from immutable events.
@@ -34,6 +38,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         app.state.ledger = ledger or build_ledger(settings)
         app.state.tokens = TokenStore(settings.tokens_file, settings.tokens)
         app.state.ledger.catch_up.run()
+        await run_in_threadpool(_warm, app.state.ledger)
         try:
             yield
         finally:
@@ -55,6 +60,18 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.include_router(health.router)
     _observe_outermost(app, access_log=settings.access_log)
     return app
+
+
+def _warm(ledger: Ledger) -> None:
+    """Loads the in-process index before the server listens: otherwise the first reads
+    after a start wait for it together (2.5 s at 20,000 amendments, ~7 s at 100,000), after
+    /health already said ready."""
+    ledger.refresh_index()
+    if ledger.replica is not None:
+        try:
+            ledger.replica.fresh_index()
+        except Exception:  # reads there will say so; the primary still serves
+            log.exception("the read replica did not answer at start-up")
 
 
 def _observe_outermost(app: FastAPI, *, access_log: bool) -> None:
