@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
 
 from domain.domainmodel import CountryPolicy, amendment_record
@@ -64,11 +64,24 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.process_events([(domain_event, tracking)])
 
-    def process_events(self, events: Sequence[tuple[Any, Tracking]]) -> None:
-        """Projects a run of events in one transaction, tracked by the last one."""
+    def process_events(
+        self, events: Sequence[tuple[Any, Tracking]], after: int | None = None
+    ) -> None:
+        """Projects a run of events in one transaction, tracked by the last one.
+
+        `after` is the position the events were read from. If the tables have moved since
+        (another process projected meanwhile), the run is stale: IntegrityError, nothing
+        written, as when the position moves while the run is being projected."""
         if not events:
             return
         self._sync_position()
+        if after is not None and (self._position or 0) != after:
+            stale = IntegrityError(
+                f"{self.application_name}: position moved from {after} to {self._position} "
+                "after these events were read"
+            )
+            self.forget()
+            raise stale
         self._batch = Batch.empty()
         try:
             for domain_event, tracking in events:

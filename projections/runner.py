@@ -66,5 +66,5 @@ class CatchUp:
             return target
         mapper = self.app.mapper
         events = [(mapper.to_domain_event(n), Tracking(self.app.name, n.id)) for n in notifications]
-        self.projection.process_events(events)
+        self.projection.process_events(events, after=position)
         return notifications[-1].id

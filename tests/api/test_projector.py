@@ -160,5 +160,9 @@ def test_a_standby_projector_takes_over_when_the_active_one_is_killed(
     second.send_signal(signal.SIGTERM)
     assert second.wait(timeout=20) == 0
     assert said(second, "stopped")
-    assert projected == rebuild(probe)
+    rebuilt = rebuild(probe)
+    for table in rebuilt:
+        only_projected = [r for r in projected[table] if r not in rebuilt[table]]
+        only_rebuilt = [r for r in rebuilt[table] if r not in projected[table]]
+        assert (only_projected, only_rebuilt) == ([], []), table
     assert len(projected["amendments"]) == 4 + 630
