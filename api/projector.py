@@ -19,6 +19,7 @@ at once, no event is applied twice or skipped.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -99,9 +100,14 @@ class PostgresLeadership:
         connection.execute("SELECT 1")
 
     def release(self) -> None:
-        if self._connection is not None:
-            self._connection.close()  # ends the session: the lock is free
-            self._connection = None
+        if self._connection is None:
+            return
+        # Unlocked at once, for a standby's next try; closing alone frees the lock only
+        # when the server process of the session has ended, a moment later.
+        with contextlib.suppress(psycopg.Error):
+            self._connection.execute("SELECT pg_advisory_unlock_all()")
+        self._connection.close()
+        self._connection = None
 
 
 class FileLeadership:
