@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,15 +10,19 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from api import problems
 from api.bootstrap import Ledger, build_ledger
 from api.middleware import BodyLimit
+from api.observability import Observe
 from api.routes import amendments, audits, countries, health, integrity, pages
 from api.security import TokenStore
 from api.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("policy_ledger.api")
+
 DESCRIPTION = """
 Dutch country-specific asylum policy, versioned from immutable events.
 
@@ -36,6 +41,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         app.state.ledger = ledger or build_ledger(settings)
         app.state.tokens = TokenStore(settings.tokens_file, settings.tokens)
         app.state.ledger.catch_up.run()
+        await run_in_threadpool(_warm, app.state.ledger)
         try:
             yield
         finally:
@@ -59,7 +65,31 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     # Web pages: HTML over the same queries, kept out of the OpenAPI document.
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _observe_outermost(app, access_log=settings.access_log)
     return app
+
+
+def _warm(ledger: Ledger) -> None:
+    """Loads the in-process index before the server listens: otherwise the first reads
+    after a start wait for it together (2.5 s at 20,000 amendments, ~7 s at 100,000), after
+    /health already said ready."""
+    ledger.refresh_index()
+    if ledger.replica is not None:
+        try:
+            ledger.replica.fresh_index()
+        except Exception:  # reads there will say so; the primary still serves
+            log.exception("the read replica did not answer at start-up")
+
+
+def _observe_outermost(app: FastAPI, *, access_log: bool) -> None:
+    """Request ids, metrics and the access log wrap the whole stack, error handling
+    included, so 500s are counted and carry their request id too."""
+    build = app.build_middleware_stack
+
+    def build_observed() -> Any:
+        return Observe(build(), access_log=access_log)
+
+    app.build_middleware_stack = build_observed  # type: ignore[method-assign]
 
 
 def _document_problems(app: FastAPI) -> None:

@@ -245,7 +245,105 @@ def serve(
     """Serve the HTTP API with uvicorn."""
     import uvicorn
 
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    from api.observability import log_config
+
+    settings = Settings()
+    with _metrics_dir(workers):
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=log_config(settings),
+            access_log=False,  # the app writes its own access lines, with request ids
+            # SIGTERM: stop accepting, let requests in flight finish (this long at most).
+            timeout_graceful_shutdown=settings.shutdown_timeout,
+        )
+
+
+@contextmanager
+def _metrics_dir(workers: int) -> Iterator[None]:
+    """Several workers share their metrics through files (prometheus-client's multiprocess
+    mode): a fresh folder of our own unless PROMETHEUS_MULTIPROC_DIR names one, whose
+    samples of earlier runs are cleared first."""
+    import os
+    import shutil
+    import tempfile
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    if workers <= 1:
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="policy-ledger-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder  # inherited by the workers
+    try:
+        yield
+    finally:
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@cli.command()
+def doctor(as_json: JsonFlag = False) -> None:
+    """Check the configuration (secrets masked), the store, its schema and read model
+    version, the projection's lag and a read replica; exit 1 when a check fails."""
+    from api.doctor import FAIL, Check, diagnose, masked_settings, report, settings_or_problem
+
+    settings, problem = settings_or_problem()
+    if settings is None:
+        shown: dict[str, Any] = {}
+        checks = [Check("configuration", FAIL, problem or "invalid settings")]
+    else:
+        shown, checks = masked_settings(settings), diagnose(settings)
+    failed = any(check.status == FAIL for check in checks)
+    doc = {"ok": not failed, "settings": shown, "checks": [c.to_json() for c in checks]}
+    emit(doc, as_json, lambda _: report(shown, checks))
+    raise typer.Exit(1 if failed else 0)
+
+
+@cli.command("run-projections")
+def run_projections(
+    poll: Annotated[
+        float | None,
+        typer.Option(help="Seconds between tries (default: POLICY_LEDGER_PROJECTOR_POLL_SECONDS)."),
+    ] = None,
+) -> None:
+    """Keep the read model caught up. One such process is active per store (a PostgreSQL
+    advisory lock; on SQLite a file lock); more wait as standbys and take over when it
+    dies. Stops on SIGTERM or Ctrl-C."""
+    import logging.config
+    import signal
+    import threading
+
+    from api.observability import log_config
+    from api.projector import leadership_for, run_projector
+
+    settings = Settings()
+    logging.config.dictConfig(log_config(settings))
+    try:
+        ledger = build_ledger(settings)
+    except ConfigurationError as error:
+        errors.print(f"[red]configuration:[/red] {error}")
+        raise typer.Exit(2) from None
+    stop = threading.Event()
+
+    def stopping(*_: object) -> None:
+        stop.set()
+        ledger.catch_up.stopping.set()  # a catch-up in progress ends after its page
+
+    signal.signal(signal.SIGTERM, stopping)
+    signal.signal(signal.SIGINT, stopping)
+    try:
+        run_projector(ledger, leadership_for(ledger), stop, poll)
+    finally:
+        ledger.close()
 
 
 @cli.command()

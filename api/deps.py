@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.bootstrap import Ledger
+from api.bootstrap import Lag, Ledger, ReadReplica
 from api.security import Principal, TokenStore
 from api.settings import Settings
 from projections.queries import PolicyQueries
@@ -87,11 +87,43 @@ Auditor = Annotated[Principal, Depends(auditor)]
 Reader = Annotated[Principal | None, Depends(reader)]
 
 
+CONSISTENCY = "policy-ledger-consistency"  # request header: `primary` for read-your-writes
+SOURCE = "Policy-Ledger-Source"  # response headers, where a read replica is configured
+LAG = "Policy-Ledger-Lag"
+
+
+def replica_for(request: Request, ledger: Ledger) -> ReadReplica | None:
+    """The read replica to answer from: none when there is none, or the request asks for
+    the primary (`Policy-Ledger-Consistency: primary`)."""
+    if ledger.replica is None:
+        return None
+    if request.headers.get(CONSISTENCY, "").strip().lower() == "primary":
+        return None
+    return ledger.replica
+
+
+def source_headers(lag: Lag | None) -> dict[str, str]:
+    """Where an answer came from, and for a replica how far it lags the primary."""
+    if lag is None:
+        return {SOURCE: "primary"}
+    return {SOURCE: "replica", LAG: lag.header()}
+
+
 def fresh_queries(
-    ledger: LedgerDep, _: Annotated[Principal | None, Depends(reader)]
+    request: Request,
+    response: Response,
+    ledger: LedgerDep,
+    _: Annotated[Principal | None, Depends(reader)],
 ) -> PolicyQueries:
-    """Queries over a read model that has caught up with the log (read-your-writes)."""
+    """Queries over a read model that has caught up with the log (read-your-writes), or,
+    where a replica is configured, over the replica's, with its lag in the headers."""
+    replica = replica_for(request, ledger)
+    if replica is not None:
+        response.headers.update(source_headers(replica.lag()))
+        return replica.queries
     ledger.catch_up.run()
+    if ledger.replica is not None:
+        response.headers.update(source_headers(None))
     return ledger.queries
 
 

@@ -269,6 +269,12 @@ class Health(Model):
     projection_position: int
     log_head: int
     lag: int
+    replica_lag_events: int | None = Field(
+        default=None, description="Where a read replica is configured: events it lacks."
+    )
+    replica_lag_seconds: float | None = Field(
+        default=None, description="Age of the oldest event the replica lacks (0: none)."
+    )
 
 
 class ChainOut(Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,7 +21,33 @@ class Settings(BaseSettings):
         description="sqlite:///path/to/file or postgresql://user[:password]@host[:port]/db"
         "[?schema=name]",
     )
-    pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL pool size.")
+    read_database_url: str | None = Field(
+        default=None,
+        description="A read-only replica of the database (same form as database_url): "
+        "reads are answered from it, stating their lag, unless a request asks for the primary.",
+    )
+    read_model_schema: str | None = Field(
+        default=None,
+        pattern=r"^[a-z_][a-z0-9_]{0,62}$",
+        description="PostgreSQL only: keep the read model (and its tracking position) in "
+        "this schema instead of the event log's; for blue/green rebuilds.",
+    )
+    pool_size: int = Field(
+        default=5, ge=1, le=100, description="PostgreSQL connections each process keeps open."
+    )
+    pool_max_overflow: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="PostgreSQL connections opened beyond pool_size under load (default: "
+        "pool_size), closed again when idle.",
+    )
+    pool_timeout: int = Field(
+        default=5,
+        ge=1,
+        le=300,
+        description="Seconds to wait for a free PostgreSQL connection (or to connect).",
+    )
     aggregate_cache_size: int = Field(
         default=1000, ge=0, description="Country policies kept in memory by the writer."
     )
@@ -42,4 +69,33 @@ class Settings(BaseSettings):
         description="Ed25519 private key (PKCS#8 PEM) that signs ledger digests. Default: "
         "beside a SQLite database (<file>.signing-key.pem), ./var/signing-key.pem for "
         "PostgreSQL; `policy-ledger init` creates it when missing.",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json", description="Log lines: one JSON object each, or plain text."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Least severe level written."
+    )
+    access_log: bool = Field(
+        default=True, description="One log line per HTTP request (method, path, status, time)."
+    )
+    ready_max_lag: int = Field(
+        default=100,
+        ge=0,
+        description="GET /health answers 503 while the read model is more events behind the "
+        "log than this (and catches up in the background meanwhile).",
+    )
+    projector_poll_seconds: float = Field(
+        default=1.0,
+        ge=0.05,
+        le=60,
+        description="run-projections: how often a standby tries the lock, and the active "
+        "projector looks for writes besides PostgreSQL's notifications.",
+    )
+    shutdown_timeout: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="serve: on SIGTERM, seconds in-flight requests get to finish before "
+        "their connections are closed.",
     )

@@ -2,19 +2,26 @@
 
     python benchmarks/bench_api.py [--amendments N] [--countries C] [--seconds S]
                                    [--connections K] [--database PATH] [--keep PATH]
+                                   [--store sqlite|postgres] [--database-url URL]
+                                   [--workers W] [--access-log]
 
-Builds (or reuses, with --database) a synthetic SQLite ledger of N amendments over C
-countries with bench_ledger's generator, serves it with uvicorn (one worker, httptools +
+Builds (or reuses, with --database / a non-empty --database-url) a synthetic ledger of N amendments
+over C countries with bench_ledger's generator, in a SQLite file or (--store postgres) a
+fresh PostgreSQL schema (POLICY_LEDGER_BENCH_POSTGRES, dropped afterwards unless
+--database-url names an existing store), serves it with uvicorn (W workers, httptools +
 uvloop) beside `/bare`, a fixed JSON document as large as an average policy answer from
-the same process, and loads both with wrk from a separate process on loopback. Prints
-requests/s, p50 and p99 for both, and the ratios. Goal (issue 3): the policy query reaches
-≥ 60% of the bare endpoint's throughput with p99 at most 2x the bare endpoint's.
-Never asserts; needs `wrk` (Debian: apt-get install wrk).
+the same processes, and loads both with wrk from a separate process on loopback. Prints
+requests/s, p50, p99 and errors (non-2xx responses and socket errors) for both, and the
+ratios. Goal (issue 3): the policy query reaches ≥ 60% of the bare endpoint's throughput
+with p99 at most 2x the bare endpoint's. The app's access log is off unless --access-log
+(then JSON lines to a file in the temp dir). Never asserts; needs `wrk` (Debian: apt-get
+install wrk).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -57,16 +64,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database", type=Path, help="reuse this ledger file (no build)")
     parser.add_argument("--keep", type=Path, help="keep the built ledger file here")
     parser.add_argument("--seed", type=int, default=20250101)
+    parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--database-url", help="serve this store (built first when empty)")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--access-log", action="store_true", help="JSON access lines to a file")
     return parser.parse_args()
 
 
-def build(path: Path, amendments: int, countries: int, seed: int) -> None:
+def build(url: str, amendments: int, countries: int, seed: int) -> None:
     codes = bench_ledger.pick_countries(countries, seed)
     gen = bench_ledger.Generator(amendments, codes, seed)
     clock = bench_ledger.TickingClock(
         bench_ledger.T0, (bench_ledger.T_END - bench_ledger.T0) / gen.clock_calls
     )
-    ledger = build_ledger(Settings(database_url=f"sqlite:///{path}"), clock=clock)
+    ledger = build_ledger(Settings(database_url=url), clock=clock)
     try:
         started = time.perf_counter()
         bench_ledger.build(ledger, gen, clock, 1000)
@@ -88,32 +99,49 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(database: Path) -> Iterator[str]:
+def server(url: str, workers: int, tmp: Path, access_log: bool) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "POLICY_LEDGER_DATABASE_URL": f"sqlite:///{database}"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "bench_app:create",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-        ],
-        cwd=HERE,
-        env={**env, "PYTHONPATH": f"{HERE.parent}:{HERE}"},
-    )
+    env = {
+        **os.environ,
+        "POLICY_LEDGER_DATABASE_URL": url,
+        "POLICY_LEDGER_ACCESS_LOG": "true" if access_log else "false",
+        "PYTHONPATH": f"{HERE.parent}:{HERE}",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "bench_app:create",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+    ]
+    if workers > 1:  # as `policy-ledger serve` does: metrics shared through files
+        metrics = tmp / "metrics"
+        metrics.mkdir()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+    output = None
+    if access_log:  # the app's JSON lines, as `policy-ledger serve` configures them
+        sys.path.insert(0, str(HERE.parent))
+        from api.observability import log_config
+
+        config = tmp / "logging.json"
+        config.write_text(json.dumps(log_config(Settings(database_url=url))))
+        command += ["--log-config", str(config)]
+        output = (tmp / "server.log").open("w")
+    process = subprocess.Popen(command, cwd=HERE, env=env, stderr=output)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
+        for _ in range(1200):
             try:
                 with urllib.request.urlopen(f"{base}/health", timeout=1) as answer:
                     if answer.status == 200:
@@ -123,7 +151,9 @@ def server(database: Path) -> Iterator[str]:
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        process.wait(timeout=60)
+        if output is not None:
+            output.close()
 
 
 def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict[str, float]:
@@ -131,11 +161,19 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict[s
     if script is not None:
         command += ["-s", str(script)]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
         "p50": _latency(output, "50%"),
         "p99": _latency(output, "99%"),
-        "errors": float(len(re.findall(r"Non-2xx|Socket errors", output))),
+        "requests": float(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
+        "errors": float(
+            (int(non_2xx.group(1)) if non_2xx else 0)
+            + (sum(int(n) for n in sockets.groups()) if sockets else 0)
+        ),
     }
 
 
@@ -150,37 +188,71 @@ def main() -> None:
     args = parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed (Debian: apt-get install wrk)")
-    with tempfile.TemporaryDirectory(prefix="policy-ledger-api-bench-") as tmp:
-        database = args.database or args.keep or Path(tmp) / "ledger.sqlite"
-        if args.database is None:
-            build(database, args.amendments, args.countries, args.seed)
-        ledger = build_ledger(Settings(database_url=f"sqlite:///{database}"))
+    with (
+        tempfile.TemporaryDirectory(prefix="policy-ledger-api-bench-") as tmp,
+        _store(args, Path(tmp)) as (url, description),
+    ):
+        if args.database is None and (args.database_url is None or _empty(url)):
+            build(url, args.amendments, args.countries, args.seed)
+        ledger = build_ledger(Settings(database_url=url))
+        ledger.catch_up.run()
         codes = [row["country"] for row in ledger.view.countries()]
         amendments = sum(row["amendments"] for row in ledger.view.countries())
         ledger.close()
         script = Path(tmp) / "policy.lua"
         script.write_text(LUA % ", ".join(f'"{c}"' for c in codes))
-        with server(database) as base:
+        with server(url, args.workers, Path(tmp), args.access_log) as base:
             wrk(f"{base}/bare", 5, args.connections, None)  # warm up both
             wrk(base, max(args.seconds, 10), args.connections, script)
             bare = wrk(f"{base}/bare", args.seconds, args.connections, None)
             policy = wrk(base, args.seconds, args.connections, script)
-    report(args, len(codes), amendments, bare, policy)
+    report(args, len(codes), amendments, description, bare, policy)
+
+
+def _empty(url: str) -> bool:
+    ledger = build_ledger(Settings(database_url=url))
+    try:
+        return ledger.catch_up.head() == 0
+    finally:
+        ledger.close()
+
+
+@contextmanager
+def _store(args: argparse.Namespace, tmp: Path) -> Iterator[tuple[str, str]]:
+    """(database URL, description) of the ledger to serve."""
+    if args.database_url:
+        yield args.database_url, "existing store"
+    elif args.store == "postgres":
+        with bench_ledger.store("postgres") as found:
+            yield found
+    else:
+        path = args.database or args.keep or tmp / "ledger.sqlite"
+        yield f"sqlite:///{path}", "SQLite file"
 
 
 def report(
-    args: argparse.Namespace, countries: int, amendments: int, bare: dict, policy: dict
+    args: argparse.Namespace,
+    countries: int,
+    amendments: int,
+    store: str,
+    bare: dict,
+    policy: dict,
 ) -> None:
+    workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
     print("| environment | |\n|---|---|")
     print(f"| python | {sys.version.split()[0]} |")
-    print(f"| ledger | {amendments} amendments over {countries} countries (SQLite) |")
-    print("| server | uvicorn, 1 worker, httptools + uvloop, same machine as the loader |")
+    print(f"| ledger | {amendments} amendments over {countries} countries ({store}) |")
+    print(f"| server | uvicorn, {workers}, httptools + uvloop, same machine as the loader |")
+    print(f"| access log | {'JSON lines to a file' if args.access_log else 'off'} |")
     print(f"| load | wrk -t2 -c{args.connections} -d{args.seconds}s, random countries and dates |")
     print(f"| load average (1 min) | {os.getloadavg()[0]:.2f} |\n")
-    print("| endpoint | requests/s | p50 ms | p99 ms | error lines |")
-    print("|---|---:|---:|---:|---:|")
+    print("| endpoint | requests/s | p50 ms | p99 ms | requests | errors |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, m in (("bare fixed JSON (floor)", bare), ("GET …/policy?on=random", policy)):
-        print(f"| {name} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} | {m['errors']:.0f} |")
+        print(
+            f"| {name} | {m['rps']:.0f} | {m['p50']:.2f} | {m['p99']:.2f} "
+            f"| {m['requests']:.0f} | {m['errors']:.0f} |"
+        )
     print(
         f"\nthroughput ratio {policy['rps'] / bare['rps']:.2f} (goal ≥ 0.60); "
         f"p99 ratio {policy['p99'] / bare['p99']:.2f} (goal ≤ 2.00)"

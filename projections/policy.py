@@ -69,11 +69,24 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.process_events([(domain_event, tracking)])
 
-    def process_events(self, events: Sequence[tuple[Any, Tracking]]) -> None:
-        """Projects a run of events in one transaction, tracked by the last one."""
+    def process_events(
+        self, events: Sequence[tuple[Any, Tracking]], after: int | None = None
+    ) -> None:
+        """Projects a run of events in one transaction, tracked by the last one.
+
+        `after` is the position the events were read from. If the tables have moved since
+        (another process projected meanwhile), the run is stale: IntegrityError, nothing
+        written, as when the position moves while the run is being projected."""
         if not events:
             return
         self._sync_position()
+        if after is not None and (self._position or 0) != after:
+            stale = IntegrityError(
+                f"{self.application_name}: position moved from {after} to {self._position} "
+                "after these events were read"
+            )
+            self.forget()
+            raise stale
         first = events[0][1].notification_id
         if first <= (self._position or 0):
             # Read after an older position: another process projected these events since.

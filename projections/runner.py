@@ -27,6 +27,7 @@ class CatchUp:
         self.app = app
         self.projection = projection
         self._lock = threading.Lock()
+        self.stopping = threading.Event()  # set: a run ends after its current page
 
     def position(self) -> int:
         return self.projection.policy_view.max_tracking_id(self.app.name) or 0
@@ -42,7 +43,7 @@ class CatchUp:
         with self._lock:
             target = self.head() if until is None else until
             position = self.position()
-            while position < target:
+            while position < target and not self.stopping.is_set():
                 try:
                     position = self._project_page(position, target)
                 except IntegrityError:
@@ -65,5 +66,5 @@ class CatchUp:
             return target
         mapper = self.app.mapper
         events = [(mapper.to_domain_event(n), Tracking(self.app.name, n.id)) for n in notifications]
-        self.projection.process_events(events)
+        self.projection.process_events(events, after=position)
         return notifications[-1].id

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 
 from api.deps import Editor, LedgerDep, require_json
+from api.observability import AMENDMENTS
 from api.routes.countries import PROBLEM, Code
 from api.schemas import AmendmentIn, InForceIn, Recorded, RetractionIn
 from domain.application import Recorded as DomainRecorded
@@ -19,7 +20,8 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
 AmendmentId = Annotated[str, Path(max_length=64, description="The amendment's id.")]
 
 
-def _answer(ledger: LedgerDep, recorded: DomainRecorded) -> Recorded:
+def _answer(ledger: LedgerDep, recorded: DomainRecorded, kind: str) -> Recorded:
+    AMENDMENTS.labels(kind).inc()
     # Read-your-writes: the read model includes this write before the reply is sent.
     ledger.catch_up.run(until=recorded.notification_id)
     return Recorded.model_validate(
@@ -37,7 +39,7 @@ def record_amendment(code: Code, body: AmendmentIn, ledger: LedgerDep, who: Edit
     recorded = ledger.app.record_amendment(
         code, body.draft(), author=who.subject, expected_version=body.expected_version
     )
-    return _answer(ledger, recorded)
+    return _answer(ledger, recorded, "amendment")
 
 
 @router.post(
@@ -56,7 +58,7 @@ def record_in_force_date(
         author=who.subject,
         expected_version=body.expected_version,
     )
-    return _answer(ledger, recorded)
+    return _answer(ledger, recorded, "in_force")
 
 
 @router.post(
@@ -76,4 +78,4 @@ def retract_amendment(
         author=who.subject,
         expected_version=body.expected_version,
     )
-    return _answer(ledger, recorded)
+    return _answer(ledger, recorded, "retraction")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.bootstrap import Ledger
+from api.bootstrap import Ledger, ReadReplica
 from api.decisions import audit_row, decisions_from_json, rejected_doc
-from api.deps import LedgerDep, Reader, require_json
+from api.deps import LedgerDep, Reader, replica_for, require_json, source_headers
+from api.observability import DECISIONS
 from api.routes.countries import PROBLEM, Code
 from api.schemas import AuditIn, AuditOut, WhatIfIn, WhatIfOut
 from domain.countries import country_code
@@ -22,14 +23,25 @@ ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((400, 401, 404, 413, 415
 
 
 @router.post("/audits", response_model=AuditOut, responses=ERRORS)
-async def audit(body: AuditIn, ledger: LedgerDep, _: Reader) -> Any:
+async def audit(
+    body: AuditIn, request: Request, response: Response, ledger: LedgerDep, _: Reader
+) -> Any:
     """Judge each decision under the policy in force on its date; bad rows are reported
     one by one and do not stop the others. Drafts are applied in memory only."""
-    return await run_in_threadpool(_audit, ledger, body)
+    replica = None if body.drafts else replica_for(request, ledger)
+    return await run_in_threadpool(_audit, ledger, body, replica, response)
 
 
-def _audit(ledger: Ledger, body: AuditIn) -> dict[str, Any]:
-    index = ledger.refresh_index()
+def _audit(
+    ledger: Ledger, body: AuditIn, replica: ReadReplica | None, response: Response
+) -> dict[str, Any]:
+    if replica is not None:
+        response.headers.update(source_headers(replica.lag()))
+        index = replica.fresh_index()
+    else:
+        if ledger.replica is not None:  # drafts, or the primary asked for
+            response.headers.update(source_headers(None))
+        index = ledger.refresh_index()
     states: States = StoredStates(index)
     if body.drafts:
         drafts = [(d.country, d.draft()) for d in body.drafts]
@@ -44,6 +56,8 @@ def _audit(ledger: Ledger, body: AuditIn) -> dict[str, Any]:
         else:
             results.append(result)
     auditor.summary.rejected = len(rejected)
+    DECISIONS.labels("audited").inc(len(results))
+    DECISIONS.labels("rejected").inc(len(rejected))
     return {
         "review_date": review,
         "summary": auditor.summary.to_json(),

@@ -6,10 +6,11 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Ledger
-from api.deps import Queries, authorize_read
+from api.deps import Queries, authorize_read, replica_for, source_headers
 from api.schemas import (
     CountrySummary,
     DiffOut,
@@ -106,6 +107,10 @@ async def policy(code: Code, request: Request) -> Any:
     on, known_at = query.get("on"), query.get("known_at")
     now = dt.datetime.now(dt.UTC)
     day = parse_date(on, name="query.on") if on is not None else now.date()
+    if ledger.replica is not None:
+        return await run_in_threadpool(
+            _policy_with_replica, request, ledger, code, day, known_at, now
+        )
     if known_at is not None:
         moment = parse_moment(known_at, name="query.known_at")
         return await run_in_threadpool(_policy_as_of, ledger, code, day, moment)
@@ -119,6 +124,38 @@ async def policy(code: Code, request: Request) -> Any:
 def _policy_as_of(ledger: Ledger, code: str, day: dt.date, known_at: dt.datetime) -> Any:
     ledger.catch_up.run()
     return ledger.queries.policy(code, day, known_at)
+
+
+def _policy_with_replica(
+    request: Request,
+    ledger: Ledger,
+    code: str,
+    day: dt.date,
+    known_at: str | None,
+    now: dt.datetime,
+) -> Response:
+    """The policy answer where a read replica is configured: from it, with its lag in the
+    headers, unless the request asks for the primary."""
+    replica = replica_for(request, ledger)
+    moment = parse_moment(known_at, name="query.known_at") if known_at is not None else None
+    if replica is None:
+        headers = source_headers(None)
+        if moment is not None:
+            doc = _policy_as_of(ledger, code, day, moment)
+            return JSONResponse(_policy_json(doc), headers=headers)
+        body = ledger.refresh_index().policy_json(code, day, now)
+    else:
+        headers = source_headers(replica.lag())
+        if moment is not None:
+            doc = replica.queries.policy(code, day, moment)
+            return JSONResponse(_policy_json(doc), headers=headers)
+        body = replica.fresh_index().policy_json(code, day, now)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def _policy_json(doc: Any) -> Any:
+    """What FastAPI would send for the route's response model."""
+    return PolicyOut.model_validate(doc).model_dump(mode="json", by_alias=True)
 
 
 @router.get("/{code}/versions", response_model=VersionsOut, responses=READ_ERRORS)

@@ -6,6 +6,8 @@ same store (as the CLI's `load` would, from another process).
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -23,6 +25,7 @@ from api_support import (
     load_demo_via_ledger,
 )
 from fastapi.testclient import TestClient
+from servers import BIN
 
 from api.app import create_app
 from api.bootstrap import Ledger
@@ -92,3 +95,33 @@ def pakistan(client: TestClient, open_ledger: Callable[..., Ledger]) -> Demo:
     """The Pakistan demo recorded by another Ledger on the store (one way only: for the
     tests of error paths, where how it was recorded does not matter)."""
     return load_demo_via_ledger(open_ledger(), PAKISTAN)
+
+
+@pytest.fixture
+def server_env(store_url: str, tmp_path: Path) -> dict[str, str]:
+    """The environment of a real server or CLI process on the test's store."""
+    return {
+        **os.environ,
+        "POLICY_LEDGER_DATABASE_URL": store_url,
+        "POLICY_LEDGER_TOKENS_FILE": str(tmp_path / "tokens.json"),
+    }
+
+
+@pytest.fixture
+def run_cli(server_env: dict[str, str], tmp_path: Path) -> Callable[..., str]:
+    """Runs `policy-ledger ARGS` in a process of its own; its stdout (exit status 0)."""
+
+    def run(*args: str) -> str:
+        result = subprocess.run(
+            [str(BIN / "policy-ledger"), *args],
+            env=server_env,
+            cwd=tmp_path,  # no stray .env is read
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    return run

@@ -160,6 +160,39 @@ def test_a_projector_that_read_a_stale_position_writes_nothing_twice(
     assert rebuild(ledger) == incremental
 
 
+def test_a_page_read_before_another_process_projected_it_is_not_applied_again(
+    ledger: Ledger, open_ledger: Callable[..., Ledger], clock: Any
+) -> None:
+    # The same race one step earlier: the other process commits after `stale` read its
+    # page of events but before it looked at the position again. Found by killing the
+    # active projector beside two servers (tests/api/test_projector.py).
+    record_worked_history(ledger, clock)
+    stale = open_ledger(clock)
+    stale.catch_up.run()  # its in-memory chronicles are current
+    clock.set(at(2025, 4, 1))
+    ledger.app.record_amendment(
+        "PK",
+        khyber_pakhtunkhwa_lower(),
+        author="editor",
+        expected_version=ledger.app.version_of("PK"),
+    )
+    record_afghanistan(ledger, clock, at(2025, 4, 2))
+    recorder: Any = stale.app.recorder
+    select = recorder.select_notifications
+
+    def select_then_another_process_projects(*args: Any, **kwargs: Any) -> Any:
+        recorder.select_notifications = select
+        page = select(*args, **kwargs)
+        ledger.catch_up.run()  # the whole page, committed before `stale` applies it
+        return page
+
+    recorder.select_notifications = select_then_another_process_projects
+    stale.catch_up.run()
+    incremental = read_model(ledger)
+    assert ledger.catch_up.position() == ledger.catch_up.head()
+    assert rebuild(ledger) == incremental
+
+
 # Retractions that merge segments -----------------------------------------------------------
 
 
@@ -282,9 +315,9 @@ def test_a_new_process_catches_up_only_the_events_after_the_tracked_position(
     projected: list[int] = []
     process_events = fresh.projection.process_events
 
-    def spy(events: Any) -> None:
+    def spy(events: Any, after: int | None = None) -> None:
         projected.extend(tracking.notification_id for _, tracking in events)
-        process_events(events)
+        process_events(events, after=after)
 
     fresh.projection.process_events = spy  # type: ignore[method-assign]
     fresh.catch_up.run()
