@@ -223,6 +223,50 @@ def import_ledger(
     )
 
 
+@cli.command("backup")
+def backup_ledger(
+    file: Annotated[Path, typer.Argument(help="Backup file to write (.tar.gz; never replaced).")],
+) -> None:
+    """Write the whole ledger, verified and signed, to one file (an export, packed)."""
+    from api.backup import backup
+    from api.exchange import BrokenLedgerError, ExportError
+
+    with opened_ledger() as ledger:
+        try:
+            exported = backup(ledger, file)
+        except BrokenLedgerError as error:
+            errors.print(f"[red]{error}[/red]", soft_wrap=True)
+            raise typer.Exit(1) from None
+        except ExportError as error:
+            errors.print(f"[red]error:[/red] {error}", soft_wrap=True)
+            raise typer.Exit(2) from None
+    console.print(
+        f"Backed up {exported.events} events to {file}\ndigest: {exported.digest}",
+        soft_wrap=True,
+    )
+
+
+@cli.command("restore")
+def restore_ledger(
+    file: Annotated[Path, typer.Argument(help="A file written by policy-ledger backup.")],
+) -> None:
+    """Restore a backup into an empty store; the stored log must verify to its digest."""
+    from api.backup import restore
+    from api.exchange import ExportError
+    from domain.errors import LedgerNotEmptyError
+
+    with opened_ledger() as ledger:
+        try:
+            imported = restore(ledger, file)
+        except (ExportError, LedgerNotEmptyError) as error:
+            errors.print(f"[red]{file}: nothing restored[/red]\n{error}", soft_wrap=True)
+            raise typer.Exit(2) from None
+    console.print(
+        f"Restored {imported.events} events from {file}\ndigest: {imported.digest} (verified)",
+        soft_wrap=True,
+    )
+
+
 @cli.command()
 def rebuild() -> None:
     """Drop every projection and rebuild it from the event log."""
