@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -20,6 +20,9 @@ from api.security import Role
 from api.settings import Settings
 from api.timeparse import MomentError, now, parse_date, parse_moment, today
 from domain.errors import LedgerError
+
+if TYPE_CHECKING:
+    from api.exchange import Exported, Imported
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console()
@@ -174,18 +177,9 @@ def export_ledger(
     directory: Annotated[Path, typer.Argument(help="Directory to write (empty or new).")],
 ) -> None:
     """Write the whole ledger, verified, as JSON Lines with a signed manifest."""
-    from api.exchange import BrokenLedgerError, ExportError
     from api.exchange import export_ledger as export
 
-    with opened_ledger() as ledger:
-        try:
-            exported = export(ledger, directory)
-        except BrokenLedgerError as error:
-            errors.print(f"[red]{error}[/red]", soft_wrap=True)
-            raise typer.Exit(1) from None
-        except ExportError as error:
-            errors.print(f"[red]error:[/red] {error}", soft_wrap=True)
-            raise typer.Exit(2) from None
+    exported = _write_out(lambda ledger: export(ledger, directory))
     manifest = exported.manifest
     signed = (
         f"signed with key id {manifest['key_id']}"
@@ -203,15 +197,9 @@ def import_ledger(
     directory: Annotated[Path, typer.Argument(help="A directory written by policy-ledger export.")],
 ) -> None:
     """Check an export whole, then store it into an empty store (same digest, same answers)."""
-    from api.exchange import ExportError
     from api.exchange import import_ledger as restore
 
-    with opened_ledger() as ledger:
-        try:
-            imported = restore(ledger, directory)
-        except ExportError as error:
-            errors.print(f"[red]{directory}: nothing imported[/red]\n{error}", soft_wrap=True)
-            raise typer.Exit(2) from None
+    imported = _read_in(lambda ledger: restore(ledger, directory), f"{directory}: nothing imported")
     signed = (
         f"signature of key id {imported.signed_by} holds"
         if imported.signed_by
@@ -229,17 +217,8 @@ def backup_ledger(
 ) -> None:
     """Write the whole ledger, verified and signed, to one file (an export, packed)."""
     from api.backup import backup
-    from api.exchange import BrokenLedgerError, ExportError
 
-    with opened_ledger() as ledger:
-        try:
-            exported = backup(ledger, file)
-        except BrokenLedgerError as error:
-            errors.print(f"[red]{error}[/red]", soft_wrap=True)
-            raise typer.Exit(1) from None
-        except ExportError as error:
-            errors.print(f"[red]error:[/red] {error}", soft_wrap=True)
-            raise typer.Exit(2) from None
+    exported = _write_out(lambda ledger: backup(ledger, file))
     console.print(
         f"Backed up {exported.events} events to {file}\ndigest: {exported.digest}",
         soft_wrap=True,
@@ -252,19 +231,40 @@ def restore_ledger(
 ) -> None:
     """Restore a backup into an empty store; the stored log must verify to its digest."""
     from api.backup import restore
+
+    imported = _read_in(lambda ledger: restore(ledger, file), f"{file}: nothing restored")
+    console.print(
+        f"Restored {imported.events} events from {file}\ndigest: {imported.digest} (verified)",
+        soft_wrap=True,
+    )
+
+
+def _write_out(write: Callable[[Ledger], Exported]) -> Exported:
+    """Runs an export-like command: exit 1 when the ledger is broken, 2 when it cannot."""
+    from api.exchange import BrokenLedgerError, ExportError
+
+    with opened_ledger() as ledger:
+        try:
+            return write(ledger)
+        except BrokenLedgerError as error:
+            errors.print(f"[red]{error}[/red]", soft_wrap=True)
+            raise typer.Exit(1) from None
+        except ExportError as error:
+            errors.print(f"[red]error:[/red] {error}", soft_wrap=True)
+            raise typer.Exit(2) from None
+
+
+def _read_in(read: Callable[[Ledger], Imported], refused: str) -> Imported:
+    """Runs an import-like command: exit 2, nothing stored, when the input is refused."""
     from api.exchange import ExportError
     from domain.errors import LedgerNotEmptyError
 
     with opened_ledger() as ledger:
         try:
-            imported = restore(ledger, file)
+            return read(ledger)
         except (ExportError, LedgerNotEmptyError) as error:
-            errors.print(f"[red]{file}: nothing restored[/red]\n{error}", soft_wrap=True)
+            errors.print(f"[red]{refused}[/red]\n{error}", soft_wrap=True)
             raise typer.Exit(2) from None
-    console.print(
-        f"Restored {imported.events} events from {file}\ndigest: {imported.digest} (verified)",
-        soft_wrap=True,
-    )
 
 
 @cli.command()
