@@ -46,6 +46,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from api.decisions import Row
 from api.signing import Seal
+from api.web.i18n import MONTHS as MONTH_NAMES
 from domain.audit import AMSTERDAM, Citation, Verdict
 from domain.countries import country_name
 from projections.audit import Summary
@@ -53,20 +54,7 @@ from projections.audit import Summary
 Doc = dict[str, Any]
 
 TEMPLATES = Path(__file__).parent / "templates"
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+MONTHS = MONTH_NAMES["en"]
 VERDICT_LABELS = {
     Verdict.UNCHANGED.value: "Unchanged",
     Verdict.IN_FAVOUR.value: "Changed in favour",

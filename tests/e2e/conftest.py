@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from servers import BIN, serving
 
-BIN = Path(sys.executable).parent
 PAKISTAN = Path(__file__).resolve().parents[2] / "data" / "pakistan.yaml"
 CHROMIUM = os.environ.get("POLICY_LEDGER_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_E2E = os.environ.get("POLICY_LEDGER_REQUIRE_E2E") == "1"
-STARTUP_SECONDS = 60
 
 
 def _missing() -> str | None:
@@ -49,12 +43,6 @@ def chromium_available() -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def base_url(chromium_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server on the demo data, loaded the way the README says."""
@@ -74,49 +62,8 @@ def base_url(chromium_available: None, tmp_path_factory: pytest.TempPathFactory)
         check=False,
     )
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-    port = _free_port()
-    log_path = folder / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(BIN / "policy-ledger"), "serve", "--port", str(port)],
-            env=env,
-            cwd=folder,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_ready(url, process, log_path)
-            yield url
-        finally:
-            _stop(process)
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    with httpx.Client(base_url=url, timeout=10) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                if client.get("/health").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-    pytest.fail(f"the server was not ready within {STARTUP_SECONDS}s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=20)
+    with serving(env, folder) as client:
+        yield str(client.base_url).rstrip("/")
 
 
 @pytest.fixture(scope="module")
