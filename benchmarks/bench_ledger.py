@@ -52,6 +52,7 @@ from eventsourcing.persistence import Tracking  # noqa: E402
 from api.bootstrap import Ledger, build_ledger  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from domain.commands import AmendmentDraft  # noqa: E402
+from domain.instants import from_micros, to_micros  # noqa: E402
 from events.vocabulary import (  # noqa: E402
     REGION_PATTERN,
     AddNote,
@@ -65,7 +66,6 @@ from events.vocabulary import (  # noqa: E402
     SourceKind,
     ViolenceLevel,
 )
-from projections.views import from_micros, to_micros  # noqa: E402
 
 POSTGRES_URL = os.environ.get(
     "POLICY_LEDGER_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"

@@ -24,9 +24,10 @@ from domain.fold import (
     transitions,
     visible_effects,
 )
+from domain.instants import from_micros, to_micros
 from domain.records import AmendmentRecord
 from projections.records import record_from_json
-from projections.views import PolicyViewMixin, from_micros, to_micros
+from projections.views import PolicyViewMixin
 
 Doc = dict[str, Any]
 VERSION_ID = re.compile(r"[0-9a-f]{64}")

@@ -22,13 +22,13 @@ two classes differ only in placeholders and schema.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import rfc8785
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
@@ -36,7 +36,6 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 
 from domain.chain import EMPTY_DIGEST
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 TABLES = (
     "policy_countries",
     "policy_amendments",
@@ -46,14 +45,6 @@ TABLES = (
     "policy_heads",
     "policy_digest",
 )
-
-
-def to_micros(moment: dt.datetime) -> int:
-    return (moment - EPOCH) // dt.timedelta(microseconds=1)
-
-
-def from_micros(micros: int) -> dt.datetime:
-    return EPOCH + dt.timedelta(microseconds=micros)
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,7 +381,7 @@ class PolicyViewMixin:
                 f"SELECT state_id, elements FROM {{p}}policy_states WHERE state_id IN ({marks})",
                 chunk,
             )
-            found.update((r["state_id"], json.loads(r["elements"])) for r in rows)
+            found.update((r["state_id"], orjson.loads(r["elements"])) for r in rows)
         return found
 
     def country_fragments(self, country: str) -> list[tuple[str, str, str]]:

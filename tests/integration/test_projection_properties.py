@@ -21,7 +21,7 @@ from api.settings import Settings
 from domain.commands import AmendmentDraft
 from domain.errors import DomainRuleError
 from domain.fold import state_on
-from projections.views import to_micros
+from domain.instants import to_micros
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
