@@ -9,7 +9,7 @@ review date".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 
 from domain.countries import check_region, country_code
+from domain.instants import to_micros
 from events.vocabulary import Day, Frozen, GroupId, RegionCode, ViolenceLevel
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -86,21 +87,64 @@ class Decision(Frozen):
 
     def moment(self) -> dt.datetime:
         """When the decision was taken, in UTC."""
-        if self.recorded_at is not None:
-            return self.recorded_at
-        end = dt.datetime.combine(self.decided_on, dt.time.max, tzinfo=AMSTERDAM)
-        try:
-            return end.astimezone(dt.UTC)
-        except OverflowError:  # the last day of 9999 in Amsterdam: as late as UTC goes
-            return dt.datetime.max.replace(tzinfo=dt.UTC)
+        return self.recorded_at if self.recorded_at is not None else end_of_day(self.decided_on)
 
     def check_region(self) -> None:
         if self.region is not None:
             check_region(self.country, self.region, field="region")
 
-    def profile(self) -> tuple[tuple[str, ...], str | None, bool]:
+    def case(self) -> Case:
+        """The decision as an audit reads it; raises LedgerError for a region of another
+        country."""
+        self.check_region()
+        moment = self.moment()
+        return Case(
+            id=self.id,
+            country=self.country,
+            decided_on=self.decided_on.isoformat(),
+            recorded_at=moment.isoformat(),
+            micros=to_micros(moment),
+            groups=tuple(sorted(set(self.groups))),
+            region=self.region,
+            unaccompanied_minor=self.unaccompanied_minor,
+            cited_version_id=self.cited_version_id,
+            outcome=self.outcome,
+        )
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """When a decision taken on `day` is taken, unless it says: the end of that day in
+    Europe/Amsterdam, in UTC."""
+    end = dt.datetime.combine(day, dt.time.max, tzinfo=AMSTERDAM)
+    try:
+        return end.astimezone(dt.UTC)
+    except OverflowError:  # the last day of 9999 in Amsterdam: as late as UTC goes
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+Profile = tuple[tuple[str, ...], str | None, bool]
+
+
+class Case(NamedTuple):
+    """A checked decision in plain values, as the auditor reads it: cheap to make, so a file
+    of millions of rows need not become millions of models (api.decisions makes them from
+    rows it can vouch for, and from a Decision otherwise)."""
+
+    id: str
+    country: str  # ISO 3166-1 alpha-2, upper case
+    decided_on: str  # ISO date
+    recorded_at: str  # when the decision was taken, ISO 8601 in UTC
+    micros: int  # the same moment, in microseconds since 1970
+    groups: tuple[str, ...]  # distinct and sorted: a set of claimed groups
+    region: str | None
+    unaccompanied_minor: bool
+    cited_version_id: str | None
+    outcome: str | None
+
+    @property
+    def profile(self) -> Profile:
         """What the relevant facts depend on besides the policy."""
-        return tuple(sorted(set(self.groups))), self.region, self.unaccompanied_minor
+        return self.groups, self.region, self.unaccompanied_minor
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,20 +179,28 @@ def fact_specs(groups: tuple[str, ...], region: str | None, minor: bool) -> tupl
     """The facts that matter to an applicant with this profile, and where each is read."""
     specs: list[FactSpec] = []
     for group in groups:
-        specs += [
-            FactSpec(f"group:{group}", "category", "group", (f"group:{group}",)),
-            FactSpec(
-                f"protection:{group}",
-                "authorities_protect",
-                "protection",
-                (f"protection:{group}", "protection:general"),
-            ),
-            FactSpec(f"ipa:{group}", "available", "ipa", _ipa_candidates(group, region)),
-        ]
-    fifteen_c = (f"article_15c:{region}",) if region else ()
-    specs.append(
-        FactSpec("article_15c", "level", "article_15c", (*fifteen_c, "article_15c:default"))
+        specs += group_specs(group, region)
+    return (*specs, *place_specs(region, minor))
+
+
+@lru_cache(maxsize=1024)  # asked for once per (group, region) an audit meets
+def group_specs(group: str, region: str | None) -> tuple[FactSpec, ...]:
+    return (
+        FactSpec(f"group:{group}", "category", "group", (f"group:{group}",)),
+        FactSpec(
+            f"protection:{group}",
+            "authorities_protect",
+            "protection",
+            (f"protection:{group}", "protection:general"),
+        ),
+        FactSpec(f"ipa:{group}", "available", "ipa", _ipa_candidates(group, region)),
     )
+
+
+@lru_cache(maxsize=1024)
+def place_specs(region: str | None, minor: bool) -> tuple[FactSpec, ...]:
+    fifteen_c = (f"article_15c:{region}",) if region else ()
+    specs = [FactSpec("article_15c", "level", "article_15c", (*fifteen_c, "article_15c:default"))]
     for kind in ("decision", "departure"):
         specs.append(FactSpec(f"moratorium:{kind}", None, "moratorium", (f"moratorium:{kind}",)))
     if minor:
@@ -207,15 +259,17 @@ def compare(before: dict[str, Fact], after: dict[str, Fact]) -> list[FactChange]
     return changes
 
 
-def verdict(changes: list[FactChange]) -> Verdict:
+def verdict(changes: Iterable[FactChange]) -> Verdict:
     ways = {c.direction for c in changes}
-    if not ways:
-        return Verdict.UNCHANGED
-    if ways == {"in_favour"}:
-        return Verdict.IN_FAVOUR
-    if ways == {"against"}:
-        return Verdict.AGAINST
-    return Verdict.MIXED
+    return verdict_of("in_favour" in ways, "against" in ways)
+
+
+def verdict_of(in_favour: bool, against: bool) -> Verdict:
+    """The verdict from which ways the changes went."""
+    return VERDICTS[in_favour + 2 * against]
+
+
+VERDICTS = (Verdict.UNCHANGED, Verdict.IN_FAVOUR, Verdict.AGAINST, Verdict.MIXED)
 
 
 def citation(cited: str | None, recorded_version: str | None) -> Citation:

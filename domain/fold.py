@@ -271,6 +271,16 @@ def element_history(
     return list(transitions(visible_effects(records, at, frozenset({element}))))
 
 
+def element_histories(
+    records: Iterable[AmendmentRecord], at: dt.datetime
+) -> dict[str, list[Transition]]:
+    """`element_history` of every element, from one pass over the effects."""
+    by_element: dict[str, list[Effect]] = {}
+    for effect in visible_effects(records, at):
+        by_element.setdefault(effect.element, []).append(effect)
+    return {element: list(transitions(effects)) for element, effects in by_element.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class ElementDiff:
     element: str

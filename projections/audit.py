@@ -3,10 +3,15 @@
 For a decision the auditor reads three states of its country's policy: on the decision
 date as known now (`at_decision`), on the decision date as recorded when the decision was
 taken (`as_recorded`), and on the review date as known now (`at_review`). The facts that
-matter to the applicant are taken from each (domain.audit) and compared. Results depend
-only on (states, applicant profile, cited version), so they are computed once per such key
-and shared by every decision that has it: audits of many decisions stay fast, and memory
-stays bounded by the caches, not by the number of decisions.
+matter to the applicant are taken from each (domain.audit) and compared.
+
+Judging is fact by fact along the country's timeline (projections.timeline): each fact is a
+column over the segments known now, so the verdict of a decision is a few bisects, and a
+change once judged (its direction, its amendment, its text) is shared by every decision
+that sees it. The states as recorded at a moment are read only when they differ from the
+states known now. The full document of an audit (every fact with its provenance) is made on
+demand, for the answers and reports that show it; a CSV report needs none. Memory stays
+bounded by the caches, not by the number of decisions.
 """
 
 from __future__ import annotations
@@ -17,29 +22,34 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from domain.audit import (
+    Case,
     Decision,
     Fact,
     FactChange,
     FactSpec,
+    Profile,
     citation,
-    compare,
+    direction,
     fact_specs,
+    group_specs,
+    place_specs,
     read_fact,
-    same_facts,
-    verdict,
+    verdict_of,
 )
-from domain.fold import element_history
+from domain.fold import element_histories
 from domain.records import AmendmentRecord
 from projections.index import ReadIndex, StateElements
 from projections.lru import Lru
 from projections.queries import amendment_summary, sources_of
-from projections.views import to_micros
+from projections.timeline import FactColumn, Timeline
 
 END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 Doc = dict[str, Any]
+NO_CHANGES: tuple[list[str], list[str]] = ([], [])
+DIRECTIONS = {"in_favour": "in favour", "against": "against"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +102,12 @@ NO_POLICY = Snapshot(None, None, None, _nothing)
 
 
 class States(Protocol):
+    def timeline(self, country: str) -> Timeline: ...
+
+    def history(self, country: str) -> Timeline: ...
+
+    def recorder(self, country: str) -> Callable[[str, int], int]: ...
+
     def now(self, country: str, on: str) -> Snapshot: ...
 
     def then(self, country: str, on: str, at: int) -> Snapshot: ...
@@ -100,151 +116,385 @@ class States(Protocol):
 
 
 class StoredStates:
-    """States from the read model (the in-process index and its bitemporal rows)."""
+    """States from the read model (the in-process index and its timelines)."""
 
     def __init__(self, index: ReadIndex) -> None:
         self.index = index
 
+    def timeline(self, country: str) -> Timeline:
+        """The policy as known now along valid time (here: the stored history's current rows)."""
+        return self.history(country)
+
+    def history(self, country: str) -> Timeline:
+        """Every stored row of the country, current and superseded."""
+        code = self.index.country(country).code  # CountryNotFoundError without a policy
+        return self.index.timeline(code)
+
+    def recorder(self, country: str) -> Callable[[str, int], int]:
+        """Finds the position in `history` of the row in force on a date as recorded at a
+        moment (micros)."""
+        return self.history(country).index_at
+
     def now(self, country: str, on: str) -> Snapshot:
-        found = self.index.country(country)
-        i = found.row_on(on)
-        return NO_POLICY if i is None else self._snapshot(found.code, found.rows[i])
+        timeline = self.history(country)
+        return self._snapshot(timeline, timeline.row_on(on))
 
     def then(self, country: str, on: str, at: int) -> Snapshot:
-        row = self.index.history(country).row_at(on, at)
-        return NO_POLICY if row is None else self._snapshot(country, row)
+        timeline = self.history(country)
+        return self._snapshot(timeline, timeline.index_at(on, at))
 
     def records(self, country: str) -> dict[str, AmendmentRecord]:
         return self.index.country(country).records
 
-    def _snapshot(self, code: str, row: Mapping[str, Any]) -> Snapshot:
-        state_id = row["state_id"]
-        fetch = partial(self.index.elements, code, state_id)
-        return Snapshot(row["version_id"], state_id, row["valid_from"], fetch)
+    def _snapshot(self, timeline: Timeline, row: int) -> Snapshot:
+        if row < 0:
+            return NO_POLICY
+        state_id = timeline.state_ids[row]
+        fetch = partial(self.index.elements, timeline.code, state_id)
+        return Snapshot(timeline.version_ids[row], state_id, timeline.starts[row], fetch)
+
+
+class Change(NamedTuple):
+    """A change of one fact between decision and review, with the amendment behind it and
+    the line a report shows, e.g. "group:pti none→risk_profile (in favour; Kamerstuk …)"."""
+
+    change: FactChange
+    amendment: AmendmentRecord | None
+    text: str
+
+    @classmethod
+    def of(cls, change: FactChange, amendment: AmendmentRecord | None) -> Change:
+        notes = [DIRECTIONS.get(change.direction, change.direction)]
+        if amendment is not None:
+            notes += [s.reference for s in amendment.sources]
+        text = f"{change.key} {plain(change.before)}→{plain(change.after)} ({'; '.join(notes)})"
+        return cls(change, amendment, text)
+
+    def doc(self) -> Doc:
+        c = self.change
+        summary = amendment_summary(self.amendment) if self.amendment is not None else None
+        return {
+            "fact": c.key,
+            "element": c.element,
+            "before": c.before,
+            "after": c.after,
+            "direction": c.direction,
+            "amendment": summary,
+            "sources": summary["sources"] if summary else [],
+        }
+
+
+def plain(value: Any) -> str:
+    """A fact's value as a report's text shows it."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+@dataclass(slots=True)
+class Audited:
+    """One decision's audit: the verdict and what a report's row shows; `doc()` is the whole
+    document (every relevant fact of the three states, with provenance)."""
+
+    case: Case
+    review_date: str
+    verdict: str
+    record_differs: bool
+    citation: str
+    versions: tuple[str | None, str | None, str | None]  # at decision, as recorded, at review
+    changes: list[Change]
+    changes_text: str  # the changes as one line, e.g. "group:pti none→risk_profile (in favour; …)"
+    _document: Callable[[Audited], Doc] = field(repr=False)
+
+    @property
+    def flagged(self) -> bool:
+        """Worth a second look: its facts changed, its record differs, or it cites another
+        version than the one in force as recorded when it was taken."""
+        return self.verdict != "unchanged" or self.record_differs or self.citation == "mismatch"
+
+    def doc(self) -> Doc:
+        return self._document(self)
 
 
 @dataclass
 class Summary:
-    verdicts: Counter[str] = field(default_factory=Counter)
-    record_differs: Counter[str] = field(default_factory=Counter)
-    citations: Counter[str] = field(default_factory=Counter)
-    countries: Counter[str] = field(default_factory=Counter)
-    months: dict[str, Counter[str]] = field(default_factory=dict)
     audited: int = 0
     rejected: int = 0
+    # Small counters, one increment each per row: memory stays small whatever the file.
+    months: Counter[tuple[str, str]] = field(default_factory=Counter)  # (month, verdict)
+    countries: Counter[str] = field(default_factory=Counter)
+    record_differs: Counter[bool] = field(default_factory=Counter)
+    citations: Counter[str] = field(default_factory=Counter)
 
-    def add(self, result: Doc) -> None:
+    def add(self, result: Audited) -> None:
         self.audited += 1
-        self.verdicts[result["verdict"]] += 1
-        self.record_differs[str(result["record_differs"]).lower()] += 1
-        self.citations[result["citation"]] += 1
-        self.countries[result["country"]] += 1
-        month = result["decided_on"][:7]
-        self.months.setdefault(month, Counter())[result["verdict"]] += 1
+        case = result.case
+        self.months[(case.decided_on[:7], result.verdict)] += 1
+        self.countries[case.country] += 1
+        self.record_differs[result.record_differs] += 1
+        self.citations[result.citation] += 1
 
     def to_json(self) -> Doc:
+        verdicts: Counter[str] = Counter()
+        months: dict[str, Counter[str]] = {}
+        for (month, judged), n in sorted(self.months.items()):
+            verdicts[judged] += n
+            months.setdefault(month, Counter())[judged] += n
         return {
             "decisions": self.audited + self.rejected,
             "audited": self.audited,
             "rejected": self.rejected,
-            "verdicts": dict(self.verdicts),
-            "record_differs": dict(self.record_differs),
+            "verdicts": dict(verdicts),
+            "record_differs": {str(k).lower(): n for k, n in self.record_differs.items()},
             "citations": dict(self.citations),
-            "countries": dict(self.countries),
-            "months": {m: dict(c) for m, c in sorted(self.months.items())},
+            "countries": dict(sorted(self.countries.items())),
+            "months": {m: dict(c) for m, c in months.items()},
         }
+
+
+class Part:
+    """Facts judged together for a decision: one claimed group's three, or the place's
+    (Article 15(c), moratoria, reception). Along the country's rows it has runs where none of
+    its facts changes value; every decision in a run reads the same values and, the review
+    date being the audit's, the same changes, so each run is judged once (`runs`)."""
+
+    __slots__ = ("columns", "runs", "starts")
+
+    def __init__(self, columns: tuple[FactColumn, ...]) -> None:
+        self.columns = columns
+        self.starts = sorted({0, *(start for c in columns for start in c.starts)})
+        self.runs: list[Run | None] = [None] * (len(self.starts) + 1)  # [-1]: no policy
+
+
+class Run(NamedTuple):
+    values: tuple[Any, ...]  # the facts' values in the run
+    changes: tuple[FactChange, ...]  # against the review date
+    ways: int  # 1: some change in favour, 2: some against, 3: both
+    # The changes with the amendments behind them (which can differ by row), and their line.
+    amended: dict[tuple[str | None, ...], tuple[tuple[Change, ...], str]]
+
+
+VERDICTS = tuple(verdict_of(f, a).value for a in (False, True) for f in (False, True))
+# by ways
+WAYS = {"in_favour": 1, "against": 2}
+MAX_CACHED = 100_000  # remembered parts; bounded whatever the file
+
+
+class Country:
+    """What an audit keeps of one country: its timelines, the review row, the parts of each
+    (group, region) and (region, minor) asked about so far, and when each element's value
+    last changed by the review date."""
+
+    __slots__ = (
+        "changes",
+        "code",
+        "groups",
+        "last",
+        "now",
+        "past",
+        "places",
+        "recorded_from",
+        "recorded_row",
+        "review",
+        "stored",
+    )
+
+    def __init__(self, states: States, code: str, review_date: str) -> None:
+        self.code = code
+        self.now = states.timeline(code)
+        self.past = states.history(code)  # the same, unless drafts changed the present
+        self.review = self.now.row_on(review_date)
+        self.recorded_row = states.recorder(code)
+        # When the present is the stored history, a current row is also a recorded one.
+        self.stored = self.now is self.past and self.now.recorded_from is not None
+        self.recorded_from = self.now.recorded_from or []
+        self.groups: dict[tuple[str, str | None], Part] = {}
+        self.places: dict[tuple[str | None, bool], Part] = {}
+        # element -> the days its value changed as known now, and the amendments that did;
+        # and the last such change by the review date (the cause of most changes).
+        self.changes = _value_changes(states.records(code))
+        self.last: dict[str, tuple[str, str]] = {}
+        for element, (days, amendments) in self.changes.items():
+            i = bisect_right(days, review_date) - 1
+            if i >= 0:
+                self.last[element] = (days[i], amendments[i])
 
 
 class Auditor:
     def __init__(self, states: States, review_date: dt.date, cache_size: int = 4096):
         self.states = states
-        self.review_date = review_date.isoformat()
+        self.review_date: str = review_date.isoformat()
         self.summary = Summary()
-        # Bounded, so memory does not grow with the file; results are large and, with varied
-        # applicant profiles, rarely repeat, so fewer of them are kept.
-        self._results: Lru[tuple[Any, ...], Doc] = Lru(max(cache_size // 16, 1))
-        self._facts: Lru[tuple[str | None, FactSpec], tuple[Fact, Doc]] = Lru(cache_size * 4)
-        self._causes: dict[tuple[str, str], tuple[list[dt.date], list[str]]] = {}
+        self._countries: dict[str, Country] = {}
+        self._parts: dict[tuple[FactColumn, ...], Part] = {}
+        # Bounded, so memory does not grow with the file.
+        self._docs: Lru[tuple[str | None, FactSpec], Doc] = Lru(cache_size * 2)
         self._provenance: Lru[Hashable, Doc] = Lru(cache_size * 2)
 
     def audit(self, decision: Decision) -> Doc:
-        """One decision's audit; raises LedgerError when it cannot be audited."""
-        decision.check_region()
-        code = decision.country
-        day = decision.decided_on.isoformat()
-        moment = decision.moment()
-        at_decision = self.states.now(code, day)
-        as_recorded = self.states.then(code, day, to_micros(moment))
-        at_review = self.states.now(code, self.review_date)
-        # Every decision date in one segment gives the same answer (a change of value would
-        # have started a new segment), so results are shared per segment, not per date.
-        key = (
-            code,
-            at_decision.valid_from,
-            at_decision.state_id,
-            as_recorded.state_id,
-            at_review.state_id,
-            decision.profile(),
-            decision.cited_version_id,
+        """One decision's audit document; raises LedgerError when it cannot be audited."""
+        return self.judge(decision.case()).doc()
+
+    def judge(self, case: Case) -> Audited:
+        """One decision judged; raises LedgerError when its country has no policy."""
+        # The hot path of an audit of millions of rows: look-ups only, each judgement shared.
+        country = self._countries.get(case.country) or self._country(case.country)
+        now, day = country.now, case.decided_on
+        row = now.row_on(day)
+        if country.stored and row >= 0 and country.recorded_from[row] <= case.micros:
+            recorded = row  # what is in force now was recorded before the decision
+        else:
+            recorded = country.recorded_row(day, case.micros)
+        recorded_version = country.past.versions[recorded]
+        # Equal versions say the same in every element: only different ones need comparing.
+        compare_record = recorded_version != now.versions[row]
+        changes: list[Change] = []
+        texts: list[str] = []
+        ways = 0
+        differs = False
+        groups, region, minor = country.groups, case.region, case.unaccompanied_minor
+        parts = [groups.get((g, region)) or self._group(country, g, region) for g in case.groups]
+        parts.append(country.places.get((region, minor)) or self._place(country, region, minor))
+        for part in parts:
+            run = part.runs[bisect_right(part.starts, row) - 1] or self._run(country, part, row)
+            if run.ways:
+                causes = tuple([self._cause(country, c.element, day) for c in run.changes])
+                amended = run.amended.get(causes) or self._amend(country, run, causes)
+                changes += amended[0]
+                texts.append(amended[1])
+                ways |= run.ways
+            if compare_record and not differs:
+                differs = self._recorded(country, part, recorded) != run.values
+        result = Audited(
+            case,
+            self.review_date,
+            VERDICTS[ways],
+            differs,
+            citation(case.cited_version_id, recorded_version).value,
+            (now.versions[row], recorded_version, now.versions[country.review]),
+            changes,
+            "; ".join(texts),
+            self._document,
         )
-        core = self._results.get(key)
-        if core is None:
-            core = self._judge(code, decision, at_decision, as_recorded, at_review)
-            self._results.put(key, core)
-        result = {
-            "id": decision.id,
-            "country": code,
-            "decided_on": day,
-            "recorded_at": moment.isoformat(),
-            "review_date": self.review_date,
-            "outcome": decision.outcome,
-            **core,
-        }
         self.summary.add(result)
         return result
 
-    def _judge(
-        self,
-        code: str,
-        decision: Decision,
-        at_decision: Snapshot,
-        as_recorded: Snapshot,
-        at_review: Snapshot,
-    ) -> Doc:
-        profile = decision.profile()
-        facts_decision, doc_decision = self._facts_of(code, at_decision, profile)
-        facts_recorded, doc_recorded = self._facts_of(code, as_recorded, profile)
-        facts_review, doc_review = self._facts_of(code, at_review, profile)
-        changes = compare(facts_decision, facts_review)
+    def _country(self, code: str) -> Country:
+        found = self._countries[code] = Country(self.states, code, self.review_date)
+        return found
+
+    def _group(self, country: Country, group: str, region: str | None) -> Part:
+        found = self._part(country.now, group_specs(group, region))
+        country.groups[(group, region)] = found
+        return found
+
+    def _place(self, country: Country, region: str | None, minor: bool) -> Part:
+        found = self._part(country.now, place_specs(region, minor))
+        country.places[(region, minor)] = found
+        return found
+
+    def _part(self, timeline: Timeline, specs: tuple[FactSpec, ...]) -> Part:
+        # Specs that differ only in elements the country never had share their columns, and
+        # so their part (a group's in every region without a regional element, say).
+        columns = tuple(timeline.column(s) for s in specs)
+        found = self._parts.get(columns)
+        if found is None:
+            if len(self._parts) >= MAX_CACHED:  # forget them all: memory stays bounded
+                self._parts.clear()
+                for country in self._countries.values():
+                    country.groups.clear()
+                    country.places.clear()
+            found = self._parts[columns] = Part(columns)
+        return found
+
+    def _run(self, country: Country, part: Part, row: int) -> Run:
+        """The run of `row` judged against the review date; remembered for the run."""
+        before = [c.fact(c.run(row)) for c in part.columns]
+        after = [c.fact(c.run(country.review)) for c in part.columns]
+        changes = []
+        ways = 0
+        for column, old, new in zip(part.columns, before, after, strict=True):
+            way = direction(column.spec.key, old.value, new.value)
+            if way is not None:
+                element = new.element or old.element
+                changes.append(FactChange(column.spec.key, old.value, new.value, way, element))
+                ways |= WAYS[way]
+        run = bisect_right(part.starts, row) - 1
+        found = part.runs[run] = Run(tuple(f.value for f in before), tuple(changes), ways, {})
+        return found
+
+    def _amend(
+        self, country: Country, run: Run, causes: tuple[str | None, ...]
+    ) -> tuple[tuple[Change, ...], str]:
+        records = self.states.records(country.code)
+        changes = tuple(
+            Change.of(change, records[cause] if cause is not None else None)
+            for change, cause in zip(run.changes, causes, strict=True)
+        )
+        found = run.amended[causes] = (changes, "; ".join(c.text for c in changes))
+        return found
+
+    def _recorded(self, country: Country, part: Part, recorded: int) -> tuple[Any, ...]:
+        """The facts' values as recorded when the decision was taken."""
+        if country.past is not country.now:  # drafts: the record is the stored history
+            columns = [country.past.column(c.spec) for c in part.columns]
+            return tuple(c.fact(c.run(recorded)).value for c in columns)
+        run = part.runs[bisect_right(part.starts, recorded) - 1] or self._run(
+            country, part, recorded
+        )
+        return run.values
+
+    def _cause(self, country: Country, element: str | None, decided_on: str) -> str | None:
+        """The amendment behind a change: the last to alter its element between the dates.
+        Any date of a row gives the same answer: a change of value would start a new row."""
+        if element is None:
+            return None
+        review = self.review_date
+        if decided_on <= review:
+            last = country.last.get(element)
+            return last[1] if last is not None and last[0] > decided_on else None
+        days, amendments = country.changes.get(element, NO_CHANGES)
+        i = bisect_right(days, decided_on) - 1
+        return amendments[i] if i >= 0 and days[i] > review else None
+
+    # The whole document, for answers and reports that show it ----------------------------
+
+    def _document(self, result: Audited) -> Doc:
+        case = result.case
+        code = case.country
+        profile = case.profile
+        as_recorded = self.states.then(code, case.decided_on, case.micros)
         return {
-            "verdict": verdict(changes).value,
-            "record_differs": not same_facts(facts_decision, facts_recorded),
-            "citation": citation(decision.cited_version_id, as_recorded.version_id).value,
-            "at_decision": doc_decision,
-            "as_recorded": doc_recorded,
-            "at_review": doc_review,
-            "changes": [self._change_doc(code, c, at_review, decision.decided_on) for c in changes],
+            "id": case.id,
+            "country": code,
+            "decided_on": case.decided_on,
+            "recorded_at": case.recorded_at,
+            "review_date": self.review_date,
+            "outcome": case.outcome,
+            "verdict": result.verdict,
+            "record_differs": result.record_differs,
+            "citation": result.citation,
+            "at_decision": self._facts_doc(code, self.states.now(code, case.decided_on), profile),
+            "as_recorded": self._facts_doc(code, as_recorded, profile),
+            "at_review": self._facts_doc(code, self.states.now(code, self.review_date), profile),
+            "changes": [c.doc() for c in result.changes],
         }
 
-    def _facts_of(
-        self, code: str, snapshot: Snapshot, profile: tuple[Any, ...]
-    ) -> tuple[dict[str, Fact], Doc]:
-        # Cached fact by fact: varied profiles share most facts of a state (its 15(c) level,
-        # its moratoria, each group), where whole results rarely repeat.
-        facts: dict[str, Fact] = {}
+    def _facts_doc(self, code: str, snapshot: Snapshot, profile: Profile) -> Doc:
         docs: Doc = {}
         values: Mapping[str, Any] | None = None
         for spec in fact_specs(*profile):
             key = (snapshot.state_id, spec)
-            found = self._facts.get(key)
+            found = self._docs.get(key)
             if found is None:
                 values = values if values is not None else (snapshot.values or {})
-                fact = read_fact(spec, values)
-                found = (fact, self._fact_doc(code, fact, snapshot))
-                self._facts.put(key, found)
-            facts[spec.key], docs[spec.key] = found
+                found = self._fact_doc(code, read_fact(spec, values), snapshot)
+                self._docs.put(key, found)
+            docs[spec.key] = found
         coverage = snapshot.state_id is not None
-        return facts, {"version_id": snapshot.version_id, "coverage": coverage, "facts": docs}
+        return {"version_id": snapshot.version_id, "coverage": coverage, "facts": docs}
 
     def _fact_doc(self, code: str, fact: Fact, snapshot: Snapshot) -> Doc:
         if fact.element is None:
@@ -258,7 +508,7 @@ class Auditor:
         )
         provenance = self._provenance.get(key)
         if provenance is None:
-            provenance = self._provenance_of(code, snapshot.elements[fact.element])
+            provenance = self._provenance_of(code, elements[fact.element])
             self._provenance.put(key, provenance)
         return {"value": fact.value, "element": fact.element, "assumed": False, **provenance}
 
@@ -273,46 +523,15 @@ class Auditor:
             "sources": sources_of(records[a["amendment"]] for a in acts),
         }
 
-    def _change_doc(
-        self, code: str, change: FactChange, at_review: Snapshot, decided_on: dt.date
-    ) -> Doc:
-        records = self.states.records(code)
-        amendment_id = self._cause(code, change, at_review, decided_on)
-        summary = amendment_summary(records[amendment_id]) if amendment_id else None
-        return {
-            "fact": change.key,
-            "element": change.element,
-            "before": change.before,
-            "after": change.after,
-            "direction": change.direction,
-            "amendment": summary,
-            "sources": summary["sources"] if summary else [],
-        }
 
-    def _cause(
-        self, code: str, change: FactChange, at_review: Snapshot, decided_on: dt.date
-    ) -> str | None:
-        """The amendment behind a change: the last to alter its element between the dates."""
-        element = change.element
-        if element is None:
-            return None
-        history = self._causes.get((code, element))
-        if history is None:
-            history = _value_changes(self.states.records(code), element)
-            self._causes[(code, element)] = history
-        low, high = sorted((decided_on, dt.date.fromisoformat(self.review_date)))
-        days, amendments = history
-        i = bisect_right(days, high) - 1
-        return amendments[i] if i >= 0 and days[i] > low else None
-
-
-def _value_changes(
-    records: dict[str, AmendmentRecord], element: str
-) -> tuple[list[dt.date], list[str]]:
-    """When an element's value changed as known now, and by which amendment, in date order."""
-    changes = [
-        (t.effect.on, t.effect.amendment_id)
-        for t in element_history(list(records.values()), element, END_OF_TIME)
-        if t.changes_value
-    ]
-    return [day for day, _ in changes], [amendment for _, amendment in changes]
+def _value_changes(records: dict[str, AmendmentRecord]) -> dict[str, tuple[list[str], list[str]]]:
+    """For each element, when its value changed as known now and by which amendment, in date
+    order."""
+    changes: dict[str, tuple[list[str], list[str]]] = {}
+    for element, history in element_histories(records.values(), END_OF_TIME).items():
+        days, amendments = changes[element] = ([], [])
+        for t in history:
+            if t.changes_value:
+                days.append(t.effect.on.isoformat())
+                amendments.append(t.effect.amendment_id)
+    return changes

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from sys import intern
@@ -34,6 +34,7 @@ from projections.fragments import Fragment, assemble_sections, load_fragment
 from projections.lru import Lru
 from projections.queries import amendment_summary, policy_sections
 from projections.records import record_from_json
+from projections.timeline import Timeline
 from projections.views import PolicyViewMixin
 
 EMPTY_SECTIONS = policy_sections({}, {})
@@ -52,17 +53,22 @@ class CountryIndex:
     pending: list[tuple[str, bytes]] = field(default_factory=list)  # (announced_on, json)
 
     @classmethod
-    def load(cls, view: PolicyViewMixin, code: str) -> CountryIndex:
+    def load(cls, view: PolicyViewMixin, code: str, answers: bool = True) -> CountryIndex:
+        """`answers`: also the fragments policy answers are assembled from (an audit, which
+        reads facts, not answers, does without them)."""
         # Rows first: records read after them include every amendment the rows cite, even
         # when another process projects in between (the reverse order could miss one).
-        rows = view.open_segments(code)
+        rows = view.open_segments(code) if answers else []
         records = [record_from_json(r) for r in view.amendment_rows(code)]
-        # States and elements are only ever added, so those of these rows are all there.
-        fragments = {
-            c: load_fragment(e, f.encode(), intern(c)) for c, e, f in view.country_fragments(code)
-        }
-        states = view.states_elements({r["state_id"] for r in rows})
-        parts = {s: tuple(fragments[c] for c in refs.values()) for s, refs in states.items()}
+        parts: dict[str, tuple[Fragment, ...]] = {}
+        if answers:
+            # States and elements are only ever added, so those of these rows are all there.
+            fragments = {
+                c: load_fragment(e, f.encode(), intern(c))
+                for c, e, f in view.country_fragments(code)
+            }
+            states = view.states_elements({r["state_id"] for r in rows})
+            parts = {s: tuple(fragments[c] for c in refs.values()) for s, refs in states.items()}
         far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
         pending = sorted(
             (r.announced_on.isoformat(), orjson.dumps(amendment_summary(r)))
@@ -75,7 +81,7 @@ class CountryIndex:
             starts=[r["valid_from"] for r in rows],
             rows=rows,
             spans=_version_spans(rows),
-            parts=[parts[r["state_id"]] for r in rows],
+            parts=[parts.get(r["state_id"], ()) for r in rows],
             parts_of=parts,
             pending=pending,
         )
@@ -110,9 +116,17 @@ class Loaded:
 
 
 class ReadIndex:
-    def __init__(self, view: PolicyViewMixin, application_name: str, cache_size: int = 4096):
+    def __init__(
+        self,
+        view: PolicyViewMixin,
+        application_name: str,
+        cache_size: int = 4096,
+        answers: bool = True,
+    ) -> None:
+        """`answers=False`: an index for audits only, without the answer fragments."""
         self.view = view
         self.application_name = application_name
+        self.answers = answers
         self._loaded = Loaded(0, EMPTY_DIGEST, {})
         # Whole answers per state; states as element maps; elements, parsed and as provenance.
         # An element is shared by every state it is unchanged in, so its caches hit often.
@@ -120,7 +134,7 @@ class ReadIndex:
         self._refs: Lru[str, dict[str, str]] = Lru(cache_size * 2)
         self._bodies: dict[str, dict[str, str]] = {}
         self._elements: Lru[str, dict[str, Any]] = Lru(cache_size)
-        self._history: dict[str, Bitemporal] = {}
+        self._timelines: dict[str, Timeline] = {}
         self._lock = threading.Lock()
 
     @property
@@ -159,8 +173,8 @@ class ReadIndex:
     ) -> dict[str, CountryIndex]:
         fresh = dict(countries)
         for code in self.view.countries_changed_since(since):
-            fresh[code] = CountryIndex.load(self.view, code)
-            self._history.pop(code, None)
+            fresh[code] = CountryIndex.load(self.view, code, self.answers)
+            self._timelines.pop(code, None)
         return fresh
 
     def country(self, raw: str) -> CountryIndex:
@@ -229,9 +243,9 @@ class ReadIndex:
 
     def elements(self, code: str, state_id: str) -> StateElements:
         """A state's annotated elements (value, since, acts), each parsed when first asked for."""
-        return StateElements(self.state_refs(code, state_id), partial(self._element, code))
+        return StateElements(self.state_refs(code, state_id), partial(self.element, code))
 
-    def _element(self, code: str, content_id: str) -> dict[str, Any]:
+    def element(self, code: str, content_id: str) -> dict[str, Any]:
         found = self._elements.get(content_id)
         if found is None:
             found = orjson.loads(self._body(code, content_id))
@@ -249,12 +263,32 @@ class ReadIndex:
 
     # For audits: any moment -------------------------------------------------------------
 
-    def history(self, code: str) -> Bitemporal:
-        found = self._history.get(code)
+    def timeline(self, code: str) -> Timeline:
+        """Every row of a country over both axes, current and superseded, for audits."""
+        found = self._timelines.get(code)
         if found is None:
-            found = Bitemporal(self.view.segment_history(code))
-            self._history[code] = found
+            found = self._timelines[code] = self._timeline(code)
         return found
+
+    def _timeline(self, code: str) -> Timeline:
+        rows = self.view.segment_history(code)
+        state_ids = [r["state_id"] for r in rows]
+
+        def elements() -> Iterator[Iterable[tuple[str, Hashable]]]:
+            # Every state of the country in one query, dropped once the columns are built.
+            maps = self.view.states_elements(set(state_ids))
+            return (maps[s].items() for s in state_ids)
+
+        return Timeline(
+            code,
+            [r["valid_from"] for r in rows],
+            [r["valid_to"] for r in rows],
+            [r["version_id"] for r in rows],
+            state_ids,
+            elements,
+            lambda content_id: self.element(code, str(content_id))["value"],
+            recorded=([r["recorded_from"] for r in rows], [r["recorded_to"] for r in rows]),
+        )
 
 
 class StateElements(Mapping[str, dict[str, Any]]):
@@ -280,28 +314,3 @@ class StateElements(Mapping[str, dict[str, Any]]):
 
     def __len__(self) -> int:
         return len(self._refs)
-
-
-class Bitemporal:
-    """A country's rows over both axes: which row answered (D, T)."""
-
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        self.rows = [
-            (r["valid_from"], r["valid_to"], r["recorded_from"], r["recorded_to"], r) for r in rows
-        ]
-        self.starts = [r[0] for r in self.rows]
-
-    def row_at(self, on: str, at: int) -> dict[str, Any] | None:
-        # Rows that start later cannot contain `on`; walk back from the last that may. Rows
-        # superseded before `at` or recorded after it are passed over (usually few).
-        i = bisect_right(self.starts, on) - 1
-        while i >= 0:
-            _, valid_to, recorded_from, recorded_to, row = self.rows[i]
-            if (
-                (valid_to is None or on < valid_to)
-                and recorded_from <= at
-                and (recorded_to is None or at < recorded_to)
-            ):
-                return row
-            i -= 1
-        return None

@@ -20,6 +20,7 @@ from domain.records import AmendmentRecord
 from projections.audit import NO_POLICY, Snapshot, StoredStates
 from projections.index import EMPTY_SECTIONS, ReadIndex
 from projections.queries import amendment_summary, policy_sections
+from projections.timeline import Timeline
 
 END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 
@@ -41,6 +42,7 @@ class WhatIfStates(StoredStates):
         self._load_policy = load_policy
         self._records: dict[str, dict[str, AmendmentRecord]] = {}
         self._chronicles: dict[str, Chronicle] = {}
+        self._timelines: dict[str, Timeline] = {}
         self._snapshots: dict[int, Snapshot] = {}
         self._drafts: dict[str, list[str]] = {}
         by_country: dict[str, list[AmendmentDraft]] = {}
@@ -70,6 +72,15 @@ class WhatIfStates(StoredStates):
         segment = chronicle.segment_on(dt.date.fromisoformat(on))
         return NO_POLICY if segment is None else self.snapshot(segment)
 
+    def timeline(self, country: str) -> Timeline:
+        chronicle = self._chronicles.get(country)
+        if chronicle is None:
+            return super().timeline(country)
+        found = self._timelines.get(country)
+        if found is None:
+            found = self._timelines[country] = _drafted_timeline(chronicle)
+        return found
+
     def records(self, country: str) -> dict[str, AmendmentRecord]:
         return self._records.get(country) or super().records(country)
 
@@ -87,6 +98,22 @@ class WhatIfStates(StoredStates):
             cached = Snapshot(segment.version_id, segment.state_id, start, partial(dict, elements))
             self._snapshots[id(segment)] = cached
         return cached
+
+
+def _drafted_timeline(chronicle: Chronicle) -> Timeline:
+    segments = chronicle.segments
+    # Element states are shared by every segment they stay unchanged in: their identity is
+    # their content key, and this map keeps them (and so their ids) alive.
+    held = {id(s): s for segment in segments for s in segment.state.values()}
+    return Timeline(
+        chronicle.country,
+        [s.valid_from.isoformat() for s in segments],
+        [s.valid_to.isoformat() if s.valid_to else None for s in segments],
+        [s.version_id for s in segments],
+        [s.state_id for s in segments],
+        lambda: (((k, id(s)) for k, s in segment.state.items()) for segment in segments),
+        lambda key: held[key].value,  # type: ignore[index]
+    )
 
 
 def what_if_policy(

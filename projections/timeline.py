@@ -1,0 +1,200 @@
+"""A country's policy as known now, read fact by fact along valid time.
+
+An audit asks the same few facts (a group's designation, a region's Article 15(c) level, a
+moratorium, …) of thousands of decisions spread over a country's segments. Read state by
+state, that means materialising thousands of states, most of them once; here each fact an
+audit asks about becomes a column over the segments, kept as the rows where its value
+changes, built once from each element's changes. Judging a decision is then a few bisects.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from typing import Any
+
+from domain.audit import ASSUMED, Fact, FactSpec, read_fact
+
+# What an element holds in one state: its content (a content id; any hashable for drafts).
+ContentKey = Hashable
+Changes = tuple[list[int], list[ContentKey | None]]  # rows where it changes, content from each
+MAX_COLUMNS = 20_000  # per country; a file of endless distinct groups must not grow memory
+
+
+class FactColumn:
+    """One fact along a country's rows: `starts[k]` is the first row of run k, whose fact is
+    `facts[k]`. Run -1 stands for "no policy on that date" (every value assumed)."""
+
+    __slots__ = ("assumed", "facts", "spec", "starts")
+
+    def __init__(self, spec: FactSpec, starts: list[int], facts: list[Fact]) -> None:
+        self.spec = spec
+        self.starts = starts
+        self.facts = facts
+        self.assumed = Fact(spec.key, ASSUMED[spec.assumption], None)
+
+    def run(self, row: int) -> int:
+        return bisect_right(self.starts, row) - 1 if row >= 0 else -1
+
+    def fact(self, run: int) -> Fact:
+        return self.facts[run] if run >= 0 else self.assumed
+
+
+class Timeline:
+    """The segment rows of one country: `starts`/`ends` (ISO dates, end exclusive or None),
+    each row's version and state id, and its elements on demand. The rows may span both
+    time axes (every row ever recorded, for audits of what was known when); `current` lists
+    those that hold now, in valid-time order."""
+
+    def __init__(
+        self,
+        code: str,
+        starts: list[str],
+        ends: list[str | None],
+        version_ids: list[str],
+        state_ids: list[str],
+        elements: Callable[[], Iterable[Iterable[tuple[str, ContentKey]]]],
+        value_of: Callable[[ContentKey], Mapping[str, Any]],
+        recorded: tuple[list[int], list[int | None]] | None = None,
+    ) -> None:
+        """`recorded`: each row's record interval (micros, end exclusive or None) where the
+        rows span both axes; without it every row holds now (a present with drafts)."""
+        self.code = code
+        self.starts = starts
+        self.ends = ends
+        self.version_ids = version_ids
+        self.versions = [*version_ids, None]  # by row, where row -1 (no policy) has none
+        self.state_ids = state_ids
+        self.recorded_from, self.recorded_to = recorded or ([], [])
+        self.current = (
+            [i for i, end in enumerate(self.recorded_to) if end is None]
+            if recorded
+            else list(range(len(starts)))
+        )
+        self._current_starts = [starts[i] for i in self.current]
+        self._elements = elements
+        self._value_of = value_of
+        self._changes: dict[str, Changes] | None = None
+        self._columns: dict[FactSpec, FactColumn] = {}
+        self._shared: dict[FactSpec, FactColumn] = {}
+        self._values: dict[ContentKey, Mapping[str, Any]] = {}
+
+    def row_on(self, day: str) -> int:
+        """The row in force on `day` (ISO) as known now, or -1 when no policy is."""
+        i = bisect_right(self._current_starts, day) - 1
+        if i < 0:
+            return -1
+        row = self.current[i]
+        end = self.ends[row]
+        return row if end is None or day < end else -1
+
+    def index_at(self, on: str, at: int) -> int:
+        """The row in force on `on` as recorded at `at` (micros); -1 if none was."""
+        # Rows that start later cannot contain `on`; walk back from the last that may. Rows
+        # superseded before `at` or recorded after it are passed over (usually few).
+        starts, ends, since, until = self.starts, self.ends, self.recorded_from, self.recorded_to
+        i = bisect_right(starts, on) - 1
+        while i >= 0:
+            end, last = ends[i], until[i]
+            if (end is None or on < end) and since[i] <= at and (last is None or at < last):
+                return i
+            i -= 1
+        return -1
+
+    def column(self, spec: FactSpec) -> FactColumn:
+        found = self._columns.get(spec)
+        if found is None:
+            if len(self._columns) >= MAX_COLUMNS:
+                self._columns.clear()
+                self._shared.clear()
+            # Candidates the country never had cannot answer: specs that differ only in those
+            # (the same group in regions without a regional element, say) share a column.
+            (known,) = self.known((spec,))
+            found = self._shared.get(known)
+            if found is None:
+                found = self._shared[known] = self._build(known, self._element_changes())
+            self._columns[spec] = found
+        return found
+
+    def known(self, specs: Iterable[FactSpec]) -> tuple[FactSpec, ...]:
+        """The specs with only the candidates the country has ever had."""
+        changes = self._element_changes()
+        return tuple(
+            s._replace(candidates=tuple(c for c in s.candidates if c in changes)) for s in specs
+        )
+
+    def _build(self, spec: FactSpec, changes: dict[str, Changes]) -> FactColumn:
+        rows = sorted({0, *(i for c in spec.candidates for i in changes[c][0])})
+        starts: list[int] = []
+        facts: list[Fact] = []
+        for i in rows:
+            fact = read_fact(spec, _ValuesAt(changes, i, self._value))
+            if not facts or facts[-1] != fact:
+                starts.append(i)
+                facts.append(fact)
+        return FactColumn(spec, starts, facts)
+
+    def _value(self, key: ContentKey) -> Mapping[str, Any]:
+        found = self._values.get(key)
+        if found is None:
+            found = self._values[key] = self._value_of(key)
+        return found
+
+    def _element_changes(self) -> dict[str, Changes]:
+        """For every element, the rows where its content changes (None: absent from then)."""
+        if self._changes is None:
+            changes: dict[str, Changes] = {}
+            before: dict[str, ContentKey] = {}
+            for i, pairs in enumerate(self._elements()):
+                now = dict(pairs)
+                for element, key in now.items():
+                    if before.get(element) != key:
+                        rows, keys = changes.setdefault(element, ([], []))
+                        rows.append(i)
+                        keys.append(key)
+                for element in before.keys() - now.keys():
+                    rows, keys = changes[element]
+                    rows.append(i)
+                    keys.append(None)
+                before = now
+            self._changes = changes
+        return self._changes
+
+
+class _ValuesAt(Mapping[str, Any]):
+    """The element values of one row, read from the element changes (for `read_fact`)."""
+
+    __slots__ = ("_changes", "_row", "_value_of")
+
+    def __init__(
+        self,
+        changes: dict[str, Changes],
+        row: int,
+        value_of: Callable[[ContentKey], Mapping[str, Any]],
+    ) -> None:
+        self._changes = changes
+        self._row = row
+        self._value_of = value_of
+
+    def _key(self, element: object) -> ContentKey | None:
+        found = self._changes.get(element) if isinstance(element, str) else None
+        if found is None:
+            return None
+        rows, keys = found
+        j = bisect_right(rows, self._row) - 1
+        return keys[j] if j >= 0 else None
+
+    def __getitem__(self, element: str) -> Any:
+        key = self._key(element)
+        if key is None:
+            raise KeyError(element)
+        return self._value_of(key)
+
+    def __contains__(self, element: object) -> bool:
+        return self._key(element) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (e for e in self._changes if e in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
