@@ -407,7 +407,7 @@ def audit(
 
     with opened_ledger() as ledger:
         review = parse_date(review_date, name="--review-date") if review_date else today()
-        index = ledger.refresh_index()
+        index = ledger.audit_index()
         auditor = Auditor(StoredStates(index), review)
         seal = ledger.seal(index.digest)  # the ledger this audit reads, signed
         try:
@@ -468,7 +468,16 @@ def _progress(file: Path) -> Iterator[Callable[[int], None]]:
         total = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
     with Progress(console=errors, transient=True) as progress:
         task = progress.add_task("auditing", total=total)
-        yield lambda line: progress.update(task, completed=line)
+        shown = 0
+
+        def tick(line: int) -> None:
+            nonlocal shown
+            if line - shown >= 1000:  # the bar redraws ten times a second; rows come faster
+                progress.update(task, completed=line)
+                shown = line
+
+        yield tick
+        progress.update(task, completed=total)
 
 
 token_cli = typer.Typer(no_args_is_help=True, help="API tokens (only their hashes are stored).")

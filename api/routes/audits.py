@@ -54,7 +54,7 @@ def _audit(
         if result is None:
             rejected.append(rejected_doc(row))
         else:
-            results.append(result)
+            results.append(result.doc())
     auditor.summary.rejected = len(rejected)
     DECISIONS.labels("audited").inc(len(results))
     DECISIONS.labels("rejected").inc(len(rejected))
