@@ -198,13 +198,18 @@ def _csv_rows(path: Path, header: list[str], delimiter: str) -> Iterator[Row]:
                 last = reader.line_num
                 continue
             line, last = last + 1, reader.line_num
-            if not cells or not any(c.strip() for c in cells):
-                continue  # blank line
             if not seen_header:
-                seen_header = True
+                seen_header = _filled(cells)
                 continue
             case = checked.case(cells) if lines.undecodable == undecodable else None
-            yield Row(line, case, [], case.id) if case else _csv_row(line, header, cells)
+            if case is not None:
+                yield Row(line, case, (), case.id)
+            elif _filled(cells):  # a blank line is skipped
+                yield _csv_row(line, header, cells)
+
+
+def _filled(cells: list[str]) -> bool:
+    return any(c.strip() for c in cells)
 
 
 def _csv_row(line: int, header: list[str], cells: list[str]) -> Row:
