@@ -447,8 +447,7 @@ class Auditor:
         return run.values
 
     def _cause(self, country: Country, element: str | None, decided_on: str) -> str | None:
-        """The amendment behind a change: the last to alter its element between the dates.
-        Any date of a row gives the same answer: a change of value would start a new row."""
+        """The amendment behind a change: the last to alter its element between the dates."""
         if element is None:
             return None
         review = self.review_date
