@@ -49,6 +49,7 @@ from projections.timeline import FactColumn, Timeline
 END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 Doc = dict[str, Any]
 NO_CHANGES: tuple[list[str], list[str]] = ([], [])
+END_OF_DAYS = "\uffff"  # after every ISO date
 DIRECTIONS = {"in_favour": "in favour", "against": "against"}
 
 
@@ -274,6 +275,10 @@ class Run(NamedTuple):
     ways: int  # 1: some change in favour, 2: some against, 3: both
     # The changes with the amendments behind them (which can differ by row), and their line.
     amended: dict[tuple[str | None, ...], tuple[tuple[Change, ...], str]]
+    # The usual amendments behind the changes: each element's last change by the review
+    # date, which is behind the change for every decision taken before `earliest` of them.
+    usual: tuple[str | None, ...]
+    earliest: str
 
 
 VERDICTS = tuple(verdict_of(f, a).value for a in (False, True) for f in (False, True))
@@ -357,10 +362,14 @@ class Auditor:
         groups, region, minor = country.groups, case.region, case.unaccompanied_minor
         parts = [groups.get((g, region)) or self._group(country, g, region) for g in case.groups]
         parts.append(country.places.get((region, minor)) or self._place(country, region, minor))
+        usual = day <= self.review_date
         for part in parts:
             run = part.runs[bisect_right(part.starts, row) - 1] or self._run(country, part, row)
             if run.ways:
-                causes = tuple([self._cause(country, c.element, day) for c in run.changes])
+                if usual and day < run.earliest:  # every change came after the decision
+                    causes = run.usual
+                else:
+                    causes = tuple([self._cause(country, c.element, day) for c in run.changes])
                 amended = run.amended.get(causes) or self._amend(country, run, causes)
                 changes += amended[0]
                 texts.append(amended[1])
@@ -421,8 +430,13 @@ class Auditor:
                 element = new.element or old.element
                 changes.append(FactChange(column.spec.key, old.value, new.value, way, element))
                 ways |= WAYS[way]
+        lasts = [country.last.get(c.element) if c.element else None for c in changes]
+        usual = tuple(last[1] if last else None for last in lasts)
+        earliest = min((last[0] for last in lasts if last), default=END_OF_DAYS)
         run = bisect_right(part.starts, row) - 1
-        found = part.runs[run] = Run(tuple(f.value for f in before), tuple(changes), ways, {})
+        found = part.runs[run] = Run(
+            tuple(f.value for f in before), tuple(changes), ways, {}, usual, earliest
+        )
         return found
 
     def _amend(
