@@ -19,7 +19,9 @@ unreadable header) raises DecisionFileError, and it does so when `read_decisions
 before a single row is yielded. Line numbers are the file's own, from 1 (in CSV the header
 is line 1); a row whose quoted cell spans lines is reported at its first line.
 
-The file is never read whole: memory stays constant whatever its size.
+The file is never read whole: memory stays constant whatever its size. A CSV row whose
+cells all have a form the model certainly accepts is checked without building the model
+(`_PlainCells`, held equal to it by a property test); every other row goes to the model.
 """
 
 from __future__ import annotations
