@@ -413,7 +413,7 @@ def audit(
         seal = ledger.seal(index.digest)  # the ledger this audit reads, signed
         try:
             with (
-                open_report(output, seal) if output else _NoReport() as report,
+                open_report(output, seal, auditor.summary) if output else _NoReport() as report,
                 _progress(file) as tick,
                 _batch_collection(),
             ):

@@ -99,9 +99,10 @@ CSV_COLUMNS = (
 CSV_TRAILER = {"digest": "#ledger_digest", "signature": "#signature", "key_id": "#key_id"}
 
 
-def open_report(path: Path, seal: Seal | None = None) -> ReportWriter:
+def open_report(path: Path, seal: Seal | None = None, tally: Summary | None = None) -> ReportWriter:
     """A writer for the report at `path`, in the format its suffix names; `seal` is the
-    signed digest of the ledger the audit reads."""
+    signed digest of the ledger the audit reads; `tally` the audit's own summary, which its
+    auditor keeps (the writer then counts nothing itself)."""
     path = Path(path)
     kind = WRITERS.get(path.suffix.lower())
     if kind is None:
@@ -109,7 +110,7 @@ def open_report(path: Path, seal: Seal | None = None) -> ReportWriter:
             f"cannot write a report as '{path.suffix or path.name}'; "
             f"use one of {', '.join(WRITERS)}"
         )
-    return kind(path, seal)
+    return kind(path, seal, tally)
 
 
 def seal_doc(seal: Seal) -> Doc:
@@ -177,10 +178,11 @@ class ReportWriter:
 
     suffix: ClassVar[str]
 
-    def __init__(self, path: Path, seal: Seal | None = None) -> None:
+    def __init__(self, path: Path, seal: Seal | None = None, tally: Summary | None = None) -> None:
         self.path = Path(path)
         self.seal = seal
-        self.tally = Summary()
+        self.counting = tally is None  # else the auditor keeps the tally
+        self.tally = Summary() if tally is None else tally
         self.flagged = 0
         self.review_date: str | None = None
         self.closed = False
@@ -191,7 +193,8 @@ class ReportWriter:
 
     def write(self, result: Audited) -> None:
         """Adds an audited decision."""
-        self.tally.add(result)
+        if self.counting:
+            self.tally.add(result)
         self.review_date = result.review_date
         flagged = result.flagged
         self.flagged += flagged
@@ -199,7 +202,8 @@ class ReportWriter:
 
     def reject(self, row: Row) -> None:
         """Adds a row that was not audited, with its errors."""
-        self.tally.rejected += 1
+        if self.counting:
+            self.tally.rejected += 1
         self._reject(row)
 
     def close(self, summary: Doc | None = None) -> None:
@@ -253,8 +257,8 @@ class ReportWriter:
 class CsvReport(ReportWriter):
     suffix = ".csv"
 
-    def __init__(self, path: Path, seal: Seal | None = None) -> None:
-        super().__init__(path, seal)
+    def __init__(self, path: Path, seal: Seal | None = None, tally: Summary | None = None) -> None:
+        super().__init__(path, seal, tally)
         self._text = io.TextIOWrapper(self._out, encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._text)
         self._csv.writerow(CSV_COLUMNS)
@@ -292,8 +296,8 @@ class JsonLinesReport(ReportWriter):
 class HtmlReport(ReportWriter):
     suffix = ".html"
 
-    def __init__(self, path: Path, seal: Seal | None = None) -> None:
-        super().__init__(path, seal)
+    def __init__(self, path: Path, seal: Seal | None = None, tally: Summary | None = None) -> None:
+        super().__init__(path, seal, tally)
         # Open for the writer's life, closed by _cleanup.
         self._flagged_rows: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self._rejected_rows: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115

@@ -119,9 +119,13 @@ class Timeline:
     def known(self, specs: Iterable[FactSpec]) -> tuple[FactSpec, ...]:
         """The specs with only the candidates the country has ever had."""
         changes = self._element_changes()
-        return tuple(
-            s._replace(candidates=tuple(c for c in s.candidates if c in changes)) for s in specs
-        )
+        found = []
+        for spec in specs:
+            candidates = tuple(c for c in spec.candidates if c in changes)
+            found.append(
+                spec if candidates == spec.candidates else spec._replace(candidates=candidates)
+            )
+        return tuple(found)
 
     def _build(self, spec: FactSpec, changes: dict[str, Changes]) -> FactColumn:
         rows = sorted({0, *(i for c in spec.candidates for i in changes[c][0])})
@@ -147,11 +151,10 @@ class Timeline:
             before: dict[str, ContentKey] = {}
             for i, pairs in enumerate(self._elements()):
                 now = dict(pairs)
-                for element, key in now.items():
-                    if before.get(element) != key:
-                        rows, keys = changes.setdefault(element, ([], []))
-                        rows.append(i)
-                        keys.append(key)
+                for element, key in now.items() - before.items():  # added or changed
+                    rows, keys = changes.setdefault(element, ([], []))
+                    rows.append(i)
+                    keys.append(key)
                 for element in before.keys() - now.keys():
                     rows, keys = changes[element]
                     rows.append(i)
