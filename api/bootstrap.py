@@ -240,9 +240,9 @@ class Ledger:
     fresh_index = refresh_index
 
     def audit_index(self) -> ReadIndex:
-        """An index of its own for a long audit: caught up now, without the answer fragments
-        a server keeps (an audit reads facts, not answers), so it holds less memory."""
-        self.catch_up.run()
+        """An index of its own for a long audit, of the read model as projected now (callers
+        catch up first), without the answer fragments a server keeps: an audit reads facts,
+        not answers, so it holds less memory."""
         index = ReadIndex(self.view, self.app.name, answers=False)
         index.refresh()
         return index

@@ -42,11 +42,11 @@ from types import TracebackType
 from typing import IO, Any, ClassVar
 
 import orjson
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from api.decisions import Row, rejected_doc
 from api.signing import Seal
 from api.web.i18n import MONTHS as MONTH_NAMES
+from api.web.templating import environment
 from domain.audit import AMSTERDAM, Citation, Verdict
 from domain.countries import country_name
 from projections.audit import DIRECTIONS, Audited, Summary, plain
@@ -656,13 +656,7 @@ def _cell(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-ENVIRONMENT = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+ENVIRONMENT = environment(TEMPLATES)
 ENVIRONMENT.filters.update(
     long_date=long_date,
     long_moment=long_moment,

@@ -39,14 +39,12 @@ from domain.audit import (
     read_fact,
     verdict_of,
 )
-from domain.fold import element_histories
 from domain.records import AmendmentRecord
 from projections.index import ReadIndex, StateElements
 from projections.lru import Lru
 from projections.queries import amendment_summary, sources_of
-from projections.timeline import FactColumn, Timeline
+from projections.timeline import FactColumn, Timeline, ValueChanges
 
-END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 Doc = dict[str, Any]
 NO_CHANGES: tuple[list[str], list[str]] = ([], [])
 END_OF_DAYS = "\uffff"  # after every ISO date
@@ -115,6 +113,8 @@ class States(Protocol):
 
     def records(self, country: str) -> dict[str, AmendmentRecord]: ...
 
+    def value_changes(self, country: str) -> ValueChanges: ...
+
 
 class StoredStates:
     """States from the read model (the in-process index and its timelines)."""
@@ -146,6 +146,9 @@ class StoredStates:
 
     def records(self, country: str) -> dict[str, AmendmentRecord]:
         return self.index.country(country).records
+
+    def value_changes(self, country: str) -> ValueChanges:
+        return self.index.value_changes(self.index.country(country).code)
 
     def _snapshot(self, timeline: Timeline, row: int) -> Snapshot:
         if row < 0:
@@ -319,7 +322,7 @@ class Country:
         self.places: dict[tuple[str | None, bool], Part] = {}
         # element -> the days its value changed as known now, and the amendments that did;
         # and the last such change by the review date (the cause of most changes).
-        self.changes = _value_changes(states.records(code))
+        self.changes = states.value_changes(code)
         self.last: dict[str, tuple[str, str]] = {}
         for element, (days, amendments) in self.changes.items():
             i = bisect_right(days, review_date) - 1
@@ -535,16 +538,3 @@ class Auditor:
             ],
             "sources": sources_of(records[a["amendment"]] for a in acts),
         }
-
-
-def _value_changes(records: dict[str, AmendmentRecord]) -> dict[str, tuple[list[str], list[str]]]:
-    """For each element, when its value changed as known now and by which amendment, in date
-    order."""
-    changes: dict[str, tuple[list[str], list[str]]] = {}
-    for element, history in element_histories(records.values(), END_OF_TIME).items():
-        days, amendments = changes[element] = ([], [])
-        for t in history:
-            if t.changes_value:
-                days.append(t.effect.on.isoformat())
-                amendments.append(t.effect.amendment_id)
-    return changes

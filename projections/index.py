@@ -34,7 +34,7 @@ from projections.fragments import Fragment, assemble_sections, load_fragment
 from projections.lru import Lru
 from projections.queries import amendment_summary, policy_sections
 from projections.records import record_from_json
-from projections.timeline import Timeline
+from projections.timeline import Timeline, ValueChanges, value_changes
 from projections.views import PolicyViewMixin
 
 EMPTY_SECTIONS = policy_sections({}, {})
@@ -135,6 +135,7 @@ class ReadIndex:
         self._bodies: dict[str, dict[str, str]] = {}
         self._elements: Lru[str, dict[str, Any]] = Lru(cache_size)
         self._timelines: dict[str, Timeline] = {}
+        self._value_changes: dict[str, ValueChanges] = {}
         self._lock = threading.Lock()
 
     @property
@@ -175,6 +176,7 @@ class ReadIndex:
         for code in self.view.countries_changed_since(since):
             fresh[code] = CountryIndex.load(self.view, code, self.answers)
             self._timelines.pop(code, None)
+            self._value_changes.pop(code, None)
         return fresh
 
     def country(self, raw: str) -> CountryIndex:
@@ -268,6 +270,15 @@ class ReadIndex:
         found = self._timelines.get(code)
         if found is None:
             found = self._timelines[code] = self._timeline(code)
+        return found
+
+    def value_changes(self, code: str) -> ValueChanges:
+        """When each element's value changed as known now, and by which amendment (for the
+        amendment behind a change an audit reports)."""
+        found = self._value_changes.get(code)
+        if found is None:
+            records = self._loaded.countries[code].records.values()
+            found = self._value_changes[code] = value_changes(records)
         return found
 
     def _timeline(self, code: str) -> Timeline:

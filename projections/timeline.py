@@ -9,15 +9,21 @@ changes, built once from each element's changes. Judging a decision is then a fe
 
 from __future__ import annotations
 
+import datetime as dt
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from domain.audit import ASSUMED, Fact, FactSpec, read_fact
+from domain.fold import element_histories
+from domain.records import AmendmentRecord
 
 # What an element holds in one state: its content (a content id; any hashable for drafts).
 ContentKey = Hashable
 Changes = tuple[list[int], list[ContentKey | None]]  # rows where it changes, content from each
+# element -> the days its value changed as known now (ISO), and the amendments that did
+ValueChanges = dict[str, tuple[list[str], list[str]]]
+END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 MAX_COLUMNS = 20_000  # per country; a file of endless distinct groups must not grow memory
 
 
@@ -201,3 +207,16 @@ class _ValuesAt(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def value_changes(records: Iterable[AmendmentRecord]) -> ValueChanges:
+    """For each element, when its value changed as known now and by which amendment, in date
+    order (from one pass over the records' effects)."""
+    changes: ValueChanges = {}
+    for element, history in element_histories(records, END_OF_TIME).items():
+        days, amendments = changes[element] = ([], [])
+        for t in history:
+            if t.changes_value:
+                days.append(t.effect.on.isoformat())
+                amendments.append(t.effect.amendment_id)
+    return changes

@@ -20,7 +20,7 @@ from domain.records import AmendmentRecord
 from projections.audit import NO_POLICY, Snapshot, StoredStates
 from projections.index import EMPTY_SECTIONS, ReadIndex
 from projections.queries import amendment_summary, policy_sections
-from projections.timeline import Timeline
+from projections.timeline import Timeline, ValueChanges, value_changes
 
 END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 
@@ -83,6 +83,12 @@ class WhatIfStates(StoredStates):
 
     def records(self, country: str) -> dict[str, AmendmentRecord]:
         return self._records.get(country) or super().records(country)
+
+    def value_changes(self, country: str) -> ValueChanges:
+        records = self._records.get(country)
+        return (
+            super().value_changes(country) if records is None else value_changes(records.values())
+        )
 
     def chronicle(self, country: str) -> Chronicle:
         return self._chronicles[country]

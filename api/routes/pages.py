@@ -29,7 +29,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -60,6 +59,7 @@ from api.web.i18n import (
     pick_lang,
     translator,
 )
+from api.web.templating import environment
 from domain.countries import country_code
 from domain.errors import AmendmentNotFoundError, LedgerError
 from projections.queries import PolicyQueries
@@ -68,13 +68,7 @@ Doc = dict[str, Any]
 log = logging.getLogger("policy_ledger.pages")
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "pages"
-ENVIRONMENT = Environment(
-    loader=FileSystemLoader(TEMPLATES),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+ENVIRONMENT = environment(TEMPLATES)
 UPLOAD_SUFFIXES = (".csv", ".jsonl", ".ndjson")
 
 

@@ -21,16 +21,11 @@ import schemathesis
 from api_support import PAKISTAN, PROBLEM_JSON, bearer, load_demo_via_ledger
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from fuzz_support import CHECKS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from api.app import create_app
 from api.bootstrap import Ledger, build_ledger
@@ -38,12 +33,6 @@ from api.schemas import Problem
 from api.security import Role, create_token
 from api.settings import Settings
 
-CHECKS = [
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-    content_type_conformance,
-]
 FUZZ = settings(
     max_examples=30,
     deadline=None,

@@ -20,28 +20,17 @@ import pytest
 import schemathesis
 from api_support import PAKISTAN, bearer, load_demo_via_ledger
 from fastapi import FastAPI
+from fuzz_support import CHECKS
 from hypothesis import HealthCheck, settings
 from integration.worked_history import read_model, rebuild
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from api.app import create_app
 from api.bootstrap import Ledger, build_ledger
 from api.security import Role, create_token
 from api.settings import Settings
 
-CHECKS = [
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-    content_type_conformance,
-]
 STATEFUL = settings(
     max_examples=5,
     stateful_step_count=6,

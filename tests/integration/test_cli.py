@@ -43,18 +43,6 @@ class Shell:
         return json.loads(self.ok(*args, "--json").stdout)
 
 
-@pytest.fixture
-def shell(store_url: str, tmp_path: Path) -> Shell:
-    return Shell(store_url, tmp_path)
-
-
-@pytest.fixture
-def loaded(shell: Shell) -> Shell:
-    shell.ok("init")
-    shell.ok("load", str(DEMO), "--author", "tester")
-    return shell
-
-
 def group_ids(doc: dict[str, Any]) -> list[str]:
     return [g["id"] for g in doc["groups"]]
 

@@ -9,25 +9,11 @@ import json
 import stat
 from pathlib import Path
 
-import pytest
-
 from api.bootstrap import build_ledger
 from api.settings import Settings
 from api.signing import signature_holds
 from integration.raw_store import RawStore
 from integration.test_cli import DEMO, LATER, Shell
-
-
-@pytest.fixture
-def shell(store_url: str, tmp_path: Path) -> Shell:
-    return Shell(store_url, tmp_path)
-
-
-@pytest.fixture
-def loaded(shell: Shell) -> Shell:
-    shell.ok("init")
-    shell.ok("load", str(DEMO), "--author", "tester")
-    return shell
 
 
 def raw_store(shell: Shell) -> RawStore:
