@@ -65,9 +65,10 @@ TIMESTAMP = re.compile(
 )
 GROUP_ID = re.compile(GROUP_ID_PATTERN)
 REGION = re.compile(REGION_PATTERN)
-NOT_UTF8 = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8, kept by surrogateescape
+NOT_UTF8 = re.compile(r"[\udc80-\udcff]")  # bytes that were not UTF-8, kept by surrogateescape
 
 Error = dict[str, str]
+CACHE = 50_000
 
 
 class DecisionFileError(Exception):
@@ -256,8 +257,6 @@ class _PlainCells:
     test holds this equal to the model on generated rows.
     """
 
-    CACHE = 50_000  # entries per cache: enough for a file's distinct values, bounded anyway
-
     def __init__(self, header: list[str]) -> None:
         self.width = len(header)
         at = {name: n for n, name in enumerate(header)}
@@ -379,7 +378,7 @@ def _plain_moment(text: str) -> tuple[str, int] | None:
 
 
 def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(cache) >= _PlainCells.CACHE:
+    if len(cache) >= CACHE:
         cache.clear()
     cache[key] = value
 

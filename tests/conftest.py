@@ -27,6 +27,29 @@ POSTGRES = os.environ.get(
     "POLICY_LEDGER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REQUIRE_POSTGRES = os.environ.get("POLICY_LEDGER_REQUIRE_POSTGRES") == "1"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("events", "domain", "projections", "api")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compiled modules (setup.py) shadow their sources: testing an old build of edited code
+    would test the wrong thing, so a stale build stops the run."""
+    stale = [str(so.relative_to(ROOT)) for so in compiled_files() if is_stale(so)]
+    if stale:
+        pytest.exit(
+            f"compiled modules older than their sources: {', '.join(stale)}; rebuild them "
+            "(./dev test does) or delete them to test the plain Python",
+            returncode=2,
+        )
+
+
+def compiled_files() -> list[Path]:
+    return sorted(p for package in PACKAGES for p in (ROOT / package).glob("*.so"))
+
+
+def is_stale(compiled: Path) -> bool:
+    source = compiled.with_name(compiled.name.split(".")[0].removesuffix("__mypyc") + ".py")
+    return not source.exists() or source.stat().st_mtime > compiled.stat().st_mtime
 
 
 class Clock:
