@@ -6,7 +6,7 @@ import gc
 import getpass
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -403,7 +403,7 @@ def audit(
 ) -> None:
     """Audit past decisions under the policy in force on their dates (streams any size)."""
     from api.decisions import DecisionFileError, read_decisions
-    from api.reports import open_report
+    from api.reports import audit_into, open_report
     from projections.audit import Auditor, StoredStates
 
     with opened_ledger() as ledger:
@@ -413,51 +413,19 @@ def audit(
         seal = ledger.seal(index.digest)  # the ledger this audit reads, signed
         try:
             with (
-                open_report(output, seal, auditor.summary) if output else _NoReport() as report,
-                _progress(file) as tick,
+                open_report(output, seal, auditor.summary) if output else nullcontext() as report,
+                _progress(file) as progress,
                 _batch_collection(),
             ):
-                for row in read_decisions(file):
-                    auditor.summary.rejected += not _audit_row(auditor, report, row)
-                    tick(row.line)
-                report.close(auditor.summary.to_json())
+                audit_into(report, auditor, read_decisions(file), progress)
+                if report is not None:
+                    report.close(auditor.summary.to_json())
         except (DecisionFileError, ValueError) as error:
             errors.print(f"[red]{file}:[/red] {error}")
             raise typer.Exit(2) from None
         emit(auditor.summary.to_json(), False, render.audit_summary)
         if output:
             console.print(f"Report written to {output}.")
-
-
-def _audit_row(auditor: Any, report: Any, row: Any) -> bool:
-    """Audits one row into the report; False when the row was rejected."""
-    from api.decisions import audit_row
-
-    result, row = audit_row(auditor, row)
-    if result is None:
-        report.reject(row)
-        return False
-    report.write(result)
-    return True
-
-
-class _NoReport:
-    """Stands in for a report file when none is asked for."""
-
-    def __enter__(self) -> _NoReport:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-    def write(self, result: Any) -> None:
-        return None
-
-    def reject(self, row: Any) -> None:
-        return None
-
-    def close(self, summary: Any) -> None:
-        return None
 
 
 @contextmanager
@@ -484,15 +452,7 @@ def _progress(file: Path) -> Iterator[Callable[[int], None]]:
         total = sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
     with Progress(console=errors, transient=True) as progress:
         task = progress.add_task("auditing", total=total)
-        shown = 0
-
-        def tick(line: int) -> None:
-            nonlocal shown
-            if line - shown >= 1000:  # the bar redraws ten times a second; rows come faster
-                progress.update(task, completed=line)
-                shown = line
-
-        yield tick
+        yield lambda line: progress.update(task, completed=line)
         progress.update(task, completed=total)
 
 

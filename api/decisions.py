@@ -31,14 +31,16 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
-from domain.audit import Case, Decision, end_of_day
+from domain.audit import Decision, end_of_day
 from domain.countries import country_code, regions_of
 from domain.errors import LedgerError
+from domain.facts import Case
 from domain.instants import to_micros
 from events.vocabulary import GROUP_ID_PATTERN, REGION_PATTERN, RESERVED_GROUP_IDS
 from projections.audit import Audited, Auditor
@@ -80,7 +82,8 @@ class DecisionFileError(Exception):
         super().__init__(f"{self.path}: {message}")
 
 
-class Row(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Row:
     """One input row: its decision when valid, else its errors (and its id if it had one)."""
 
     line: int
@@ -94,7 +97,7 @@ class Row(NamedTuple):
 
     def with_error(self, field: str, message: str) -> Row:
         """The row rejected after all, e.g. when the audit refuses its decision."""
-        return self._replace(decision=None, errors=[*self.errors, _error(field, message)])
+        return Row(self.line, None, [*self.errors, _error(field, message)], self.raw_id)
 
 
 def read_decisions(path: Path) -> Iterator[Row]:

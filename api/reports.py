@@ -36,20 +36,21 @@ import math
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, ClassVar
 
 import orjson
 
-from api.decisions import Row, rejected_doc
+from api.decisions import Row, audit_row, rejected_doc
 from api.signing import Seal
 from api.web.i18n import MONTHS as MONTH_NAMES
 from api.web.templating import environment
-from domain.audit import AMSTERDAM, Citation, Verdict
+from domain.audit import AMSTERDAM
 from domain.countries import country_name
-from projections.audit import DIRECTIONS, Audited, Summary, plain
+from domain.facts import Citation, Verdict
+from projections.audit import DIRECTIONS, Audited, Auditor, Summary, plain
 
 Doc = dict[str, Any]
 
@@ -111,6 +112,31 @@ def open_report(path: Path, seal: Seal | None = None, tally: Summary | None = No
             f"use one of {', '.join(WRITERS)}"
         )
     return kind(path, seal, tally)
+
+
+def audit_into(
+    report: ReportWriter | None,
+    auditor: Auditor,
+    rows: Iterable[Row],
+    progress: Callable[[int], None],
+) -> None:
+    """Audits the rows into the report (if any) and the auditor's summary, a rejected row
+    with its errors; `progress` hears the line reached every thousand rows or so. The loop
+    of an audit of millions of rows, compiled with this module."""
+    summary = auditor.summary
+    line = 0
+    for n, given in enumerate(rows, start=1):
+        result, row = audit_row(auditor, given)
+        if result is None:
+            summary.rejected += 1
+            if report is not None:
+                report.reject(row)
+        elif report is not None:
+            report.write(result)
+        line = row.line
+        if n & 1023 == 0:
+            progress(line)
+    progress(line)
 
 
 def seal_doc(seal: Seal) -> Doc:

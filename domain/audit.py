@@ -1,55 +1,19 @@
-"""Auditing a decision: the facts of the policy that matter to one applicant, and how a
-change in them reads from the applicant's side.
-
-Pure functions over element values (element id -> value); the read side supplies the
-states for "on the decision date as known now", "as recorded when decided" and "on the
-review date".
-"""
+"""A past decision as an audit receives it, checked, and made into the `Case` an auditor
+reads (domain.facts holds the rules the audit applies)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
-from functools import lru_cache
-from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 
 from domain.countries import check_region, country_code
+from domain.facts import Case
 from domain.instants import to_micros
-from events.vocabulary import Day, Frozen, GroupId, RegionCode, ViolenceLevel
+from events.vocabulary import Day, Frozen, GroupId, RegionCode
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-Values = Mapping[str, Mapping[str, Any]]
-
-# The usual assumption for a value never recorded: protection and an internal protection
-# alternative available, reception adequate, no moratorium, no indiscriminate violence.
-ASSUMED: dict[str, Any] = {
-    "protection": True,
-    "ipa": True,
-    "reception": True,
-    "moratorium": False,
-    "article_15c": ViolenceLevel.NONE.value,
-    "group": None,
-}
-GROUP_RANK = {None: 0, "vulnerable_minority": 1, "risk_profile": 2, "group_persecution": 3}
-LEVEL_RANK = {level.value: level.rank for level in ViolenceLevel}
-
-
-class Verdict(StrEnum):
-    UNCHANGED = "unchanged"
-    IN_FAVOUR = "changed_in_favour"
-    AGAINST = "changed_against"
-    MIXED = "changed_mixed"
-
-
-class Citation(StrEnum):
-    MATCHES = "matches"
-    MISMATCH = "mismatch"
-    NOT_GIVEN = "not_given"
 
 
 class Decision(Frozen):
@@ -120,163 +84,3 @@ def end_of_day(day: dt.date) -> dt.datetime:
         return end.astimezone(dt.UTC)
     except OverflowError:  # the last day of 9999 in Amsterdam: as late as UTC goes
         return dt.datetime.max.replace(tzinfo=dt.UTC)
-
-
-Profile = tuple[tuple[str, ...], str | None, bool]
-
-
-class Case(NamedTuple):
-    """A checked decision in plain values, as the auditor reads it: cheap to make, so a file
-    of millions of rows need not become millions of models (api.decisions makes them from
-    rows it can vouch for, and from a Decision otherwise)."""
-
-    id: str
-    country: str  # ISO 3166-1 alpha-2, upper case
-    decided_on: str  # ISO date
-    recorded_at: str  # when the decision was taken, ISO 8601 in UTC
-    micros: int  # the same moment, in microseconds since 1970
-    groups: tuple[str, ...]  # distinct and sorted: a set of claimed groups
-    region: str | None
-    unaccompanied_minor: bool
-    cited_version_id: str | None
-    outcome: str | None
-
-    @property
-    def profile(self) -> Profile:
-        """What the relevant facts depend on besides the policy."""
-        return self.groups, self.region, self.unaccompanied_minor
-
-
-@dataclass(frozen=True, slots=True)
-class Fact:
-    """One relevant fact: its value and the element it was read from (None: assumed)."""
-
-    key: str
-    value: Any
-    element: str | None
-
-
-class FactSpec(NamedTuple):  # a tuple: hashed in C, it keys caches millions of times
-    """Where one relevant fact is read: the most specific of `candidates` that is recorded,
-    its `field` (None: whether the element is recorded at all), else the usual assumption."""
-
-    key: str
-    field: str | None
-    assumption: str
-    candidates: tuple[str, ...]
-
-
-def relevant_facts(
-    values: Values | None, groups: tuple[str, ...], region: str | None, minor: bool
-) -> dict[str, Fact]:
-    """The facts of a policy state that matter to this applicant."""
-    v = values or {}
-    return {spec.key: read_fact(spec, v) for spec in fact_specs(groups, region, minor)}
-
-
-@lru_cache(maxsize=4096)
-def fact_specs(groups: tuple[str, ...], region: str | None, minor: bool) -> tuple[FactSpec, ...]:
-    """The facts that matter to an applicant with this profile, and where each is read."""
-    specs: list[FactSpec] = []
-    for group in groups:
-        specs += group_specs(group, region)
-    return (*specs, *place_specs(region, minor))
-
-
-@lru_cache(maxsize=1024)  # asked for once per (group, region) an audit meets
-def group_specs(group: str, region: str | None) -> tuple[FactSpec, ...]:
-    return (
-        FactSpec(f"group:{group}", "category", "group", (f"group:{group}",)),
-        FactSpec(
-            f"protection:{group}",
-            "authorities_protect",
-            "protection",
-            (f"protection:{group}", "protection:general"),
-        ),
-        FactSpec(f"ipa:{group}", "available", "ipa", _ipa_candidates(group, region)),
-    )
-
-
-@lru_cache(maxsize=1024)
-def place_specs(region: str | None, minor: bool) -> tuple[FactSpec, ...]:
-    fifteen_c = (f"article_15c:{region}",) if region else ()
-    specs = [FactSpec("article_15c", "level", "article_15c", (*fifteen_c, "article_15c:default"))]
-    for kind in ("decision", "departure"):
-        specs.append(FactSpec(f"moratorium:{kind}", None, "moratorium", (f"moratorium:{kind}",)))
-    if minor:
-        specs.append(
-            FactSpec("unaccompanied_minors", "adequate", "reception", ("unaccompanied_minors",))
-        )
-    return tuple(specs)
-
-
-def read_fact(spec: FactSpec, v: Values) -> Fact:
-    for element in spec.candidates:
-        if element in v:
-            value = True if spec.field is None else v[element][spec.field]
-            return Fact(spec.key, value, element)
-    return Fact(spec.key, ASSUMED[spec.assumption], None)
-
-
-def _ipa_candidates(group: str, region: str | None) -> tuple[str, ...]:
-    if region is None:
-        return (f"ipa:{group}", "ipa:general")
-    return (f"ipa:{group}:{region}", f"ipa:{group}", f"ipa:general:{region}", "ipa:general")
-
-
-@dataclass(frozen=True, slots=True)
-class FactChange:
-    key: str
-    before: Any
-    after: Any
-    direction: str  # in_favour | against
-    element: str | None  # the element that holds the new value (or held the old one)
-
-
-def direction(key: str, before: Any, after: Any) -> str | None:
-    """How a change of one fact reads from the applicant's side (None: no change)."""
-    if before == after:
-        return None
-    kind = key.split(":")[0]
-    if kind == "group":
-        better = GROUP_RANK[after] > GROUP_RANK[before]
-    elif kind == "article_15c":
-        better = LEVEL_RANK[after] > LEVEL_RANK[before]
-    elif kind == "moratorium":
-        better = bool(after)
-    else:  # protection, internal protection alternative, reception: losing them favours
-        better = not after
-    return "in_favour" if better else "against"
-
-
-def compare(before: dict[str, Fact], after: dict[str, Fact]) -> list[FactChange]:
-    changes = []
-    for key, old in before.items():
-        new = after[key]
-        way = direction(key, old.value, new.value)
-        if way is not None:
-            changes.append(FactChange(key, old.value, new.value, way, new.element or old.element))
-    return changes
-
-
-def verdict(changes: Iterable[FactChange]) -> Verdict:
-    ways = {c.direction for c in changes}
-    return verdict_of("in_favour" in ways, "against" in ways)
-
-
-def verdict_of(in_favour: bool, against: bool) -> Verdict:
-    """The verdict from which ways the changes went."""
-    return VERDICTS[in_favour + 2 * against]
-
-
-VERDICTS = (Verdict.UNCHANGED, Verdict.IN_FAVOUR, Verdict.AGAINST, Verdict.MIXED)
-
-
-def citation(cited: str | None, recorded_version: str | None) -> Citation:
-    if cited is None:
-        return Citation.NOT_GIVEN
-    return Citation.MATCHES if cited == recorded_version else Citation.MISMATCH
-
-
-def same_facts(first: dict[str, Fact], second: dict[str, Fact]) -> bool:
-    return all(first[k].value == second[k].value for k in first)

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple, Protocol
 
-from domain.audit import (
+from domain.audit import Decision
+from domain.facts import (
     Case,
-    Decision,
+    Citation,
     Fact,
     FactChange,
     FactSpec,
@@ -285,6 +286,7 @@ class Run(NamedTuple):
 
 
 VERDICTS = tuple(verdict_of(f, a).value for a in (False, True) for f in (False, True))
+CITATIONS = {c: c.value for c in Citation}  # an enum's `value` is a slow descriptor
 # by ways
 WAYS = {"in_favour": 1, "against": 2}
 MAX_CACHED = 100_000  # remembered parts; bounded whatever the file
@@ -384,7 +386,7 @@ class Auditor:
             self.review_date,
             VERDICTS[ways],
             differs,
-            citation(case.cited_version_id, recorded_version).value,
+            CITATIONS[citation(case.cited_version_id, recorded_version)],
             (now.versions[row], recorded_version, now.versions[country.review]),
             changes,
             "; ".join(texts),

@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
-from domain.audit import ASSUMED, Fact, FactSpec, read_fact
+from domain.facts import ASSUMED, Fact, FactSpec, read_fact
 from domain.fold import element_histories
 from domain.records import AmendmentRecord
 
@@ -128,9 +128,9 @@ class Timeline:
         found = []
         for spec in specs:
             candidates = tuple(c for c in spec.candidates if c in changes)
-            found.append(
-                spec if candidates == spec.candidates else spec._replace(candidates=candidates)
-            )
+            if candidates != spec.candidates:
+                spec = FactSpec(spec.key, spec.field, spec.assumption, candidates)
+            found.append(spec)
         return tuple(found)
 
     def _build(self, spec: FactSpec, changes: dict[str, Changes]) -> FactColumn:

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from api.bootstrap import build_ledger
 from api.settings import Settings
-from domain.audit import Decision, FactChange, compare, relevant_facts, same_facts, verdict
+from domain.audit import Decision
+from domain.facts import FactChange, compare, relevant_facts, same_facts, verdict
 from domain.fold import element_histories, element_history, state_on
 from domain.instants import to_micros
 from integration.test_projection_properties import START, Clock, _run, step

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from domain.audit import (
+from domain.audit import Decision
+from domain.errors import RegionOutsideCountryError, UnknownCountryCodeError
+from domain.facts import (
     Citation,
-    Decision,
     Verdict,
     citation,
     compare,
@@ -22,7 +23,6 @@ from domain.audit import (
     relevant_facts,
     verdict,
 )
-from domain.errors import RegionOutsideCountryError, UnknownCountryCodeError
 
 Values = dict[str, dict[str, Any]]
 IN_FAVOUR, AGAINST = Verdict.IN_FAVOUR, Verdict.AGAINST

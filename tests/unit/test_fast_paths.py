@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from api.decisions import COLUMNS, _csv_row, _PlainCells
 from api.reports import _quoted, csv_line, csv_row
-from domain.audit import Case
+from domain.facts import Case
 from projections.audit import Audited
 
 # Cells near the accepted forms, and beside them: what a spreadsheet might hold.
