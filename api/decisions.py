@@ -82,14 +82,26 @@ class DecisionFileError(Exception):
         super().__init__(f"{self.path}: {message}")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False)  # init=False: as domain.facts.Case
 class Row:
     """One input row: its decision when valid, else its errors (and its id if it had one)."""
 
     line: int
     decision: Case | None
-    errors: Sequence[Error] = ()
-    raw_id: str | None = None
+    errors: Sequence[Error]
+    raw_id: str | None
+
+    def __init__(
+        self,
+        line: int,
+        decision: Case | None,
+        errors: Sequence[Error] = (),
+        raw_id: str | None = None,
+    ) -> None:
+        self.line = line
+        self.decision = decision
+        self.errors = errors
+        self.raw_id = raw_id
 
     @property
     def ok(self) -> bool:

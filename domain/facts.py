@@ -49,7 +49,9 @@ class Citation(StrEnum):
 Profile = tuple[tuple[str, ...], str | None, bool]
 
 
-@dataclass(frozen=True, slots=True)
+# init=False and an __init__ of its own: mypyc compiles that one natively, where the
+# dataclass-made one stays Python (several times slower, and made millions of times).
+@dataclass(init=False, unsafe_hash=True)
 class Case:
     """A checked decision in plain values, as the auditor reads it: cheap to make, so a file
     of millions of rows need not become millions of models (api.decisions makes them from
@@ -66,19 +68,48 @@ class Case:
     cited_version_id: str | None
     outcome: str | None
 
+    def __init__(
+        self,
+        id: str,
+        country: str,
+        decided_on: str,
+        recorded_at: str,
+        micros: int,
+        groups: tuple[str, ...],
+        region: str | None,
+        unaccompanied_minor: bool,
+        cited_version_id: str | None,
+        outcome: str | None,
+    ) -> None:
+        self.id = id
+        self.country = country
+        self.decided_on = decided_on
+        self.recorded_at = recorded_at
+        self.micros = micros
+        self.groups = groups
+        self.region = region
+        self.unaccompanied_minor = unaccompanied_minor
+        self.cited_version_id = cited_version_id
+        self.outcome = outcome
+
     @property
     def profile(self) -> Profile:
         """What the relevant facts depend on besides the policy."""
         return self.groups, self.region, self.unaccompanied_minor
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, unsafe_hash=True)  # init=False: as Case
 class Fact:
     """One relevant fact: its value and the element it was read from (None: assumed)."""
 
     key: str
     value: Any
     element: str | None
+
+    def __init__(self, key: str, value: Any, element: str | None) -> None:
+        self.key = key
+        self.value = value
+        self.element = element
 
 
 class FactSpec(NamedTuple):  # a tuple: hashed in C, it keys caches millions of times
@@ -149,13 +180,22 @@ def _ipa_candidates(group: str, region: str | None) -> tuple[str, ...]:
     return (f"ipa:{group}:{region}", f"ipa:{group}", f"ipa:general:{region}", "ipa:general")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(init=False, unsafe_hash=True)  # init=False: as Case
 class FactChange:
     key: str
     before: Any
     after: Any
     direction: str  # in_favour | against
     element: str | None  # the element that holds the new value (or held the old one)
+
+    def __init__(
+        self, key: str, before: Any, after: Any, direction: str, element: str | None
+    ) -> None:
+        self.key = key
+        self.before = before
+        self.after = after
+        self.direction = direction
+        self.element = element
 
 
 def direction(key: str, before: Any, after: Any) -> str | None:

@@ -198,7 +198,7 @@ def plain(value: Any) -> str:
     return str(value)
 
 
-@dataclass(slots=True)
+@dataclass(init=False)  # init=False: as domain.facts.Case
 class Audited:
     """One decision's audit: the verdict and what a report's row shows; `doc()` is the whole
     document (every relevant fact of the three states, with provenance)."""
@@ -212,6 +212,28 @@ class Audited:
     changes: list[Change]
     changes_text: str  # the changes as one line, e.g. "group:pti none→risk_profile (in favour; …)"
     _document: Callable[[Audited], Doc] = field(repr=False)
+
+    def __init__(
+        self,
+        case: Case,
+        review_date: str,
+        verdict: str,
+        record_differs: bool,
+        citation: str,
+        versions: tuple[str | None, str | None, str | None],
+        changes: list[Change],
+        changes_text: str,
+        document: Callable[[Audited], Doc],
+    ) -> None:
+        self.case = case
+        self.review_date = review_date
+        self.verdict = verdict
+        self.record_differs = record_differs
+        self.citation = citation
+        self.versions = versions
+        self.changes = changes
+        self.changes_text = changes_text
+        self._document = document
 
     @property
     def flagged(self) -> bool:
@@ -273,16 +295,27 @@ class Part:
         self.runs: list[Run | None] = [None] * (len(self.starts) + 1)  # [-1]: no policy
 
 
-class Run(NamedTuple):
-    values: tuple[Any, ...]  # the facts' values in the run
-    changes: tuple[FactChange, ...]  # against the review date
-    ways: int  # 1: some change in favour, 2: some against, 3: both
-    # The changes with the amendments behind them (which can differ by row), and their line.
-    amended: dict[tuple[str | None, ...], tuple[tuple[Change, ...], str]]
-    # The usual amendments behind the changes: each element's last change by the review
-    # date, which is behind the change for every decision taken before `earliest` of them.
-    usual: tuple[str | None, ...]
-    earliest: str
+class Run:
+    """A part's run of rows, judged against the review date."""
+
+    def __init__(
+        self,
+        values: tuple[Any, ...],
+        changes: tuple[FactChange, ...],
+        ways: int,
+        usual: tuple[str | None, ...],
+        earliest: str,
+    ) -> None:
+        self.values = values  # the facts' values in the run
+        self.changes = changes  # against the review date
+        self.ways = ways  # 1: some change in favour, 2: some against, 3: both
+        # The changes with the amendments behind them (which can differ by row), and their
+        # line, by the amendments behind them.
+        self.amended: dict[tuple[str | None, ...], tuple[tuple[Change, ...], str]] = {}
+        # The usual amendments behind the changes: each element's last change by the review
+        # date, which is behind the change for every decision taken before `earliest` of them.
+        self.usual = usual
+        self.earliest = earliest
 
 
 VERDICTS = tuple(verdict_of(f, a).value for a in (False, True) for f in (False, True))
@@ -440,7 +473,7 @@ class Auditor:
         earliest = min((last[0] for last in lasts if last), default=END_OF_DAYS)
         run = bisect_right(part.starts, row) - 1
         found = part.runs[run] = Run(
-            tuple(f.value for f in before), tuple(changes), ways, {}, usual, earliest
+            tuple(f.value for f in before), tuple(changes), ways, usual, earliest
         )
         return found
 
