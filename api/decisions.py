@@ -26,12 +26,15 @@ cells all have a form the model certainly accepts is checked without building th
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
+import io
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -202,7 +205,12 @@ def _csv_rows(path: Path, header: list[str], delimiter: str) -> Iterator[Row]:
     checked = _PlainCells(header)
     with path.open("rb") as stream:
         lines = _Lines(stream)
-        reader = csv.reader(lines, delimiter=delimiter)
+        source: Iterable[str] = lines
+        clean = _all_utf8(stream)
+        stream.seek(0)
+        if clean:  # no line needs decoding on its own, nor its cells checking
+            source = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="\n")
+        reader = csv.reader(source, delimiter=delimiter)
         seen_header = False
         last = 0  # the last file line consumed so far
         while True:
@@ -224,6 +232,18 @@ def _csv_rows(path: Path, header: list[str], delimiter: str) -> Iterator[Row]:
                 yield Row(line, case, (), case.id)
             elif _filled(cells):  # a blank line is skipped
                 yield _csv_row(line, header, cells)
+
+
+def _all_utf8(stream: BinaryIO) -> bool:
+    """Whether the rest of the stream is UTF-8 text (read in chunks, memory stays small)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for chunk in iter(partial(stream.read, 1 << 16), b""):
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _filled(cells: list[str]) -> bool:

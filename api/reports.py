@@ -288,14 +288,23 @@ class CsvReport(ReportWriter):
         self._text = io.TextIOWrapper(self._out, encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._text)
         self._csv.writerow(CSV_COLUMNS)
+        self._lines: list[str] = []  # written in batches: a write a row costs a tenth more
 
     def _write(self, result: Audited, flagged: bool) -> None:
-        self._text.write(csv_line(result))
+        self._lines.append(csv_line(result))
+        if len(self._lines) >= 512:
+            self._flush_lines()
 
     def _reject(self, row: Row) -> None:
+        self._flush_lines()
         self._csv.writerow(rejected_csv_row(row))
 
+    def _flush_lines(self) -> None:
+        self._text.write("".join(self._lines))
+        self._lines.clear()
+
     def _finish(self, summary: Doc) -> None:
+        self._flush_lines()
         if self.seal is not None:
             for key, value in seal_doc(self.seal).items():
                 self._csv.writerow([CSV_TRAILER[key], value or ""])

@@ -250,7 +250,9 @@ class Summary:
     audited: int = 0
     rejected: int = 0
     # Small counters, one increment each per row: memory stays small whatever the file.
-    months: Counter[tuple[str, str]] = field(default_factory=Counter)  # (month, verdict)
+    # By (day, verdict), where the day is the decision's own ISO date: no slicing and
+    # hashing a month a row; summed into months when read (at most 366 x 4 keys a year).
+    days: Counter[tuple[str, str]] = field(default_factory=Counter)
     countries: Counter[str] = field(default_factory=Counter)
     record_differs: Counter[bool] = field(default_factory=Counter)
     citations: Counter[str] = field(default_factory=Counter)
@@ -258,7 +260,7 @@ class Summary:
     def add(self, result: Audited) -> None:
         self.audited += 1
         case = result.case
-        self.months[(case.decided_on[:7], result.verdict)] += 1
+        self.days[(case.decided_on, result.verdict)] += 1
         self.countries[case.country] += 1
         self.record_differs[result.record_differs] += 1
         self.citations[result.citation] += 1
@@ -266,9 +268,9 @@ class Summary:
     def to_json(self) -> Doc:
         verdicts: Counter[str] = Counter()
         months: dict[str, Counter[str]] = {}
-        for (month, judged), n in sorted(self.months.items()):
+        for (day, judged), n in sorted(self.days.items()):
             verdicts[judged] += n
-            months.setdefault(month, Counter())[judged] += n
+            months.setdefault(day[:7], Counter())[judged] += n
         return {
             "decisions": self.audited + self.rejected,
             "audited": self.audited,
@@ -287,12 +289,13 @@ class Part:
     its facts changes value; every decision in a run reads the same values and, the review
     date being the audit's, the same changes, so each run is judged once (`runs`)."""
 
-    __slots__ = ("columns", "runs", "starts")
+    __slots__ = ("columns", "reviewed", "runs", "starts")
 
     def __init__(self, columns: tuple[FactColumn, ...]) -> None:
         self.columns = columns
         self.starts = sorted({0, *(start for c in columns for start in c.starts)})
         self.runs: list[Run | None] = [None] * (len(self.starts) + 1)  # [-1]: no policy
+        self.reviewed: list[Fact] | None = None  # the facts on the review date
 
 
 class Run:
@@ -459,7 +462,9 @@ class Auditor:
     def _run(self, country: Country, part: Part, row: int) -> Run:
         """The run of `row` judged against the review date; remembered for the run."""
         before = [c.fact(c.run(row)) for c in part.columns]
-        after = [c.fact(c.run(country.review)) for c in part.columns]
+        after = part.reviewed
+        if after is None:
+            after = part.reviewed = [c.fact(c.run(country.review)) for c in part.columns]
         changes = []
         ways = 0
         for column, old, new in zip(part.columns, before, after, strict=True):
