@@ -250,9 +250,7 @@ class Summary:
     audited: int = 0
     rejected: int = 0
     # Small counters, one increment each per row: memory stays small whatever the file.
-    # By (day, verdict), where the day is the decision's own ISO date: no slicing and
-    # hashing a month a row; summed into months when read (at most 366 x 4 keys a year).
-    days: Counter[tuple[str, str]] = field(default_factory=Counter)
+    months: Counter[tuple[str, str]] = field(default_factory=Counter)  # (month, verdict)
     countries: Counter[str] = field(default_factory=Counter)
     record_differs: Counter[bool] = field(default_factory=Counter)
     citations: Counter[str] = field(default_factory=Counter)
@@ -260,7 +258,7 @@ class Summary:
     def add(self, result: Audited) -> None:
         self.audited += 1
         case = result.case
-        self.days[(case.decided_on, result.verdict)] += 1
+        self.months[(case.decided_on[:7], result.verdict)] += 1
         self.countries[case.country] += 1
         self.record_differs[result.record_differs] += 1
         self.citations[result.citation] += 1
@@ -268,9 +266,9 @@ class Summary:
     def to_json(self) -> Doc:
         verdicts: Counter[str] = Counter()
         months: dict[str, Counter[str]] = {}
-        for (day, judged), n in sorted(self.days.items()):
+        for (month, judged), n in sorted(self.months.items()):
             verdicts[judged] += n
-            months.setdefault(day[:7], Counter())[judged] += n
+            months.setdefault(month, Counter())[judged] += n
         return {
             "decisions": self.audited + self.rejected,
             "audited": self.audited,
