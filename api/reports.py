@@ -139,8 +139,8 @@ def audit_into(
 # Rows judged together, by country and decision date: decisions of one country and time
 # read the same rows, parts and runs, which then stay in the processor's caches. A third
 # less time judging a file in random order (measured with 4,096 to 32,768 rows); the
-# results of a batch are held until it is written, a few MB.
-BATCH = 8192
+# results of a batch are held until it is written, a few MB (memory is what keeps it small).
+BATCH = 4096
 
 
 def _audit_batch(report: ReportWriter | None, auditor: Auditor, batch: list[Row]) -> int:

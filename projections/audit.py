@@ -312,13 +312,17 @@ class Run:
         self.ways = ways  # 1: some change in favour, 2: some against, 3: both
         # The changes with the amendments behind them (which can differ by row), and their
         # line, by the amendments behind them.
-        self.amended: dict[tuple[str | None, ...], tuple[tuple[Change, ...], str]] = {}
+        # (A run without changes shares one empty map: it is never asked.)
+        self.amended: dict[tuple[str | None, ...], tuple[tuple[Change, ...], str]] = (
+            {} if changes else NOTHING_AMENDED
+        )
         # The usual amendments behind the changes: each element's last change by the review
         # date, which is behind the change for every decision taken before `earliest` of them.
         self.usual = usual
         self.earliest = earliest
 
 
+NOTHING_AMENDED: dict[tuple[str | None, ...], tuple[tuple[Change, ...], str]] = {}
 VERDICTS = tuple(verdict_of(f, a).value for a in (False, True) for f in (False, True))
 CITATIONS = {c: c.value for c in Citation}  # an enum's `value` is a slow descriptor
 # by ways
