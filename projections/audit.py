@@ -327,7 +327,11 @@ VERDICTS = tuple(verdict_of(f, a).value for a in (False, True) for f in (False, 
 CITATIONS = {c: c.value for c in Citation}  # an enum's `value` is a slow descriptor
 # by ways
 WAYS = {"in_favour": 1, "against": 2}
-MAX_CACHED = 100_000  # remembered parts; bounded whatever the file
+# Remembered parts, and runs judged in them: bounded whatever the file. Runs hold most of
+# an audit's memory (a million decisions judge ~80,000); forgetting them costs little, as
+# judging one is a few look-ups once its columns exist (they stay).
+MAX_CACHED = 100_000
+MAX_RUNS = 50_000
 
 
 class Country:
@@ -377,6 +381,7 @@ class Auditor:
         self.summary = Summary()
         self._countries: dict[str, Country] = {}
         self._parts: dict[tuple[FactColumn, ...], Part] = {}
+        self._runs = 0  # judged since the parts were last forgotten
         # Bounded, so memory does not grow with the file.
         self._docs: Lru[tuple[str | None, FactSpec], Doc] = Lru(cache_size * 2)
         self._provenance: Lru[Hashable, Doc] = Lru(cache_size * 2)
@@ -453,16 +458,24 @@ class Auditor:
         columns = tuple(timeline.column(s) for s in specs)
         found = self._parts.get(columns)
         if found is None:
-            if len(self._parts) >= MAX_CACHED:  # forget them all: memory stays bounded
-                self._parts.clear()
-                for country in self._countries.values():
-                    country.groups.clear()
-                    country.places.clear()
+            if len(self._parts) >= MAX_CACHED:
+                self._forget_parts()
             found = self._parts[columns] = Part(columns)
         return found
 
+    def _forget_parts(self) -> None:
+        """Forgets every part and its runs: memory stays bounded."""
+        self._parts.clear()
+        for country in self._countries.values():
+            country.groups.clear()
+            country.places.clear()
+        self._runs = 0
+
     def _run(self, country: Country, part: Part, row: int) -> Run:
         """The run of `row` judged against the review date; remembered for the run."""
+        if self._runs >= MAX_RUNS:
+            self._forget_parts()  # `part` stays whole for the decision being judged
+        self._runs += 1
         before = [c.fact(c.run(row)) for c in part.columns]
         after = part.reviewed
         if after is None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +27,7 @@ from domain.facts import FactChange, compare, relevant_facts, same_facts, verdic
 from domain.fold import element_histories, element_history, state_on
 from domain.instants import to_micros
 from integration.test_projection_properties import START, Clock, _run, step
+from projections import audit as audit_module
 from projections.audit import Auditor, StoredStates
 
 END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -51,11 +54,14 @@ decision = st.builds(
     steps=st.lists(step, min_size=2, max_size=14),
     decisions=st.lists(decision, min_size=1, max_size=25),
     review=st.sampled_from(REVIEWS),
+    forgetful=st.booleans(),
 )
 def test_judgements_equal_the_rules_over_the_fold(
-    steps: list[tuple], decisions: list[tuple], review: dt.date
+    steps: list[tuple], decisions: list[tuple], review: dt.date, forgetful: bool
 ) -> None:
-    with tempfile.TemporaryDirectory() as folder:
+    """`forgetful`: the auditor forgets its judged runs after each one (as it does, at a
+    bound, on a large file), so every decision is judged from the columns afresh."""
+    with tempfile.TemporaryDirectory() as folder, runs_bound(1 if forgetful else None):
         clock = Clock(START)
         url = f"sqlite:///{Path(folder) / 'p.sqlite'}"
         ledger = build_ledger(Settings(database_url=url), clock=clock)
@@ -77,6 +83,7 @@ def test_judgements_equal_the_rules_over_the_fold(
                     cited_version_id="x",
                 ).case()
                 judged = auditor.judge(case)
+                assert not forgetful or auditor._runs <= 1
                 profile = case.profile
                 now = relevant_facts(values(records, day, END_OF_TIME), *profile)
                 then = relevant_facts(values(records, day, moment), *profile)
@@ -96,6 +103,16 @@ def test_judgements_equal_the_rules_over_the_fold(
                     assert fact["value"] == then[key].value
         finally:
             ledger.close()
+
+
+@contextmanager
+def runs_bound(bound: int | None) -> Iterator[None]:
+    kept = audit_module.MAX_RUNS
+    audit_module.MAX_RUNS = kept if bound is None else bound
+    try:
+        yield
+    finally:
+        audit_module.MAX_RUNS = kept
 
 
 def cause(records: list, change: FactChange, day: dt.date, review: dt.date) -> str | None:
