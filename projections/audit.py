@@ -296,6 +296,9 @@ class Part:
         self.reviewed: list[Fact] | None = None  # the facts on the review date
 
 
+Amended = tuple[tuple[Change, ...], str]  # changes with their amendments, and their line
+
+
 class Run:
     """A part's run of rows, judged against the review date."""
 
@@ -310,28 +313,27 @@ class Run:
         self.values = values  # the facts' values in the run
         self.changes = changes  # against the review date
         self.ways = ways  # 1: some change in favour, 2: some against, 3: both
-        # The changes with the amendments behind them (which can differ by row), and their
-        # line, by the amendments behind them.
-        # (A run without changes shares one empty map: it is never asked.)
-        self.amended: dict[tuple[str | None, ...], tuple[tuple[Change, ...], str]] = (
-            {} if changes else NOTHING_AMENDED
-        )
+        # The changes with the amendments behind them (which can differ by row) and their
+        # line: the first asked for, and by their amendments any others (most runs have
+        # one; a map each would be a sixth of an audit's memory).
+        self.first_causes: tuple[str | None, ...] | None = None
+        self.first: Amended | None = None
+        self.others: dict[tuple[str | None, ...], Amended] | None = None
         # The usual amendments behind the changes: each element's last change by the review
         # date, which is behind the change for every decision taken before `earliest` of them.
         self.usual = usual
         self.earliest = earliest
 
 
-NOTHING_AMENDED: dict[tuple[str | None, ...], tuple[tuple[Change, ...], str]] = {}
 VERDICTS = tuple(verdict_of(f, a).value for a in (False, True) for f in (False, True))
 CITATIONS = {c: c.value for c in Citation}  # an enum's `value` is a slow descriptor
 # by ways
 WAYS = {"in_favour": 1, "against": 2}
-# Remembered parts, and runs judged in them: bounded whatever the file. Runs hold most of
-# an audit's memory (a million decisions judge ~80,000); forgetting them costs little, as
-# judging one is a few look-ups once its columns exist (they stay).
+# Remembered parts, and runs judged in them: bounded whatever the file. A run takes about
+# 220 bytes with what it shares (a million decisions in random order judge ~82,000); below
+# the runs a file keeps asking for, forgetting would judge them over and over.
 MAX_CACHED = 100_000
-MAX_RUNS = 50_000
+MAX_RUNS = 150_000
 
 
 class Country:
@@ -382,6 +384,8 @@ class Auditor:
         self._countries: dict[str, Country] = {}
         self._parts: dict[tuple[FactColumn, ...], Part] = {}
         self._runs = 0  # judged since the parts were last forgotten
+        self._interned: dict[Any, Any] = {}  # see _same
+        self._changes: dict[tuple[FactChange, str | None], Change] = {}
         # Bounded, so memory does not grow with the file.
         self._docs: Lru[tuple[str | None, FactSpec], Doc] = Lru(cache_size * 2)
         self._provenance: Lru[Hashable, Doc] = Lru(cache_size * 2)
@@ -418,7 +422,9 @@ class Auditor:
                     causes = run.usual
                 else:
                     causes = tuple([self._cause(country, c.element, day) for c in run.changes])
-                amended = run.amended.get(causes) or self._amend(country, run, causes)
+                amended = run.first
+                if amended is None or causes != run.first_causes:
+                    amended = self._amend(country, run, causes)
                 changes += amended[0]
                 texts.append(amended[1])
                 ways |= run.ways
@@ -470,6 +476,8 @@ class Auditor:
             country.groups.clear()
             country.places.clear()
         self._runs = 0
+        self._interned.clear()
+        self._changes.clear()
 
     def _run(self, country: Country, part: Part, row: int) -> Run:
         """The run of `row` judged against the review date; remembered for the run."""
@@ -486,27 +494,41 @@ class Auditor:
             way = direction(column.spec.key, old.value, new.value)
             if way is not None:
                 element = new.element or old.element
-                changes.append(FactChange(column.spec.key, old.value, new.value, way, element))
+                change = FactChange(column.spec.key, old.value, new.value, way, element)
+                changes.append(self._same(change))
                 ways |= WAYS[way]
         lasts = [country.last.get(c.element) if c.element else None for c in changes]
-        usual = tuple(last[1] if last else None for last in lasts)
+        usual = self._same(tuple(last[1] if last else None for last in lasts))
         earliest = min((last[0] for last in lasts if last), default=END_OF_DAYS)
         run = bisect_right(part.starts, row) - 1
-        found = part.runs[run] = Run(
-            tuple(f.value for f in before), tuple(changes), ways, usual, earliest
-        )
+        values = self._same(tuple(f.value for f in before))
+        found = part.runs[run] = Run(values, tuple(changes), ways, usual, earliest)
         return found
 
-    def _amend(
-        self, country: Country, run: Run, causes: tuple[str | None, ...]
-    ) -> tuple[tuple[Change, ...], str]:
+    def _same(self, value: Any) -> Any:
+        """One object for equal values: runs repeat the same few values, changes and
+        amendments many times over (a tenth of the objects, measured on 1M decisions)."""
+        return self._interned.setdefault(value, value)
+
+    def _amend(self, country: Country, run: Run, causes: tuple[str | None, ...]) -> Amended:
+        if run.others is not None and causes in run.others:
+            return run.others[causes]
         records = self.states.records(country.code)
-        changes = tuple(
-            Change.of(change, records[cause] if cause is not None else None)
-            for change, cause in zip(run.changes, causes, strict=True)
-        )
-        found = run.amended[causes] = (changes, "; ".join(c.text for c in changes))
-        return found
+        changes = []
+        for change, cause in zip(run.changes, causes, strict=True):
+            found = self._changes.get((change, cause))
+            if found is None:
+                found = Change.of(change, records[cause] if cause is not None else None)
+                self._changes[(change, cause)] = found
+            changes.append(found)
+        amended = (tuple(changes), "; ".join(c.text for c in changes))
+        if run.first is None:
+            run.first_causes, run.first = causes, amended
+        else:
+            if run.others is None:
+                run.others = {}
+            run.others[causes] = amended
+        return amended
 
     def _recorded(self, country: Country, part: Part, recorded: int) -> tuple[Any, ...]:
         """The facts' values as recorded when the decision was taken."""
