@@ -234,6 +234,15 @@ def run_child(cmd: list[str], work: Path, name: str, env: dict[str, str] | None 
     )
 
 
+def hot_path_build(env: dict[str, str]) -> str:
+    """Whether the CLI runs the audit's hot path compiled (mypyc) or as plain Python."""
+    probe = "import projections.audit as m; print(m.__file__)"
+    found = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return "compiled with mypyc" if found.endswith(".so") else "plain Python"
+
+
 # The ledger ---------------------------------------------------------------------------------
 
 
@@ -732,6 +741,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
         ("python", f"{platform.python_version()} ({platform.python_implementation()})"),
         ("machine", f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"),
         ("code", code),
+        ("hot path (setup.py)", hot_path_build(env)),
         (
             "N decisions / A amendments / C countries",
             f"{n:,} / {amendments} / {len(countries)}",
