@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
+import sysconfig
 import tomllib
 from pathlib import Path
 
@@ -15,9 +17,16 @@ HOT_PATH = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["
 ]
 
 
+COMPILER = (sysconfig.get_config_var("CC") or "cc").split()[0]
+
+
 @pytest.mark.skipif(
     os.environ.get("POLICY_LEDGER_COMPILE") != "1",
     reason="plain Python build (POLICY_LEDGER_COMPILE is not 1)",
+)
+@pytest.mark.skipif(
+    shutil.which(COMPILER) is None,
+    reason=f"no C compiler ({COMPILER}): the build falls back to plain Python",
 )
 @pytest.mark.parametrize("source", HOT_PATH)
 def test_the_hot_path_runs_compiled_where_the_build_compiles_it(source: str) -> None:
