@@ -315,7 +315,7 @@ class Run:
         self.ways = ways  # 1: some change in favour, 2: some against, 3: both
         # The changes with the amendments behind them (which can differ by row) and their
         # line: the first asked for, and by their amendments any others (most runs have
-        # one; a map each would be a sixth of an audit's memory).
+        # one; a map each took 11 MB in an audit of a million decisions).
         self.first_causes: tuple[str | None, ...] | None = None
         self.first: Amended | None = None
         self.others: dict[tuple[str | None, ...], Amended] | None = None
