@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import random
 import re
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
+from api import cli as cli_module
 from api.bootstrap import Ledger
 from api.cli import cli
 from api.loader import record_file
@@ -443,6 +446,23 @@ def test_the_cli_audits_a_large_file_and_reports_each_bad_row_with_its_line_and_
     assert sorted(found) == list(found)
     assert not any(r["errors"] for r in audited)
     assert f"Audit of {ROWS} decisions" in output
+
+
+def test_the_cli_shows_its_progress_on_a_terminal_and_nothing_elsewhere(
+    demo_store: str, big_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=100)
+    monkeypatch.setattr(cli_module, "errors", terminal)
+    run_audit(demo_store, big_file, tmp_path / "report.csv")
+    shown = screen.getvalue()
+    assert "auditing" in shown
+    assert "100%" in shown  # the bar reaches the end of the file
+
+    pipe = io.StringIO()
+    monkeypatch.setattr(cli_module, "errors", Console(file=pipe, force_terminal=False))
+    run_audit(demo_store, big_file, tmp_path / "again.csv")
+    assert "auditing" not in pipe.getvalue()
 
 
 def test_the_cli_rejects_a_recorded_at_beyond_utc_and_audits_the_other_rows(
