@@ -44,7 +44,7 @@ from domain.audit import Decision, end_of_day
 from domain.countries import country_code, regions_of
 from domain.errors import LedgerError
 from domain.facts import Case
-from domain.instants import to_micros
+from domain.instants import in_utc, to_micros
 from events.vocabulary import GROUP_ID_PATTERN, REGION_PATTERN, RESERVED_GROUP_IDS
 from projections.audit import Audited, Auditor
 
@@ -73,7 +73,7 @@ REGION = re.compile(REGION_PATTERN)
 NOT_UTF8 = re.compile(r"[\udc80-\udcff]")  # bytes that were not UTF-8, kept by surrogateescape
 
 Error = dict[str, str]
-CACHE = 50_000
+CACHE = 50_000  # entries per _PlainCells cache: a file's distinct values, bounded anyway
 
 
 class DecisionFileError(Exception):
@@ -403,10 +403,7 @@ def _plain_moment(text: str) -> tuple[str, int] | None:
     if not TIMESTAMP.fullmatch(text):
         return None
     try:
-        moment = dt.datetime.fromisoformat(text)
-        moment = (
-            moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-        )
+        moment = in_utc(dt.datetime.fromisoformat(text))
     except (ValueError, OverflowError):
         return None
     return moment.isoformat(), to_micros(moment)

@@ -144,14 +144,12 @@ BATCH = 4096
 
 
 def _audit_batch(report: ReportWriter | None, auditor: Auditor, batch: list[Row]) -> int:
-    results: list[tuple[Audited | None, Row] | None] = [None] * len(batch)
+    results: list[tuple[Audited | None, Row]] = [(None, row) for row in batch]
     for i in sorted(range(len(batch)), key=lambda i: _locality(batch[i])):
         results[i] = audit_row(auditor, batch[i])
     summary = auditor.summary
     line = 0
-    for found in results:
-        assert found is not None
-        result, row = found
+    for result, row in results:
         if result is None:
             summary.rejected += 1
             if report is not None:
@@ -177,32 +175,11 @@ def errors_text(row: Row) -> str:
     return f"line {row.line}: " + "; ".join(f"{e['field']}: {e['message']}" for e in row.errors)
 
 
-def csv_row(result: Audited) -> list[str]:
-    """An audited decision as a row under CSV_COLUMNS."""
-    case = result.case
-    at_decision, as_recorded, at_review = result.versions
-    return [
-        _cell(case.id),
-        case.country,
-        case.decided_on,
-        case.recorded_at,
-        result.review_date,
-        result.verdict,
-        "true" if result.record_differs else "false",
-        result.citation,
-        at_decision or "",
-        as_recorded or "",
-        at_review or "",
-        result.changes_text,
-        _cell(case.outcome or ""),
-        "",
-    ]
-
-
 def csv_line(result: Audited) -> str:
-    """`csv_row` as the csv module writes it (a test holds them equal), made directly: a
-    report of a million rows spends most of its writing time in the module otherwise. Only
-    the free-text cells can need quoting; the others are codes, ISO dates and hex ids."""
+    """An audited decision as a line under CSV_COLUMNS, as the csv module would write it (a
+    test holds them equal), made directly: a report of a million rows spends most of its
+    writing time in the module otherwise. Only the free-text cells can need quoting; the
+    others are codes, ISO dates and hex ids."""
     case = result.case
     at_decision, as_recorded, at_review = result.versions
     return (

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from domain.instants import in_utc
+
 EXTENDED = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -36,10 +38,7 @@ def parse_moment(text: str, *, name: str) -> dt.datetime:
         if len(raw) == 10:
             day = dt.date.fromisoformat(raw)
             return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
-        moment = dt.datetime.fromisoformat(raw)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
-        return moment.astimezone(dt.UTC)
+        return in_utc(dt.datetime.fromisoformat(raw))
     except (ValueError, OverflowError):
         raise MomentError(
             f"{name}: '{text}' is not an ISO 8601 timestamp (e.g. 2024-12-01T12:00:00Z)"

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from domain.countries import check_region, country_code
 from domain.facts import Case
-from domain.instants import to_micros
+from domain.instants import in_utc, to_micros
 from events.vocabulary import Day, Frozen, GroupId, RegionCode
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -42,10 +42,8 @@ class Decision(Frozen):
     def _in_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
         try:
-            return value.astimezone(dt.UTC)
+            return in_utc(value)
         except OverflowError:
             raise ValueError("has no UTC equivalent (out of range)") from None
 

@@ -9,6 +9,14 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MICROSECOND = dt.timedelta(microseconds=1)
 
 
+def in_utc(moment: dt.datetime) -> dt.datetime:
+    """The moment in UTC; one without a time zone is taken as UTC. Raises OverflowError for
+    a moment whose UTC equivalent is out of range."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
 def to_micros(moment: dt.datetime) -> int:
     return (moment - EPOCH) // MICROSECOND
 

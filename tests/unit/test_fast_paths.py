@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from api.decisions import COLUMNS, _csv_row, _PlainCells
-from api.reports import _quoted, csv_line, csv_row
+from api.reports import _cell, _quoted, csv_line
 from domain.facts import Case
 from projections.audit import Audited
 
@@ -143,3 +143,26 @@ def test_csv_lines_are_the_csv_modules(values: tuple) -> None:
     out = io.StringIO()
     csv.writer(out).writerow(csv_row(result))
     assert csv_line(result) == out.getvalue()
+
+
+def csv_row(result: Audited) -> list[str]:
+    """An audited decision as a row under CSV_COLUMNS: what `csv_line` must equal when
+    the csv module writes it."""
+    case = result.case
+    at_decision, as_recorded, at_review = result.versions
+    return [
+        _cell(case.id),
+        case.country,
+        case.decided_on,
+        case.recorded_at,
+        result.review_date,
+        result.verdict,
+        "true" if result.record_differs else "false",
+        result.citation,
+        at_decision or "",
+        as_recorded or "",
+        at_review or "",
+        result.changes_text,
+        _cell(case.outcome or ""),
+        "",
+    ]
