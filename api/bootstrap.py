@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
-import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -23,14 +20,12 @@ from api.signing import Seal, Signer, SigningKeyError, load_signer, seal
 from domain.application import Clock, PolicyLedger, utc_now
 from domain.integrity import IntegrityReport, Witness, verify_log
 from projections.freshness import ChangeSignal, HeadChangeSignal, SQLiteChangeSignal
-from projections.index import ReadIndex
 from projections.policy import PolicyProjection
-from projections.queries import PolicyQueries
+from projections.reads import ReadReplica, Reads
 from projections.runner import CatchUp
 from projections.views import PolicyViewMixin, PostgresPolicyView, SQLitePolicyView
 
 POSTGRES_SIGNING_KEY = Path("./var/signing-key.pem")
-log = logging.getLogger("policy_ledger.projection")
 
 
 class ConfigurationError(ValueError):
@@ -140,63 +135,6 @@ def view_class_for(env: dict[str, str]) -> type[SQLitePolicyView | PostgresPolic
     return SQLitePolicyView if sqlite else PostgresPolicyView
 
 
-@dataclass(frozen=True)
-class Lag:
-    """How far a read replica's read model is behind the primary's log."""
-
-    events: int  # events in the primary's log the replica's read model lacks
-    seconds: float  # age of the oldest of them (0 when none)
-    position: int  # the replica's projection position
-    head: int  # the primary's log head
-
-    def header(self) -> str:
-        return f"events={self.events}, seconds={self.seconds:.3f}, position={self.position}"
-
-
-class ReadReplica:
-    """Queries answered from a read-only copy of the store (POLICY_LEDGER_READ_DATABASE_URL).
-
-    Nothing is written there: the read model arrives by the database's own replication from
-    the primary, where `run-projections` (or any server's reads and writes) keeps it. So a
-    replica's answer may lag, and says by how much (`lag`): the primary's log head against
-    the replica's projection position, and the age of the oldest event it lacks.
-    """
-
-    def __init__(self, settings: Settings, primary: PolicyLedger, url: str) -> None:
-        env = read_model_env(settings, store_env(settings, url, "POLICY_LEDGER_READ_DATABASE_URL"))
-        env["CREATE_TABLE"] = "no"  # a replica is read-only
-        self.primary = primary
-        self.factory = InfrastructureFactory.construct(Environment(primary.name, env))
-        view = self.factory.tracking_recorder(view_class_for(env))
-        assert isinstance(view, PolicyViewMixin)
-        self.view = view
-        self.queries = PolicyQueries(view)
-        self.index = ReadIndex(view, primary.name)
-
-    def position(self) -> int:
-        return self.view.max_tracking_id(self.primary.name) or 0
-
-    def lag(self) -> Lag:
-        position = self.position()  # first: the head read after it is at least as new
-        head = self.primary.recorder.max_notification_id() or 0
-        events = max(head - position, 0)
-        seconds = 0.0
-        if events:
-            [oldest] = self.primary.recorder.select_notifications(start=position + 1, limit=1)
-            event = self.primary.mapper.to_domain_event(oldest)
-            recorded: dt.datetime = event.timestamp  # type: ignore[attr-defined]
-            seconds = max((utc_now() - recorded).total_seconds(), 0.0)
-        return Lag(events, seconds, position, head)
-
-    def fresh_index(self) -> ReadIndex:
-        """The index, with every row the replica holds now."""
-        self.index.refresh()
-        return self.index
-
-    def close(self) -> None:
-        self.factory.close()
-
-
 @dataclass
 class Ledger:
     """Everything a face (CLI, HTTP) needs, wired once."""
@@ -206,46 +144,9 @@ class Ledger:
     view: PolicyViewMixin
     projection: PolicyProjection
     catch_up: CatchUp
-    queries: PolicyQueries
-    index: ReadIndex
-    signal: ChangeSignal
+    reads: Reads  # every read asks here: which store answers, and how fresh
     signer: Signer | None = None  # None until a key exists (policy-ledger init makes one)
-    replica: ReadReplica | None = None
     view_factory: InfrastructureFactory | None = None  # when the read model has its own
-
-    _refreshed_at: int | None = None  # the store's stamp when the index was last refreshed
-    _refresh_lock: threading.Lock = field(default_factory=threading.Lock)
-    _background: threading.Thread | None = None
-
-    def index_if_fresh(self) -> ReadIndex | None:
-        """The index, if nothing was committed since its last refresh (a cheap check)."""
-        return self.index if self.signal.stamp() == self._refreshed_at else None
-
-    def refresh_index(self) -> ReadIndex:
-        """The index, caught up with every write committed before this call."""
-        # Nothing committed since the last refresh finished (it set _refreshed_at last):
-        # the index is fresh. Checked outside the lock, so that concurrent reads on
-        # PostgreSQL ask for the log head in parallel instead of one at a time.
-        if self.signal.stamp() == self._refreshed_at:
-            return self.index
-        with self._refresh_lock:
-            # Stamp first: a commit after it makes the next read refresh again.
-            stamp = self.signal.stamp()
-            if stamp != self._refreshed_at:
-                self.catch_up.run()
-                self.index.refresh()
-                self._refreshed_at = stamp
-        return self.index
-
-    fresh_index = refresh_index
-
-    def audit_index(self) -> ReadIndex:
-        """An index of its own for a long audit, of the read model as projected now (callers
-        catch up first), without the answer fragments a server keeps: an audit reads facts,
-        not answers, so it holds less memory."""
-        index = ReadIndex(self.view, self.app.name, answers=False)
-        index.refresh()
-        return index
 
     def verify(self) -> IntegrityReport:
         """Every chain recomputed from the raw stored rows, with the heads the read model
@@ -259,35 +160,21 @@ class Ledger:
         """The digest with this service's signature over it (none without a key)."""
         return seal(self.signer, digest)
 
-    def catch_up_in_background(self) -> None:
-        """Starts catching the read model up in a thread of its own, unless one is running."""
-        with self._refresh_lock:
-            if self._background is not None and self._background.is_alive():
-                return
-            self._background = threading.Thread(
-                target=self._catch_up_quietly, name="catch-up", daemon=True
-            )
-            self._background.start()
-
-    def _catch_up_quietly(self) -> None:
-        try:
-            lag = self.catch_up.lag()
-            log.info("catching up %d events in the background", lag)
-            position = self.catch_up.run()
-            log.info("caught up in the background to position %d", position)
-        except Exception:
-            log.exception("catching up in the background failed")
-
     def close(self) -> None:
-        self.catch_up.stopping.set()
-        if self._background is not None:
-            self._background.join(timeout=60)
-        self.signal.close()
-        if self.replica is not None:
-            self.replica.close()
+        self.reads.close()
         if self.view_factory is not None:
             self.view_factory.close()
         self.app.close()
+
+
+def open_replica(settings: Settings, primary: PolicyLedger, url: str) -> ReadReplica:
+    """The read replica at `url`: read-only, its read model arriving by replication."""
+    env = read_model_env(settings, store_env(settings, url, "POLICY_LEDGER_READ_DATABASE_URL"))
+    env["CREATE_TABLE"] = "no"  # a replica is read-only
+    factory = InfrastructureFactory.construct(Environment(primary.name, env))
+    view = factory.tracking_recorder(view_class_for(env))
+    assert isinstance(view, PolicyViewMixin)
+    return ReadReplica(primary, factory, view)
 
 
 def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Ledger:
@@ -311,7 +198,6 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
     assert isinstance(view, PolicyViewMixin)
     projection = PolicyProjection(view, app.name)
     catch_up = CatchUp(app, projection)
-    index = ReadIndex(view, app.name)
     signal: ChangeSignal
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         signal = SQLiteChangeSignal(env["SQLITE_DBNAME"])
@@ -320,7 +206,7 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
     replica = None
     if settings.read_database_url:
         try:
-            replica = ReadReplica(settings, app, settings.read_database_url)
+            replica = open_replica(settings, app, settings.read_database_url)
         except BaseException:
             signal.close()
             if factory is not app.factory:
@@ -333,11 +219,8 @@ def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Le
         view=view,
         projection=projection,
         catch_up=catch_up,
-        queries=PolicyQueries(view),
-        index=index,
-        signal=signal,
+        reads=Reads(app.name, view, catch_up, signal, replica),
         signer=signer,
-        replica=replica,
         view_factory=factory if factory is not app.factory else None,
     )
 

@@ -122,7 +122,7 @@ def load(
 def list_countries(as_json: JsonFlag = False) -> None:
     """Countries with a recorded policy."""
     with opened_ledger() as ledger:
-        emit(ledger.queries.countries(), as_json, render.countries)
+        emit(ledger.reads.queries().countries(), as_json, render.countries)
 
 
 @cli.command()
@@ -135,14 +135,18 @@ def policy(
     """The policy in force on a date, as the ledger knew it at a moment."""
     with opened_ledger() as ledger:
         day = parse_date(on, name="--on") if on else today()
-        emit(ledger.queries.policy(country, day, _known_at(known_at)), as_json, render.policy)
+        emit(
+            ledger.reads.queries().policy(country, day, _known_at(known_at)), as_json, render.policy
+        )
 
 
 @cli.command()
 def timeline(country: str, known_at: KnownAt = None, as_json: JsonFlag = False) -> None:
     """Every amendment of a country with its status and dates."""
     with opened_ledger() as ledger:
-        emit(ledger.queries.timeline(country, _known_at(known_at)), as_json, render.timeline)
+        emit(
+            ledger.reads.queries().timeline(country, _known_at(known_at)), as_json, render.timeline
+        )
 
 
 @cli.command()
@@ -154,7 +158,7 @@ def history(
 ) -> None:
     """The life of one policy element over valid time."""
     with opened_ledger() as ledger:
-        doc = ledger.queries.history(country, element, _known_at(known_at))
+        doc = ledger.reads.queries().history(country, element, _known_at(known_at))
         emit(doc, as_json, render.history)
 
 
@@ -169,7 +173,7 @@ def diff(
     """What changed between two dates, element by element, with the amendment behind it."""
     with opened_ledger() as ledger:
         first, second = parse_date(from_, name="--from"), parse_date(to, name="--to")
-        doc = ledger.queries.diff(country, first, second, _known_at(known_at))
+        doc = ledger.reads.queries().diff(country, first, second, _known_at(known_at))
         emit(doc, as_json, render.diff)
 
 
@@ -408,7 +412,7 @@ def audit(
 
     with opened_ledger() as ledger:
         review = parse_date(review_date, name="--review-date") if review_date else today()
-        index = ledger.audit_index()
+        index = ledger.reads.audit_index()
         auditor = Auditor(StoredStates(index), review)
         seal = ledger.seal(index.digest)  # the ledger this audit reads, signed
         try:

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.bootstrap import Lag, Ledger, ReadReplica
+from api.bootstrap import Ledger
 from api.security import Principal, TokenStore
 from api.settings import Settings
 from projections.queries import PolicyQueries
+from projections.reads import Origin
 
 bearer = HTTPBearer(auto_error=False, description="A token from `policy-ledger token create`.")
 
@@ -92,21 +93,19 @@ SOURCE = "Policy-Ledger-Source"  # response headers, where a read replica is con
 LAG = "Policy-Ledger-Lag"
 
 
-def replica_for(request: Request, ledger: Ledger) -> ReadReplica | None:
-    """The read replica to answer from: none when there is none, or the request asks for
-    the primary (`Policy-Ledger-Consistency: primary`)."""
-    if ledger.replica is None:
-        return None
-    if request.headers.get(CONSISTENCY, "").strip().lower() == "primary":
-        return None
-    return ledger.replica
+def asks_primary(request: Request) -> bool:
+    """Whether the request asks for the primary (`Policy-Ledger-Consistency: primary`)."""
+    return request.headers.get(CONSISTENCY, "").strip().lower() == "primary"
 
 
-def source_headers(lag: Lag | None) -> dict[str, str]:
-    """Where an answer came from, and for a replica how far it lags the primary."""
-    if lag is None:
+def source_headers(origin: Origin) -> dict[str, str]:
+    """Where an answer came from, and for a replica how far it lags the primary; nothing
+    where no replica is configured."""
+    if not origin.replicated:
+        return {}
+    if origin.lag is None:
         return {SOURCE: "primary"}
-    return {SOURCE: "replica", LAG: lag.header()}
+    return {SOURCE: "replica", LAG: origin.lag.header()}
 
 
 def fresh_queries(
@@ -117,14 +116,9 @@ def fresh_queries(
 ) -> PolicyQueries:
     """Queries over a read model that has caught up with the log (read-your-writes), or,
     where a replica is configured, over the replica's, with its lag in the headers."""
-    replica = replica_for(request, ledger)
-    if replica is not None:
-        response.headers.update(source_headers(replica.lag()))
-        return replica.queries
-    ledger.catch_up.run()
-    if ledger.replica is not None:
-        response.headers.update(source_headers(None))
-    return ledger.queries
+    queries, origin = ledger.reads.answering_queries(primary=asks_primary(request))
+    response.headers.update(source_headers(origin))
+    return queries
 
 
 Queries = Annotated[PolicyQueries, Depends(fresh_queries)]

@@ -26,7 +26,7 @@ from rich.table import Table
 
 from api.bootstrap import (
     ConfigurationError,
-    ReadReplica,
+    open_replica,
     postgres_params,
     read_model_env,
     store_env,
@@ -189,7 +189,7 @@ def _replica(settings: Settings, primary: PolicyLedger, checks: list[Check]) -> 
             )
         )
         return
-    replica = ReadReplica(settings, primary, settings.read_database_url)
+    replica = open_replica(settings, primary, settings.read_database_url)
     try:
         lag = replica.lag()
     finally:

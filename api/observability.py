@@ -107,7 +107,7 @@ class LedgerCollector:
             "Events in the log not yet in the read model.",
             head - position,
         )
-        replica = self.ledger.replica
+        replica = self.ledger.reads.replica
         if replica is None:
             return
         try:

@@ -21,7 +21,7 @@ from api.settings import Settings
 def _typical_size(settings: Settings) -> int:
     ledger = build_ledger(settings)
     try:
-        index = ledger.refresh_index()
+        index = ledger.reads.index()
         rng = random.Random(7)
         codes = [row["country"] for row in ledger.view.countries()]
         sizes = []

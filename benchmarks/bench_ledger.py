@@ -800,7 +800,7 @@ def run_phases(
         ("projection", f"{segments} segment rows ({open_segments} open), {states} states")
     )
     log(f"projected to {position}: {segments} segment rows, {states} states")
-    refresh_s, _ = timed(ledger.refresh_index)
+    refresh_s, _ = timed(ledger.reads.index)
     add(
         "rebuild",
         "ReadIndex refresh after rebuild (load every country)",
@@ -815,22 +815,14 @@ def run_phases(
 
 def hot_path_index(ledger: Ledger) -> Callable[[], Any]:
     """What GET /countries/{c}/policy does before answering from the index: a freshness
-    check, and a refresh when something was committed (the API of `Ledger` for this moved
-    between commits; both forms are followed)."""
-    live: Any = ledger
-    signal = live.signal
-    if hasattr(live, "index_if_fresh"):
+    check, and a refresh when something was committed."""
+    reads = ledger.reads
 
-        def current() -> Any:
-            index = live.index_if_fresh() if signal.cheap else None
-            return index if index is not None else live.refresh_index()
+    def current() -> Any:
+        index = reads.index_if_fresh() if reads.signal.cheap else None
+        return index if index is not None else reads.index()
 
-        return current
-
-    def legacy() -> Any:
-        return live.index if signal.cheap and not signal.moved() else live.refresh_index()
-
-    return legacy
+    return current
 
 
 def measure_lookups(
@@ -895,7 +887,7 @@ def measure_lookups(
         f"lookups that found a segment: {found_now}/{k} (now), {found_asof}/{k} (random known_at)"
     )
 
-    index = ledger.index
+    index = ledger.reads.index()
 
     def index_rows() -> int:
         country = index.country
@@ -936,7 +928,7 @@ def measure_lookups(
 
     docs = sample[: args.docs]
     docs_asof = asof[: args.docs]
-    policy = ledger.queries.policy
+    policy = ledger.reads.as_projected.policy
 
     def documents() -> int:
         return sum(bool(policy(c, dt.date.fromisoformat(on), now)["coverage"]) for c, on in docs)

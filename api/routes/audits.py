@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.bootstrap import Ledger, ReadReplica
+from api.bootstrap import Ledger
 from api.decisions import audit_row, decisions_from_json, rejected_doc
-from api.deps import LedgerDep, Reader, replica_for, require_json, source_headers
+from api.deps import LedgerDep, Reader, asks_primary, require_json, source_headers
 from api.observability import DECISIONS
 from api.routes.countries import PROBLEM, Code
 from api.schemas import AuditIn, AuditOut, WhatIfIn, WhatIfOut
@@ -28,20 +28,14 @@ async def audit(
 ) -> Any:
     """Judge each decision under the policy in force on its date; bad rows are reported
     one by one and do not stop the others. Drafts are applied in memory only."""
-    replica = None if body.drafts else replica_for(request, ledger)
-    return await run_in_threadpool(_audit, ledger, body, replica, response)
+    # Drafts apply to the primary's policy: they are read there.
+    primary = bool(body.drafts) or asks_primary(request)
+    return await run_in_threadpool(_audit, ledger, body, primary, response)
 
 
-def _audit(
-    ledger: Ledger, body: AuditIn, replica: ReadReplica | None, response: Response
-) -> dict[str, Any]:
-    if replica is not None:
-        response.headers.update(source_headers(replica.lag()))
-        index = replica.fresh_index()
-    else:
-        if ledger.replica is not None:  # drafts, or the primary asked for
-            response.headers.update(source_headers(None))
-        index = ledger.refresh_index()
+def _audit(ledger: Ledger, body: AuditIn, primary: bool, response: Response) -> dict[str, Any]:
+    index, origin = ledger.reads.answering_index(primary=primary)
+    response.headers.update(source_headers(origin))
     states: States = StoredStates(index)
     if body.drafts:
         drafts = [(d.country, d.draft()) for d in body.drafts]
@@ -75,7 +69,7 @@ async def what_if(code: Code, body: WhatIfIn, ledger: LedgerDep, _: Reader) -> A
 def _what_if(ledger: Ledger, code: str, body: WhatIfIn) -> dict[str, Any]:
     country = country_code(code)
     states = WhatIfStates(
-        ledger.refresh_index(),
+        ledger.reads.index(),
         [(country, d.draft()) for d in body.drafts],
         ledger.app.policy_or_new,
     )

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Ledger
-from api.deps import Queries, authorize_read, replica_for, source_headers
+from api.deps import Queries, asks_primary, authorize_read, source_headers
 from api.schemas import (
     CountrySummary,
     DiffOut,
@@ -107,50 +107,18 @@ async def policy(code: Code, request: Request) -> Any:
     on, known_at = query.get("on"), query.get("known_at")
     now = dt.datetime.now(dt.UTC)
     day = parse_date(on, name="query.on") if on is not None else now.date()
-    if ledger.replica is not None:
-        return await run_in_threadpool(
-            _policy_with_replica, request, ledger, code, day, known_at, now
-        )
-    if known_at is not None:
-        moment = parse_moment(known_at, name="query.known_at")
-        return await run_in_threadpool(_policy_as_of, ledger, code, day, moment)
-    # Current knowledge, answered from the in-process index.
-    index = ledger.index_if_fresh() if ledger.signal.cheap else None
-    if index is None:
-        index = await run_in_threadpool(ledger.refresh_index)
-    return Response(index.policy_json(code, day, now), media_type="application/json")
-
-
-def _policy_as_of(ledger: Ledger, code: str, day: dt.date, known_at: dt.datetime) -> Any:
-    ledger.catch_up.run()
-    return ledger.queries.policy(code, day, known_at)
-
-
-def _policy_with_replica(
-    request: Request,
-    ledger: Ledger,
-    code: str,
-    day: dt.date,
-    known_at: str | None,
-    now: dt.datetime,
-) -> Response:
-    """The policy answer where a read replica is configured: from it, with its lag in the
-    headers, unless the request asks for the primary."""
-    replica = replica_for(request, ledger)
     moment = parse_moment(known_at, name="query.known_at") if known_at is not None else None
-    if replica is None:
-        headers = source_headers(None)
-        if moment is not None:
-            doc = _policy_as_of(ledger, code, day, moment)
-            return JSONResponse(_policy_json(doc), headers=headers)
-        body = ledger.refresh_index().policy_json(code, day, now)
-    else:
-        headers = source_headers(replica.lag())
-        if moment is not None:
-            doc = replica.queries.policy(code, day, moment)
-            return JSONResponse(_policy_json(doc), headers=headers)
-        body = replica.fresh_index().policy_json(code, day, now)
-    return Response(body, media_type="application/json", headers=headers)
+    if moment is None:  # current knowledge, from the index without I/O where it can
+        body = ledger.reads.cached_policy(code, day, now)
+        if body is not None:
+            return Response(body, media_type="application/json")
+    answer = await run_in_threadpool(
+        ledger.reads.policy, code, day, moment, primary=asks_primary(request)
+    )
+    headers = source_headers(answer.origin)
+    if answer.doc is not None:
+        return JSONResponse(_policy_json(answer.doc), headers=headers)
+    return Response(answer.body, media_type="application/json", headers=headers)
 
 
 def _policy_json(doc: Any) -> Any:

@@ -29,7 +29,7 @@ def health(ledger: LedgerDep) -> Any:
     except Exception as error:  # any store failure means not ready, never a 500
         return problem(503, "Not ready", f"the store did not answer: {type(error).__name__}")
     if head - position > threshold:
-        ledger.catch_up_in_background()
+        ledger.reads.catch_up_in_background()
         return problem(
             503,
             "Not ready",
@@ -43,11 +43,11 @@ def health(ledger: LedgerDep) -> Any:
         "log_head": head,
         "lag": head - position,
     }
-    if ledger.replica is not None:
+    if ledger.reads.replica is not None:
         # Reads go there by default: a replica that does not answer makes this not ready;
         # its lag is reported (each answer states it too), not judged.
         try:
-            lag = ledger.replica.lag()
+            lag = ledger.reads.replica.lag()
         except Exception as error:
             return problem(
                 503, "Not ready", f"the read replica did not answer: {type(error).__name__}"

@@ -193,8 +193,7 @@ def _queries(request: Request) -> PolicyQueries:
     """Queries caught up with the log, after the read rule is checked."""
     authorize_read(request)
     ledger: Ledger = request.app.state.ledger
-    ledger.catch_up.run()
-    return ledger.queries
+    return ledger.reads.queries()
 
 
 def _param(request: Request, name: str) -> str | None:
@@ -496,7 +495,7 @@ def _audit_file(ledger: Ledger, source: Path, review: dt.date, folder: Path) -> 
     from api.reports import HtmlReport
     from projections.audit import Auditor, StoredStates
 
-    auditor = Auditor(StoredStates(ledger.refresh_index()), review)
+    auditor = Auditor(StoredStates(ledger.reads.index()), review)
     rows = read_decisions(source)  # a file that cannot be read fails here, before any row
     path = folder / "report.html"
     with HtmlReport(path) as report:

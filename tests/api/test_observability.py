@@ -15,6 +15,7 @@ from api_support import Demo, amendment, bearer
 from fastapi.testclient import TestClient
 
 from api.observability import JsonFormatter, mask
+from projections.queries import PolicyQueries
 
 
 @pytest.fixture
@@ -205,12 +206,11 @@ def test_server_errors_are_counted_and_carry_the_request_id(
     make_client: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = make_client()
-    ledger = client.app.state.ledger  # type: ignore[attr-defined]
 
-    def broken() -> None:
+    def broken(*_: Any) -> None:
         raise RuntimeError("the disk is on fire")
 
-    monkeypatch.setattr(ledger.queries, "countries", broken)
+    monkeypatch.setattr(PolicyQueries, "countries", broken)
     quiet = TestClient(client.app, raise_server_exceptions=False)
     before = sample(client, REQUESTS, method="GET", route="/countries", status="500")
     response = quiet.get("/countries", headers={"X-Request-ID": "fire"})

@@ -503,7 +503,7 @@ def test_an_upload_over_the_limit_gives_413_and_the_form(
 def test_histories_equal_each_elements_history(
     client: TestClient, pakistan: Demo, open_ledger: Callable[..., Ledger]
 ) -> None:
-    queries = client.app.state.ledger.queries  # type: ignore[attr-defined]
+    queries = client.app.state.ledger.reads.queries()  # type: ignore[attr-defined]
     writer = open_ledger()
     writer.app.retract_amendment(
         "PK", pakistan.attestation, reason="test", author="t", expected_version=pakistan.version

@@ -107,11 +107,11 @@ def test_a_stored_version_1_retraction_is_projected_and_rebuilt(
     letter_a, _ = old_retraction
     ledger = open_ledger()
     ledger.catch_up.run()
-    timeline = {a["id"]: a for a in ledger.queries.timeline("PK", NOW)["amendments"]}
+    timeline = {a["id"]: a for a in ledger.reads.as_projected.timeline("PK", NOW)["amendments"]}
     assert timeline[letter_a]["status"] == "retracted"
     assert timeline[letter_a]["retraction_reason"] == REASON
     assert timeline[letter_a]["retraction_source"] is None
-    before = ledger.queries.timeline("PK", RETRACTED_AT - dt.timedelta(seconds=1))
+    before = ledger.reads.as_projected.timeline("PK", RETRACTED_AT - dt.timedelta(seconds=1))
     assert {a["id"]: a["status"] for a in before["amendments"]}[letter_a] == "in_force"
     incremental = read_model(ledger)
     assert rebuild(ledger) == incremental

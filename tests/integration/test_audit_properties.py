@@ -70,7 +70,7 @@ def test_judgements_equal_the_rules_over_the_fold(
             if ledger.app.version_of("PK") is None:
                 return
             records = list(ledger.app.policy("PK").amendments.values())
-            auditor = Auditor(StoredStates(ledger.fresh_index()), review)
+            auditor = Auditor(StoredStates(ledger.reads.index()), review)
             for n, (day, moment, groups, region, minor) in enumerate(decisions):
                 case = Decision(
                     id=f"d{n}",

@@ -116,7 +116,7 @@ def decision(name: str, *groups: str, region: str | None = None, **more: Any) ->
 
 
 def audit(ledger: Ledger, *decisions: Decision) -> tuple[list[dict[str, Any]], Auditor]:
-    auditor = Auditor(StoredStates(ledger.refresh_index()), REVIEW)
+    auditor = Auditor(StoredStates(ledger.reads.index()), REVIEW)
     return [auditor.audit(d) for d in decisions], auditor
 
 
@@ -202,9 +202,9 @@ def test_citation_matches_the_version_as_recorded_then_not_the_version_as_known_
 ) -> None:
     record_base(ledger, clock)
     record(ledger, clock, T2, draft(dt.date(2024, 12, 15), designate("hazaras"), number=2))
-    ledger.refresh_index()
-    then = ledger.queries.policy("PK", DECIDED, DECIDED_AT)["version_id"]
-    now = ledger.queries.policy("PK", DECIDED, dt.datetime.now(dt.UTC))["version_id"]
+    ledger.reads.index()
+    then = ledger.reads.as_projected.policy("PK", DECIDED, DECIDED_AT)["version_id"]
+    now = ledger.reads.as_projected.policy("PK", DECIDED, dt.datetime.now(dt.UTC))["version_id"]
     assert then != now
 
     results, _ = audit(
@@ -284,8 +284,8 @@ def test_the_summary_counts_verdicts_record_differs_citations_and_countries(
     record(ledger, clock, T2, draft(dt.date(2025, 3, 1), revoke("pti"), number=2))
     record(ledger, clock, T2, draft(dt.date(2025, 4, 1), fifteen_c("PK-BA", ViolenceLevel.HIGHER)))
     record(ledger, clock, T2, draft(dt.date(2024, 12, 15), designate("sikhs"), number=3))
-    ledger.refresh_index()
-    then = ledger.queries.policy("PK", DECIDED, DECIDED_AT)["version_id"]
+    ledger.reads.index()
+    then = ledger.reads.as_projected.policy("PK", DECIDED, DECIDED_AT)["version_id"]
 
     _, auditor = audit(
         ledger,
@@ -324,7 +324,7 @@ def test_a_what_if_draft_turns_a_verdict_and_nothing_of_it_reaches_the_store(
     version = ledger.app.version_of("PK")
 
     drafts = [("PK", draft(dt.date(2025, 3, 1), revoke("pti"), title="Draft revocation"))]
-    states = WhatIfStates(ledger.refresh_index(), drafts, ledger.app.policy_or_new)
+    states = WhatIfStates(ledger.reads.index(), drafts, ledger.app.policy_or_new)
     what_if = Auditor(states, REVIEW).audit(claim)
 
     assert what_if["verdict"] == "changed_against"
@@ -345,7 +345,7 @@ def test_a_what_if_draft_leaves_the_record_as_it_was_then(ledger: Ledger, clock:
     record_base(ledger, clock)
     claim = decision("pti", "pti")
     retroactive = [("PK", draft(dt.date(2024, 12, 15), revoke("pti")))]
-    states = WhatIfStates(ledger.refresh_index(), retroactive, ledger.app.policy_or_new)
+    states = WhatIfStates(ledger.reads.index(), retroactive, ledger.app.policy_or_new)
     result = Auditor(states, REVIEW).audit(claim)
     assert fact(result, "as_recorded", "group:pti") == "risk_profile"
     assert fact(result, "at_decision", "group:pti") is None

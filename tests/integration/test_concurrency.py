@@ -32,7 +32,7 @@ def version(ledger: Ledger, clock: Any) -> int:
 
 def amendments_in_store(ledger: Ledger) -> int:
     ledger.catch_up.run()
-    return len(ledger.queries.timeline("PK", NOW)["amendments"])
+    return len(ledger.reads.as_projected.timeline("PK", NOW)["amendments"])
 
 
 def test_of_two_writers_that_read_the_same_version_only_the_first_records(
@@ -54,7 +54,7 @@ def test_of_two_writers_that_read_the_same_version_only_the_first_records(
     assert recorded.version == version + 1
     assert ledger.catch_up.head() == head + 1  # one event: the winner's amendment
     assert amendments_in_store(ledger) == 4
-    timeline = ledger.queries.timeline("PK", NOW)["amendments"]
+    timeline = ledger.reads.as_projected.timeline("PK", NOW)["amendments"]
     assert timeline[-1]["author"] == "first"
 
 

@@ -83,11 +83,11 @@ def open_fresh(other_store_url: str, tmp_path: Path) -> Iterator[Callable[[], Le
 
 
 def answers(ledger: Ledger) -> list[Any]:
-    found: list[Any] = [ledger.queries.countries()]
+    found: list[Any] = [ledger.reads.as_projected.countries()]
     for moment in MOMENTS:
-        found.append(ledger.queries.timeline("PK", moment))
+        found.append(ledger.reads.as_projected.timeline("PK", moment))
         for day in DATES:
-            found.append(ledger.queries.policy("PK", dt.date.fromisoformat(day), moment))
+            found.append(ledger.reads.as_projected.policy("PK", dt.date.fromisoformat(day), moment))
     return found
 
 
@@ -108,7 +108,7 @@ def test_an_import_reproduces_the_digest_and_every_answer(
     assert imported.digest == exported.digest == source.verify().digest
     assert imported.signed_by == signer.key_id
     assert target.verify().digest == exported.digest
-    assert target.queries.ledger_digest() == exported.digest
+    assert target.reads.as_projected.ledger_digest() == exported.digest
     assert answers(target) == answers(source)
 
 
@@ -119,7 +119,7 @@ def test_an_import_keeps_record_times_authors_and_hashes(
     target = open_fresh()
     import_ledger(target, tmp_path / "export")
 
-    timeline = target.queries.timeline("PK", MOMENTS[-1])["amendments"]
+    timeline = target.reads.as_projected.timeline("PK", MOMENTS[-1])["amendments"]
     assert [a["author"] for a in timeline] == ["loader"] * 3
     assert [a["recorded_at"][:19] for a in timeline] == ["2025-01-01T09:00:00"] * 3
     assert timeline[0]["retracted_at"] == RETRACTED.isoformat()

@@ -37,7 +37,7 @@ def digest_of_the_log(ledger: Ledger, countries: list[str]) -> str:
 
 
 def index_answer(ledger: Ledger, on: dt.date = DAY) -> dict[str, object]:
-    document = ledger.refresh_index().policy_json("PK", on, dt.datetime.now(dt.UTC))
+    document = ledger.reads.index().policy_json("PK", on, dt.datetime.now(dt.UTC))
     return dict(json.loads(document))
 
 
@@ -46,8 +46,8 @@ def test_every_policy_answer_names_the_digest_of_the_chain_heads(ledger: Ledger)
     ledger.catch_up.run()
     expected = digest_of_the_log(ledger, ["PK"])
 
-    from_sql = ledger.queries.policy("PK", DAY, dt.datetime.now(dt.UTC))
-    version = ledger.queries.version("PK", str(from_sql["version_id"]))
+    from_sql = ledger.reads.as_projected.policy("PK", DAY, dt.datetime.now(dt.UTC))
+    version = ledger.reads.as_projected.version("PK", str(from_sql["version_id"]))
 
     assert from_sql["ledger_digest"] == expected
     assert version["ledger_digest"] == expected
@@ -67,20 +67,20 @@ def test_a_write_moves_the_digest_and_the_index_follows(ledger: Ledger) -> None:
     assert recorded.version == 2
     assert after != before
     assert after == digest_of_the_log(ledger, ["AF", "PK"])
-    assert ledger.queries.ledger_digest() == after
+    assert ledger.reads.as_projected.ledger_digest() == after
 
 
 def test_a_rebuilt_read_model_names_the_same_digest(ledger: Ledger) -> None:
     record_file(ledger.app, DEMO, "tester")
     ledger.catch_up.run()
-    before = ledger.queries.ledger_digest()
+    before = ledger.reads.as_projected.ledger_digest()
 
     ledger.view.drop_policy_rows(ledger.app.name)
     ledger.projection.forget()
-    assert ledger.queries.ledger_digest() == chain.EMPTY_DIGEST
+    assert ledger.reads.as_projected.ledger_digest() == chain.EMPTY_DIGEST
     ledger.catch_up.run()
 
-    assert ledger.queries.ledger_digest() == before
+    assert ledger.reads.as_projected.ledger_digest() == before
 
 
 def test_version_1_events_are_chained_by_their_computed_hashes(ledger: Ledger) -> None:
@@ -88,11 +88,11 @@ def test_version_1_events_are_chained_by_their_computed_hashes(ledger: Ledger) -
     them: version 1 links are computed from the same content."""
     record_file(ledger.app, DEMO, "tester")
     ledger.catch_up.run()
-    with_hashes = ledger.queries.ledger_digest()
+    with_hashes = ledger.reads.as_projected.ledger_digest()
 
     assert RawStore(ledger).downgrade_to_v1() == 4
     ledger.view.drop_policy_rows(ledger.app.name)
     ledger.projection.forget()
     ledger.catch_up.run()
 
-    assert ledger.queries.ledger_digest() == with_hashes
+    assert ledger.reads.as_projected.ledger_digest() == with_hashes

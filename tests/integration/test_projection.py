@@ -226,7 +226,7 @@ def test_retracting_the_amendment_that_began_a_segment_merges_it_into_the_one_be
         expected_version=ledger.app.version_of("PK"),
     )
     ledger.catch_up.run(progress=fail_if_stuck(ledger))
-    versions = ledger.queries.versions("PK", NOW)["versions"]
+    versions = ledger.reads.as_projected.versions("PK", NOW)["versions"]
     assert [(v["valid_from"], v["valid_to"]) for v in versions] == [("2024-11-26", None)]
     incremental = read_model(ledger)
     assert rebuild(ledger) == incremental

@@ -155,7 +155,7 @@ def test_projected_rows_answer_like_the_fold(steps: list[tuple]) -> None:
             for at in [m + dt.timedelta(minutes=30) for m in moments]:
                 for day in ALL_DAYS:
                     _assert_rows_answer(ledger, records, day, at)
-            index = ledger.fresh_index()
+            index = ledger.reads.index()
             for day in ALL_DAYS:
                 expected = state_on(records, day, END_OF_TIME)
                 document = json.loads(index.policy_json("PK", day, END_OF_TIME))

@@ -22,8 +22,8 @@ def test_index_document_equals_the_sql_document(ledger: Ledger, on: str) -> None
     now = dt.datetime.now(dt.UTC)
     day = dt.date.fromisoformat(on)
 
-    from_index = json.loads(ledger.fresh_index().policy_json("PK", day, now))
-    from_sql = ledger.queries.policy("PK", day, now)
+    from_index = json.loads(ledger.reads.index().policy_json("PK", day, now))
+    from_sql = ledger.reads.as_projected.policy("PK", day, now)
 
     assert from_index == json.loads(json.dumps(from_sql))
 
@@ -36,7 +36,7 @@ def test_index_sees_a_write_from_another_process(
     writer.catch_up.run()  # the writer projects; the reader only sees the tables move
 
     document = json.loads(
-        reader.fresh_index().policy_json("PK", dt.date(2024, 11, 26), dt.datetime.now(dt.UTC))
+        reader.reads.index().policy_json("PK", dt.date(2024, 11, 26), dt.datetime.now(dt.UTC))
     )
 
     assert "pti" in [g["id"] for g in document["groups"]]

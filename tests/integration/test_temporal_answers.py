@@ -32,7 +32,7 @@ def history(ledger: Ledger, clock: Any) -> WorkedHistory:
 
 
 def answer(ledger: Ledger, on: dt.date, known_at: dt.datetime) -> Doc:
-    return ledger.queries.policy("PK", on, known_at)
+    return ledger.reads.as_projected.policy("PK", on, known_at)
 
 
 def group_ids(doc: Doc) -> list[str]:
@@ -108,7 +108,7 @@ def test_hazaras_are_absent_in_october_as_known_now_because_letter_c_was_retract
 def test_a_retraction_deletes_nothing_the_timeline_still_lists_letter_c(
     ledger: Ledger, history: WorkedHistory
 ) -> None:
-    timeline = ledger.queries.timeline("PK", NOW)["amendments"]
+    timeline = ledger.reads.as_projected.timeline("PK", NOW)["amendments"]
     assert [a["id"] for a in timeline] == [history.letter_a, history.decree_b, history.letter_c]
     assert timeline[2]["status"] == "retracted"
     assert timeline[2]["retraction_reason"] == "entered in error"

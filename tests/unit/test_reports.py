@@ -37,7 +37,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReadIndex]:
     folder = tmp_path_factory.mktemp("ledger")
     ledger = build_ledger(Settings(database_url=f"sqlite:///{folder}/ledger.sqlite"))
     record_file(ledger.app, DATA, "test")
-    yield ledger.refresh_index()
+    yield ledger.reads.index()
     ledger.close()
 
 
