@@ -62,7 +62,7 @@ def test_an_untouched_ledger_verifies_with_the_digest_its_answers_name(recorded:
         "AF": stored_hash(recorded, "AF", 2),
         "PK": stored_hash(recorded, "PK", 4),
     }
-    assert report.digest == recorded.queries.ledger_digest()
+    assert report.digest == recorded.reads.as_projected.ledger_digest()
     assert report.legacy_events == 0
 
 

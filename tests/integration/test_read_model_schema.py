@@ -59,7 +59,9 @@ def test_a_green_read_model_is_built_beside_the_blue_one_and_answers_alike(
             assert built.catch_up.position() == 0
             built.catch_up.run()
             assert read_model(built) == read_model(blue)
-            assert built.queries.timeline("PK", NOW) == blue.queries.timeline("PK", NOW)
+            assert built.reads.as_projected.timeline("PK", NOW) == blue.reads.as_projected.timeline(
+                "PK", NOW
+            )
 
             # Both follow new writes; each has its own position and its own projector lock.
             record_afghanistan(blue, clock, at(2025, 3, 2))
