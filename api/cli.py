@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from api.exchange import Exported, Imported
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-console = Console()
+console = render.Output()
 errors = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON document.")]

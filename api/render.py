@@ -1,22 +1,74 @@
-"""Human output of the CLI: the same documents as `--json`, laid out as rich tables."""
+"""Human output of the CLI: the same documents as `--json`, laid out to fit the screen.
+
+Every table is borderless, its cells wrap, and what would make a row wide (the sources
+behind an element, the amendment behind a change) is a numbered note listed under the
+table. On a pipe or in a file the width is always 80 columns (`Output`), so the output is
+the same on every machine and the README's examples can be checked against it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Console, Group
+from rich import box
+from rich.console import Console, ConsoleDimensions, Group
 from rich.table import Table
 from rich.text import Text
 
 Doc = dict[str, Any]
 
+WIDTH = 80  # columns, when the output is not a terminal
 
-def _sources(doc: Doc) -> str:
-    sources = doc.get("sources", [])
-    if not sources:
-        return ""
-    more = f" (+{len(sources) - 1})" if len(sources) > 1 else ""
-    return f"{sources[0]['reference']}{more}"
+
+class Output(Console):
+    """A console that fits a terminal, and writes WIDTH columns anywhere else (a pipe, a
+    file, a test), whatever COLUMNS or the terminal that started the command says."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        if not self.is_terminal:
+            return ConsoleDimensions(WIDTH, 25)
+        return super().size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+class Notes:
+    """Numbered notes under a table: one number per distinct text, in order of first use."""
+
+    def __init__(self, heading: str) -> None:
+        self.heading = heading
+        self.numbers: dict[str, int] = {}
+
+    def mark(self, text: str) -> str:
+        if not text:
+            return ""
+        return f"[{self.numbers.setdefault(text, len(self.numbers) + 1)}]"
+
+    def legend(self) -> Table:
+        table = Table(box=None, show_header=False, pad_edge=False, title=None)
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
+        for text, number in self.numbers.items():
+            table.add_row(f"[{number}]", text)
+        return table
+
+    def parts(self) -> list[Any]:
+        return [Text(self.heading), self.legend()] if self.numbers else []
+
+
+def _table(*columns: str) -> Table:
+    """A borderless table under a rule: cells wrap, the first column never breaks."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=None)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _all_sources(doc: Doc) -> str:
+    return "; ".join(s["reference"] for s in doc.get("sources", []))
 
 
 def _short(text: str, width: int = 90) -> str:
@@ -30,48 +82,48 @@ def policy(doc: Doc) -> Group:
     )
     if not doc["coverage"]:
         parts: list[Any] = [head, Text("No recorded policy for this date.", style="yellow")]
-        parts += [pending(doc)] if doc["pending"] else []
-        return Group(*parts)
+        notes = Notes("Sources:")
+        parts += pending(doc, notes) if doc["pending"] else []
+        return Group(*parts, *notes.parts())
     version = Text(
         f"version {doc['version_id'][:12]}… valid {doc['valid_from']} to {doc['valid_to'] or '…'}"
     )
-    table = Table("element", "value", "since", "sources", title="Policy in force")
+    notes = Notes("Sources:")
+    table = _table("element", "value", "since", "src")
+    table.columns[0].max_width = 30
+    table.columns[2].no_wrap = True
+
+    def row(element: str, value: str, e: Doc) -> None:
+        table.add_row(element, value, e["since"], notes.mark(_all_sources(e)))
+
     for g in doc["groups"]:
-        table.add_row(
-            f"group:{g['id']}",
-            f"{g['category']}: {g['label_en']} / {g['label_nl']}",
-            g["since"],
-            _sources(g),
-        )
+        row(f"group:{g['id']}", f"{g['category']}: {g['label_en']} / {g['label_nl']}", g)
     for key in ("protection", "internal_protection_alternative"):
         for name, e in doc[key].items():
-            table.add_row(f"{key}:{name}", _plain(e), e["since"], _sources(e))
+            row(f"{key}:{name}", _plain(e), e)
     if doc["article_15c"]["default"]:
-        e = doc["article_15c"]["default"]
-        table.add_row("article_15c:default", _level(e), e["since"], _sources(e))
+        row(
+            "article_15c:default",
+            _level(doc["article_15c"]["default"]),
+            doc["article_15c"]["default"],
+        )
     for code, e in doc["article_15c"]["regions"].items():
-        table.add_row(f"article_15c:{code} ({e['name']})", _level(e), e["since"], _sources(e))
+        row(f"article_15c:{code}", f"{e['name']}: {_level(e)}", e)
     if doc["unaccompanied_minors"]:
         e = doc["unaccompanied_minors"]
-        table.add_row(
+        row(
             "unaccompanied_minors",
             "adequate reception" if e["adequate"] else "no adequate reception",
-            e["since"],
-            _sources(e),
+            e,
         )
     for m in doc["moratoria"]:
-        table.add_row(
-            f"moratorium:{m['kind']}",
-            f"until {m['until'] or 'further notice'}",
-            m["since"],
-            _sources(m),
-        )
+        row(f"moratorium:{m['kind']}", f"until {m['until'] or 'further notice'}", m)
     for n in doc["notes"]:
-        table.add_row(f"note:{n['topic']}", _short(n["text"]), n["since"], _sources(n))
+        row(f"note:{n['topic']}", _short(n["text"]), n)
     parts = [head, version, table]
     if doc["pending"]:
-        parts.append(pending(doc))
-    return Group(*parts)
+        parts += pending(doc, notes)
+    return Group(*parts, *notes.parts())
 
 
 def _level(e: Doc) -> str:
@@ -84,44 +136,39 @@ def _plain(e: Doc) -> str:
     return ", ".join(f"{k}={v}" for k, v in e.items() if k not in skip and v is not None)
 
 
-def pending(doc: Doc) -> Table:
-    table = Table("amendment", "announced", "sources", title="Pending (announced, not in force)")
+def pending(doc: Doc, notes: Notes) -> list[Any]:
+    """The pending amendments of a policy answer; their sources join the answer's notes."""
+    table = _table("amendment", "announced", "src")
+    table.columns[1].no_wrap = True
     for p in doc["pending"]:
-        table.add_row(p["title"] or p["id"], p["announced_on"], _sources(p))
-    return table
+        table.add_row(p["title"] or p["id"], p["announced_on"], notes.mark(_all_sources(p)))
+    return [Text("Pending (announced, not in force):", style="bold"), table]
 
 
-def timeline(doc: Doc) -> Table:
-    table = Table(
-        "announced",
-        "in force",
-        "status",
-        "amendment",
-        "sources",
-        "changes",
-        title=f"Timeline of {doc['country']} as known at {doc['known_at']}",
-    )
+def timeline(doc: Doc) -> Group:
+    notes = Notes("Sources:")
+    table = _table("announced", "in force", "status", "amendment", "changes", "src")
+    for column in (0, 1, 2):
+        table.columns[column].no_wrap = True
+    table.columns[4].justify = "right"
     for a in doc["amendments"]:
         table.add_row(
             a["announced_on"],
             a["in_force_from"] or "—",
             a["status"],
             a["title"] or a["id"],
-            _sources(a),
             str(len(a["changes"])),
+            notes.mark(_all_sources(a)),
         )
-    return table
+    head = Text(f"Timeline of {doc['country']} as known at {doc['known_at']}", style="bold")
+    return Group(head, table, *notes.parts())
 
 
-def history(doc: Doc) -> Table:
-    table = Table(
-        "from",
-        "to",
-        "value",
-        "action",
-        "amendment",
-        title=f"History of {doc['element']} ({doc['country']})",
-    )
+def history(doc: Doc) -> Group:
+    notes = Notes("Amendments:")
+    table = _table("from", "to", "value", "action", "act")
+    table.columns[0].no_wrap = True
+    table.columns[1].no_wrap = True
     for i in doc["intervals"]:
         value = "—" if i["value"] is None else ", ".join(f"{k}={v}" for k, v in i["value"].items())
         table.add_row(
@@ -129,29 +176,25 @@ def history(doc: Doc) -> Table:
             i["valid_to"] or "…",
             value,
             i["action"],
-            i["amendment"]["title"] or i["amendment"]["id"],
+            notes.mark(i["amendment"]["title"] or i["amendment"]["id"]),
         )
-    return table
+    head = Text(f"History of {doc['element']} ({doc['country']})", style="bold")
+    return Group(head, table, *notes.parts())
 
 
-def diff(doc: Doc) -> Table:
-    table = Table(
-        "element",
-        "kind",
-        "before",
-        "after",
-        "amendment",
-        title=f"{doc['country']}: {doc['from']} → {doc['to']}",
-    )
+def diff(doc: Doc) -> Group:
+    notes = Notes("Amendments:")
+    table = _table("element", "kind", "before", "after", "act")
     for c in doc["changes"]:
         table.add_row(
             c["element"],
             c["kind"],
             _value(c["before"]),
             _value(c["after"]),
-            (c["amendment"] or {}).get("title") or "",
+            notes.mark((c["amendment"] or {}).get("title") or ""),
         )
-    return table
+    head = Text(f"{doc['country']}: {doc['from']} → {doc['to']}", style="bold")
+    return Group(head, table, *notes.parts())
 
 
 def _value(value: Doc | None) -> str:
@@ -159,7 +202,9 @@ def _value(value: Doc | None) -> str:
 
 
 def countries(rows: list[Doc]) -> Table:
-    table = Table("country", "name", "version", "amendments", "last change")
+    table = _table("country", "name", "version", "amendments", "last change")
+    for column in (2, 3):
+        table.columns[column].justify = "right"
     for r in rows:
         table.add_row(
             r["country"], r["name"], str(r["version"]), str(r["amendments"]), r["last_change"]
@@ -167,8 +212,9 @@ def countries(rows: list[Doc]) -> Table:
     return table
 
 
-def audit_summary(summary: Doc) -> Table:
-    table = Table("", "count", title=f"Audit of {summary['decisions']} decisions")
+def audit_summary(summary: Doc) -> Group:
+    table = _table("", "count")
+    table.columns[1].justify = "right"
     table.add_row("audited", str(summary["audited"]))
     table.add_row("rejected (bad rows)", str(summary["rejected"]))
     for name, key in (
@@ -178,7 +224,7 @@ def audit_summary(summary: Doc) -> Table:
     ):
         for value, count in sorted(summary[key].items()):
             table.add_row(f"{name}: {value}", str(count))
-    return table
+    return Group(Text(f"Audit of {summary['decisions']} decisions", style="bold"), table)
 
 
 def show(console: Console, renderable: Any) -> None:
