@@ -177,6 +177,92 @@ def test_static_files_are_served(client: TestClient) -> None:
     assert client.get("/favicon.ico").status_code == 204  # no icon, and no 404 for it
 
 
+# What a browser fetches to show a page: a script, style sheet, image, frame or font from
+# another host (http://, https:// or //host). Links a person follows (<a href>) are not.
+EXTERNAL = re.compile(
+    r"""<(?:script|img|iframe|source|embed|video|audio|track|input|image|use)\b[^>]*?"""
+    r"""\s(?:src|href|xlink:href|srcset|poster)\s*=\s*["']?\s*(?:https?:)?//"""
+    r"""|<link\b[^>]*?\shref\s*=\s*["']?\s*(?:https?:)?//"""
+    r"""|url\(\s*["']?\s*(?:https?:)?//"""
+    r"""|@import\s+["']?\s*(?:https?:)?//""",
+    re.IGNORECASE,
+)
+
+
+def test_external_pattern_finds_what_a_browser_would_fetch() -> None:
+    for fetched in (
+        '<script src="https://cdn.example/x.js">',
+        "<link rel=stylesheet href='//fonts.example/css'>",
+        '<img alt="" src="http://example.org/a.png">',
+        "<style>body { background: url( 'https://example.org/b.png') }</style>",
+        '@import "https://example.org/c.css";',
+    ):
+        assert EXTERNAL.search(fetched), fetched
+    for local in (
+        '<a href="https://zoek.officielebekendmakingen.nl/kst-19637-3318.html">',
+        '<script src="/static/pages.js">',
+        '<svg xmlns="http://www.w3.org/2000/svg">',
+        'url("data:image/svg+xml;charset=utf-8,<svg xmlns=\'http://www.w3.org/2000/svg\'>")',
+    ):
+        assert not EXTERNAL.search(local), local
+
+
+def test_no_page_loads_anything_from_another_host(
+    client: TestClient, pakistan: Demo, make_client: Callable[..., TestClient]
+) -> None:
+    """Government networks may have no internet: every page, /docs included, is whole
+    without it."""
+    answers = []
+    for lang in ("", "?lang=nl"):
+        for url in (
+            "/",
+            "/countries/PK",
+            "/countries/PK?on=2024-12-18",  # with the pending decree
+            "/countries/PK/chart",
+            "/countries/PK/changes",
+            f"/countries/PK/amendments/{pakistan.letter}",
+            "/audits/new",
+            "/docs",
+            "/countries/XX",  # 404
+            "/countries/PK?on=soon",  # 422
+        ):
+            answers.append(client.get(url + lang))
+        answers.append(
+            client.post(
+                "/audits/new" + lang,
+                files={"decisions": ("decisions.csv", CSV.encode(), "text/csv")},
+            )
+        )
+    answers.append(make_client(read_requires_token=True).get("/countries/PK"))  # 401
+    assert {a.status_code for a in answers} == {200, 401, 404, 422}
+    assert client.get("/redoc").status_code == 404  # FastAPI's /redoc loads from a CDN
+    styles = set()
+    for answer in answers:
+        assert answer.headers["content-type"] == HTML, answer.url
+        found = EXTERNAL.search(answer.text)
+        assert found is None, (str(answer.url), found.group(0) if found else "")
+        styles |= set(re.findall(r'<link\b[^>]*\shref="(/[^"]+\.css)"', answer.text))
+        styles |= set(re.findall(r'<script\b[^>]*\ssrc="(/[^"]+)"', answer.text))
+    assert {"/static/pages.css", "/docs/assets/swagger-ui.css"} <= styles
+    for path in styles:  # the style sheets and scripts are served, and load nothing either
+        served = client.get(path)
+        assert served.status_code == 200, path
+        if path.endswith(".css"):
+            assert not EXTERNAL.search(served.text), path
+
+
+def test_docs_serve_swagger_ui_from_the_app(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert '<script src="/docs/assets/swagger-ui-bundle.js">' in docs.text
+    assert "url: '/openapi.json'" in docs.text
+    script = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert "SwaggerUIBundle" in script.text
+    assert client.get("/docs/assets/favicon-32x32.png").headers["content-type"] == "image/png"
+    assert "/docs" not in client.get("/openapi.json").json()["paths"]
+
+
 # Index ----------------------------------------------------------------------------------
 
 
