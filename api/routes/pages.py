@@ -70,6 +70,7 @@ log = logging.getLogger("policy_ledger.pages")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "pages"
 ENVIRONMENT = environment(TEMPLATES)
 UPLOAD_SUFFIXES = (".csv", ".jsonl", ".ndjson")
+RECENT_DAYS_TRIED = 20  # in-force dates the changes page tries for its default span
 
 
 class Page:
@@ -564,15 +565,24 @@ def _group_labels_of_values(values: Mapping[str, list[Doc | None]]) -> dict[str,
 def _recent_change(
     queries: PolicyQueries, code: str, moment: dt.datetime
 ) -> tuple[dt.date, dt.date]:
-    """The default comparison: the day before the latest in-force date up to today, and today."""
+    """The default comparison: the day before the latest change in force up to its day, so
+    the page opens on what that change did. A date whose amendments changed nothing (a
+    reaffirmation) is passed over for the one before it; with none, yesterday and today."""
     today = _today()
-    dates = [
-        dt.date.fromisoformat(a["in_force_from"])
-        for a in queries.timeline(code, moment)["amendments"]
-        if a["status"] == "in_force" and a["in_force_from"] <= today.isoformat()
-    ]
-    latest = max(dates, default=today)
-    return latest - dt.timedelta(days=1), today
+    days = sorted(
+        {
+            dt.date.fromisoformat(a["in_force_from"])
+            for a in queries.timeline(code, moment)["amendments"]
+            if a["status"] == "in_force" and a["in_force_from"] <= today.isoformat()
+        },
+        reverse=True,
+    )
+    for day in [d for d in days if d > dt.date.min][:RECENT_DAYS_TRIED]:
+        before = day - dt.timedelta(days=1)
+        if queries.diff(code, before, day, moment)["changes"]:
+            return before, day
+    latest = max(days[0] if days else today, dt.date.min + dt.timedelta(days=1))
+    return latest - dt.timedelta(days=1), latest
 
 
 def _row(

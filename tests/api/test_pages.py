@@ -457,8 +457,14 @@ def test_changes_between_two_dates(client: TestClient, pakistan: Demo) -> None:
     assert "Between 25 November 2024 and 26 November 2024" in tags.text
     none = page(client, "/countries/PK/changes?from=2024-12-01&to=2024-12-20")
     assert "Nothing differs between these two dates." in none.text
+    # By default the page opens on the latest change: the day before it, and its day.
     default = page(client, "/countries/PK/changes")
     assert default.find("input", id="from", value="2024-11-25")
+    assert default.find("input", id="to", value="2024-11-26")
+    assert "Nothing differs" not in default.text
+    assert default.find("tr", data_element="group:pti", data_kind="added")
+    dutch = page(client, "/countries/PK/changes?lang=nl")
+    assert dutch.find("tr", data_element="group:pti", data_kind="added")
 
 
 # Amendments -----------------------------------------------------------------------------
