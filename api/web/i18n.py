@@ -107,6 +107,11 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "on_label": ("In force on (date)", "Geldend op (datum)"),
     "on_hint": ("YYYY-MM-DD; empty: today", "JJJJ-MM-DD; leeg: vandaag"),
+    "date_format": ("YYYY-MM-DD", "JJJJ-MM-DD"),
+    "date_format_title": (
+        "A date as YYYY-MM-DD, such as 2024-11-26",
+        "Een datum als JJJJ-MM-DD, zoals 2024-11-26",
+    ),
     "known_at_label": ("As recorded at (optional)", "Zoals vastgelegd op (optioneel)"),
     "known_at_hint": (
         "A date (end of that day, UTC) or a moment such as 2024-12-01T12:00:00Z; empty: now",

@@ -374,6 +374,33 @@ def test_page_markup_is_accessible(client: TestClient, pakistan: Demo) -> None:
                 assert attrs["id"] in labelled, (url, attrs)
 
 
+def test_date_fields_show_and_take_iso_dates(client: TestClient, pakistan: Demo) -> None:
+    """Not type=date, which shows the browser's locale format beside a YYYY-MM-DD hint."""
+    fields = {
+        "/countries/PK?on=2024-11-26": {"on": "2024-11-26"},
+        "/countries/PK/chart?from=2024-11-20&to=2024-12-31": {
+            "from": "2024-11-20",
+            "to": "2024-12-31",
+        },
+        "/countries/PK/changes?from=2024-11-25&to=2024-11-26": {
+            "from": "2024-11-25",
+            "to": "2024-11-26",
+        },
+        "/audits/new?review_date=2025-06-01": {"review_date": "2025-06-01"},
+    }
+    for lang, placeholder in (("en", "YYYY-MM-DD"), ("nl", "JJJJ-MM-DD")):
+        for url, values in fields.items():
+            tags = page(client, f"{url}&lang={lang}")
+            assert not tags.find("input", type="date"), url
+            for id_, value in values.items():
+                [field] = tags.find("input", id=id_)
+                assert field["type"] == "text", (url, field)
+                assert field["value"] == value, (url, field)
+                assert field["placeholder"] == placeholder, (url, field)
+                assert re.fullmatch(field["pattern"], value), (url, field)
+                assert not re.fullmatch(field["pattern"], "26-11-2024"), (url, field)
+
+
 # Chart ----------------------------------------------------------------------------------
 
 
