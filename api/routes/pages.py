@@ -241,6 +241,10 @@ def country(request: Request, code: str) -> Response:
     versions = queries.versions(code, moment)["versions"]
     labels: Labels = {g["id"]: g for g in doc["groups"]}
     amendment_link = _amendment_link(page, code, known_at)
+    sections = _sections(doc, page.lang, labels, amendment_link) if doc["coverage"] else []
+    references = _references(
+        sections, queries.timeline(code, moment)["amendments"], amendment_link
+    )
     return render(
         request,
         "country.html",
@@ -250,7 +254,8 @@ def country(request: Request, code: str) -> Response:
         known_at=known_at,
         known_at_text=_param(request, "known_at") or "",
         first_covered=versions[0]["valid_from"] if versions else None,
-        sections=_sections(doc, page.lang, labels, amendment_link) if doc["coverage"] else [],
+        blocks=_blocks(sections),
+        references=references,
         pending=[
             {**p, "href": amendment_link(p["id"]), "sources": _sources(p["sources"])}
             for p in doc["pending"]
@@ -597,6 +602,7 @@ def _row(
         "since": doc["since"],
         "acts": [
             {
+                "amendment": a["amendment"],
                 "href": link(a["amendment"]),
                 "title": a["title"] or a["amendment"],
                 "action": act_word(a["action"], page_lang),
@@ -604,8 +610,49 @@ def _row(
             }
             for a in doc["amendments"]
         ],
-        "sources": _sources(doc["sources"]),
     }
+
+
+def _blocks(sections: list[Doc]) -> list[Doc]:
+    """The sections as the page lays them out: a run of empty ones together, in one line."""
+    blocks: list[Doc] = []
+    for section in sections:
+        if section["rows"]:
+            blocks.append({"section": section, "empty": None})
+        elif blocks and blocks[-1]["empty"]:
+            blocks[-1]["empty"].append(section)
+        else:
+            blocks.append({"section": None, "empty": [section]})
+    return blocks
+
+
+def _references(
+    sections: list[Doc], amendments: list[Doc], link: Callable[[str], str]
+) -> list[Doc]:
+    """The amendments the page's elements cite, numbered once each in the order they came
+    into force, with their sources: the elements refer to them by number (`ref` on each act),
+    so a letter and its sources are stated once, not on every element it touched."""
+    cited = {a["amendment"] for s in sections for row in s["rows"] for a in row["acts"]}
+    entries = sorted(
+        (a for a in amendments if a["id"] in cited),
+        key=lambda a: (a["in_force_from"] or "", a["announced_on"], a["id"]),
+    )
+    number = {a["id"]: n for n, a in enumerate(entries, start=1)}
+    for section in sections:
+        for row in section["rows"]:
+            for act in row["acts"]:
+                act["ref"] = number.get(act["amendment"])
+    return [
+        {
+            "n": number[a["id"]],
+            "id": a["id"],
+            "href": link(a["id"]),
+            "title": a["title"] or a["id"],
+            "in_force_from": a["in_force_from"],
+            "sources": _sources(a["sources"]),
+        }
+        for a in entries
+    ]
 
 
 def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) -> list[Doc]:

@@ -155,15 +155,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "since": ("Since", "Sinds"),
     "acts": ("Amendments", "Wijzigingen"),
     "sources": ("Sources", "Bronnen"),
+    "references_title": ("Amendments and their sources", "Wijzigingen en hun bronnen"),
+    "references_lead": (
+        "Each amendment with its sources, once: the elements above cite them by number.",
+        "Elke wijziging met haar bronnen, eenmaal: de onderdelen hierboven noemen hun nummer.",
+    ),
     "pending_title": (
         "Pending: announced, not yet in force",
         "In afwachting: aangekondigd, nog niet in werking",
     ),
     "pending_lead": (
-        "These amendments were announced on or before this date but no in-force date is "
-        "recorded: they apply to nothing yet.",
-        "Deze wijzigingen zijn op of voor deze datum aangekondigd, maar er is geen datum van "
-        "inwerkingtreding vastgelegd: ze gelden nog nergens voor.",
+        "Announced on or before this date, with no in-force date recorded: they apply to "
+        "nothing yet.",
+        "Aangekondigd op of voor deze datum, zonder vastgelegde datum van inwerkingtreding: "
+        "ze gelden nog nergens voor.",
     ),
     "announced": ("Announced", "Aangekondigd"),
     "section_risk_profile": ("Risk profiles", "Risicoprofielen"),

@@ -295,9 +295,15 @@ def test_policy_page_shows_pti_from_the_letter_on(client: TestClient, pakistan: 
     assert after.find("tr", data_element="article_15c:PK-BA")
     assert "Balochistan (PK-BA)" in after.text
     assert "Relatively lower level of indiscriminate violence; armed conflict" in after.text
-    # Each element links to its amendments and sources; the version can be cited.
-    assert after.find("a", href=f"/countries/PK/amendments/{pakistan.letter}")
-    assert after.find("a", href="https://zoek.officielebekendmakingen.nl/kst-19637-3318.html")
+    # Each element cites its amendments by number; each amendment, with its sources, is
+    # listed once below the elements; the version can be cited.
+    assert after.find("a", href="#ref-2", class_="ref")
+    [letter] = after.find("li", id="ref-2")
+    assert letter["data-amendment"] == pakistan.letter
+    assert len(after.find("a", href=f"/countries/PK/amendments/{pakistan.letter}")) == 1
+    kst = "https://zoek.officielebekendmakingen.nl/kst-19637-3318.html"
+    assert len(after.find("a", href=kst)) == 2  # once for each amendment that cites it
+    assert after.text.count("ECLI:NL:RVS:2024:2927") == 1
     [version] = after.find("a", class_="version-link")
     assert re.fullmatch(r"/countries/PK/versions/[0-9a-f]{64}", version["href"])
     assert client.get(version["href"]).status_code == 200
