@@ -242,9 +242,7 @@ def country(request: Request, code: str) -> Response:
     labels: Labels = {g["id"]: g for g in doc["groups"]}
     amendment_link = _amendment_link(page, code, known_at)
     sections = _sections(doc, page.lang, labels, amendment_link) if doc["coverage"] else []
-    references = _references(
-        sections, queries.timeline(code, moment)["amendments"], amendment_link
-    )
+    references = _references(sections, queries.timeline(code, moment)["amendments"], amendment_link)
     return render(
         request,
         "country.html",

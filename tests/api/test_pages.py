@@ -202,7 +202,7 @@ def test_external_pattern_finds_what_a_browser_would_fetch() -> None:
         '<a href="https://zoek.officielebekendmakingen.nl/kst-19637-3318.html">',
         '<script src="/static/pages.js">',
         '<svg xmlns="http://www.w3.org/2000/svg">',
-        'url("data:image/svg+xml;charset=utf-8,<svg xmlns=\'http://www.w3.org/2000/svg\'>")',
+        "url(\"data:image/svg+xml;charset=utf-8,<svg xmlns='http://www.w3.org/2000/svg'>\")",
     ):
         assert not EXTERNAL.search(local), local
 
