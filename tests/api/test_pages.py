@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -446,6 +447,53 @@ def test_chart_zooms_to_a_period(client: TestClient, pakistan: Demo) -> None:
     assert not tags.find("g", class_="today")  # today is outside the period
     before = page(client, "/countries/PK/chart?from=2020-01-01&to=2020-02-01")
     assert not before.find("rect", class_="bar")
+
+
+def _marker_centres(tags: Tags) -> list[tuple[str, str, float]]:
+    """(lane, date, x) of each marker: the <a class="marker"> and the first circle in it."""
+    out, lane, pending = [], "", None
+    for tag, attrs in tags.tags:
+        if tag == "g" and "lane" in attrs.get("class", "").split():
+            lane = attrs.get("data-element", "")
+        elif tag == "a" and "marker" in attrs.get("class", "").split():
+            pending = attrs["data-date"]
+        elif tag == "circle" and pending is not None:
+            out.append((lane, pending, float(attrs["cx"])))
+            pending = None
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_chart_draws_amendments_a_day_apart_apart(
+    client: TestClient, pakistan: Demo, lang: str
+) -> None:
+    """25 and 26 November 2024 are a pixel apart over two years: drawn as two markers."""
+    for query in ("", "&from=2024-11-20&to=2024-12-31", "&from=0001-01-01&to=9999-12-31"):
+        tags = page(client, f"/countries/PK/chart?lang={lang}{query}")
+        by_lane: dict[str, list[float]] = {}
+        for lane, _, x in _marker_centres(tags):
+            by_lane.setdefault(lane, []).append(x)
+        assert len(by_lane[""]) == 3, query  # the amendments lane: letter, attestation, decree
+        for lane, xs in by_lane.items():
+            xs.sort()
+            assert all(b - a >= 12.9 for a, b in itertools.pairwise(xs)), (lane, xs)
+
+
+def test_chart_lane_labels_are_whole(client: TestClient, pakistan: Demo) -> None:
+    for lang, name in (
+        ("en", "Group: Leaders and members of Pakistan Tehreek-e-Insaf (PTI)"),
+        ("nl", "Groep: Leiders en leden van Pakistan Tehreek-e-Insaf (PTI)"),
+    ):
+        response = client.get(f"/countries/PK/chart?lang={lang}")
+        label = re.search(
+            r'data-element="group:pti">\s*<text[^>]*class="lane-label">(.*?)</text>',
+            response.text,
+            re.S,
+        )
+        assert label is not None
+        shown = " ".join(re.findall(r"<tspan[^>]*>(.*?)</tspan>", label.group(1)))
+        assert html.unescape(shown) == name
+        assert "…" not in response.text.split('class="lane-label"')[1].split("</text>")[0]
 
 
 def test_chart_shows_a_retracted_amendment_as_such(
