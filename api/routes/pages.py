@@ -333,6 +333,12 @@ def changes(request: Request, code: str) -> Response:
         {c["element"]: [c["before"], c["after"]] for c in doc["changes"]}
     )
     amendment_link = _amendment_link(page, code, known_at)
+    # Each amendment and its sources once, under the table; rows cite them by number.
+    cited: dict[str, Doc] = {}
+    for c in doc["changes"]:
+        if c["amendment"]:
+            cited.setdefault(c["amendment"]["id"], c["amendment"])
+    number = {key: n for n, key in enumerate(cited, start=1)}
     rows = []
     for c in doc["changes"]:
         element, amendment = c["element"], c["amendment"]
@@ -348,13 +354,23 @@ def changes(request: Request, code: str) -> Response:
                 "direction": page.t(moved) if moved else None,
                 "amendment": {
                     "title": amendment["title"] or amendment["id"],
-                    "href": amendment_link(amendment["id"]),
+                    "ref": number[amendment["id"]],
                 }
                 if amendment
                 else None,
-                "sources": _sources(c["sources"]),
             }
         )
+    references = [
+        {
+            "n": number[key],
+            "id": key,
+            "href": amendment_link(key),
+            "title": a["title"] or key,
+            "in_force_from": None,
+            "sources": _sources(a["sources"]),
+        }
+        for key, a in cited.items()
+    ]
     return render(
         request,
         "changes.html",
@@ -365,6 +381,7 @@ def changes(request: Request, code: str) -> Response:
         known_at=known_at,
         known_at_text=_param(request, "known_at") or "",
         rows=rows,
+        references=references,
         json_link=_country_path(code, "diff")
         + "?"
         + urlencode(
