@@ -8,7 +8,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import swagger_ui_bundle
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
@@ -21,6 +24,9 @@ from api.security import TokenStore
 from api.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
+# Swagger UI from the pinned swagger-ui-bundle-v2 package: /docs works without the internet.
+SWAGGER_UI = Path(str(swagger_ui_bundle.swagger_ui_path))
+SWAGGER_ASSETS = "/docs/assets"
 log = logging.getLogger("policy_ledger.api")
 
 DESCRIPTION = """
@@ -53,6 +59,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's own /docs and /redoc load their scripts from a CDN: /docs is ours below.
+        docs_url=None,
+        redoc_url=None,
     )
     problems.install(app)
     _document_problems(app)
@@ -65,8 +74,28 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     # Web pages: HTML over the same queries, kept out of the OpenAPI document.
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _serve_docs(app)
     _observe_outermost(app, access_log=settings.access_log)
     return app
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """Interactive API documentation (Swagger UI) whose script, styles and icon the app
+    serves itself, so it renders on a network without the internet."""
+    app.mount(SWAGGER_ASSETS, StaticFiles(directory=SWAGGER_UI), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} - API",
+            swagger_js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_ASSETS}/favicon-32x32.png",
+            oauth2_redirect_url=None,
+            # No badge from the online validator (a request to the internet).
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
 
 def _observe_outermost(app: FastAPI, *, access_log: bool) -> None:

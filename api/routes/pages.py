@@ -70,6 +70,7 @@ log = logging.getLogger("policy_ledger.pages")
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "pages"
 ENVIRONMENT = environment(TEMPLATES)
 UPLOAD_SUFFIXES = (".csv", ".jsonl", ".ndjson")
+RECENT_DAYS_TRIED = 20  # in-force dates the changes page tries for its default span
 
 
 class Page:
@@ -239,6 +240,8 @@ def country(request: Request, code: str) -> Response:
     versions = queries.versions(code, moment)["versions"]
     labels: Labels = {g["id"]: g for g in doc["groups"]}
     amendment_link = _amendment_link(page, code, known_at)
+    sections = _sections(doc, page.lang, labels, amendment_link) if doc["coverage"] else []
+    references = _references(sections, queries.timeline(code, moment)["amendments"], amendment_link)
     return render(
         request,
         "country.html",
@@ -248,7 +251,8 @@ def country(request: Request, code: str) -> Response:
         known_at=known_at,
         known_at_text=_param(request, "known_at") or "",
         first_covered=versions[0]["valid_from"] if versions else None,
-        sections=_sections(doc, page.lang, labels, amendment_link) if doc["coverage"] else [],
+        blocks=_blocks(sections),
+        references=references,
         pending=[
             {**p, "href": amendment_link(p["id"]), "sources": _sources(p["sources"])}
             for p in doc["pending"]
@@ -328,6 +332,12 @@ def changes(request: Request, code: str) -> Response:
         {c["element"]: [c["before"], c["after"]] for c in doc["changes"]}
     )
     amendment_link = _amendment_link(page, code, known_at)
+    # Each amendment and its sources once, under the table; rows cite them by number.
+    cited: dict[str, Doc] = {}
+    for c in doc["changes"]:
+        if c["amendment"]:
+            cited.setdefault(c["amendment"]["id"], c["amendment"])
+    number = {key: n for n, key in enumerate(cited, start=1)}
     rows = []
     for c in doc["changes"]:
         element, amendment = c["element"], c["amendment"]
@@ -343,13 +353,23 @@ def changes(request: Request, code: str) -> Response:
                 "direction": page.t(moved) if moved else None,
                 "amendment": {
                     "title": amendment["title"] or amendment["id"],
-                    "href": amendment_link(amendment["id"]),
+                    "ref": number[amendment["id"]],
                 }
                 if amendment
                 else None,
-                "sources": _sources(c["sources"]),
             }
         )
+    references = [
+        {
+            "n": number[key],
+            "id": key,
+            "href": amendment_link(key),
+            "title": a["title"] or key,
+            "in_force_from": None,
+            "sources": _sources(a["sources"]),
+        }
+        for key, a in cited.items()
+    ]
     return render(
         request,
         "changes.html",
@@ -360,6 +380,7 @@ def changes(request: Request, code: str) -> Response:
         known_at=known_at,
         known_at_text=_param(request, "known_at") or "",
         rows=rows,
+        references=references,
         json_link=_country_path(code, "diff")
         + "?"
         + urlencode(
@@ -563,15 +584,24 @@ def _group_labels_of_values(values: Mapping[str, list[Doc | None]]) -> dict[str,
 def _recent_change(
     queries: PolicyQueries, code: str, moment: dt.datetime
 ) -> tuple[dt.date, dt.date]:
-    """The default comparison: the day before the latest in-force date up to today, and today."""
+    """The default comparison: the day before the latest change in force up to its day, so
+    the page opens on what that change did. A date whose amendments changed nothing (a
+    reaffirmation) is passed over for the one before it; with none, yesterday and today."""
     today = _today()
-    dates = [
-        dt.date.fromisoformat(a["in_force_from"])
-        for a in queries.timeline(code, moment)["amendments"]
-        if a["status"] == "in_force" and a["in_force_from"] <= today.isoformat()
-    ]
-    latest = max(dates, default=today)
-    return latest - dt.timedelta(days=1), today
+    days = sorted(
+        {
+            dt.date.fromisoformat(a["in_force_from"])
+            for a in queries.timeline(code, moment)["amendments"]
+            if a["status"] == "in_force" and a["in_force_from"] <= today.isoformat()
+        },
+        reverse=True,
+    )
+    for day in [d for d in days if d > dt.date.min][:RECENT_DAYS_TRIED]:
+        before = day - dt.timedelta(days=1)
+        if queries.diff(code, before, day, moment)["changes"]:
+            return before, day
+    latest = max(days[0] if days else today, dt.date.min + dt.timedelta(days=1))
+    return latest - dt.timedelta(days=1), latest
 
 
 def _row(
@@ -586,6 +616,7 @@ def _row(
         "since": doc["since"],
         "acts": [
             {
+                "amendment": a["amendment"],
                 "href": link(a["amendment"]),
                 "title": a["title"] or a["amendment"],
                 "action": act_word(a["action"], page_lang),
@@ -593,8 +624,49 @@ def _row(
             }
             for a in doc["amendments"]
         ],
-        "sources": _sources(doc["sources"]),
     }
+
+
+def _blocks(sections: list[Doc]) -> list[Doc]:
+    """The sections as the page lays them out: a run of empty ones together, in one line."""
+    blocks: list[Doc] = []
+    for section in sections:
+        if section["rows"]:
+            blocks.append({"section": section, "empty": None})
+        elif blocks and blocks[-1]["empty"]:
+            blocks[-1]["empty"].append(section)
+        else:
+            blocks.append({"section": None, "empty": [section]})
+    return blocks
+
+
+def _references(
+    sections: list[Doc], amendments: list[Doc], link: Callable[[str], str]
+) -> list[Doc]:
+    """The amendments the page's elements cite, numbered once each in the order they came
+    into force, with their sources: the elements refer to them by number (`ref` on each act),
+    so a letter and its sources are stated once, not on every element it touched."""
+    cited = {a["amendment"] for s in sections for row in s["rows"] for a in row["acts"]}
+    entries = sorted(
+        (a for a in amendments if a["id"] in cited),
+        key=lambda a: (a["in_force_from"] or "", a["announced_on"], a["id"]),
+    )
+    number = {a["id"]: n for n, a in enumerate(entries, start=1)}
+    for section in sections:
+        for row in section["rows"]:
+            for act in row["acts"]:
+                act["ref"] = number.get(act["amendment"])
+    return [
+        {
+            "n": number[a["id"]],
+            "id": a["id"],
+            "href": link(a["id"]),
+            "title": a["title"] or a["id"],
+            "in_force_from": a["in_force_from"],
+            "sources": _sources(a["sources"]),
+        }
+        for a in entries
+    ]
 
 
 def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) -> list[Doc]:

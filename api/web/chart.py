@@ -29,14 +29,15 @@ from api.web.i18n import Lang, long_date, short_date, word
 
 Doc = dict[str, Any]
 
-LABEL_WIDTH = 290
+LABEL_WIDTH = 360
 PLOT_WIDTH = 840
 RIGHT = 24
 TOP = 48
-LANE = 30
+LANE = 32
 BAR = 16
 BOTTOM = 12
-LABEL_CHARS = 42
+LABEL_LINE_CHARS = 52  # a lane label's line at 12 px (two lines at most; all of it in <title>)
+MARKER_GAP = 13  # px between the centres of two markers on a lane: one marker's width
 
 # Okabe-Ito colours for categories and yes/no; ColorBrewer OrRd (sequential) for 15(c).
 PALETTE: dict[str, str] = {
@@ -117,28 +118,49 @@ def data_span(
     return min(days), max(days)
 
 
+def shifted(day: dt.date, days: int) -> dt.date:
+    """`day` moved by `days`, kept within the calendar (0001-01-01 to 9999-12-31)."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.min if days < 0 else dt.date.max
+
+
 def default_range(
     first: dt.date, last: dt.date, today: dt.date, *, to_today: bool
 ) -> tuple[dt.date, dt.date]:
     """A period around the data (and up to today when asked), with a margin each side."""
     end = max(last, today) if to_today else last
     pad = max(3, (end - first).days // 20)
-    return first - dt.timedelta(days=pad), end + dt.timedelta(days=pad)
+    return shifted(first, -pad), shifted(end, pad)
 
 
 def ticks(start: dt.date, end: dt.date, lang: Lang) -> list[tuple[dt.date, str]]:
-    """Round dates on the axis, at most about nine: days, weeks, or months."""
+    """Round dates on the axis, at most about nine: days, weeks, months, or years."""
     span = (end - start).days
     if span <= 70:
         step = next(s for s in (1, 2, 7, 14, 28) if span / s <= 9)
-        day = start + dt.timedelta(days=(-start.weekday()) % 7) if step >= 7 else start
+        day = shifted(start, (-start.weekday()) % 7) if step >= 7 else start
         out = []
         while day <= end:
             out.append((day, short_date(day, lang, with_day=True)))
-            day += dt.timedelta(days=step)
+            if day == dt.date.max:
+                break
+            day = shifted(day, step)
         return out
     months = span / 30.44
-    step = next((s for s in (1, 2, 3, 6, 12, 24, 60, 120) if months / s <= 8), 240)
+    if months > 8 * 24:  # years apart: step through years, not months
+        years = months / 12
+        step = next((s for s in (5, 10, 20, 50, 100, 200, 500, 1000, 2000) if years / s <= 8), 5000)
+        first = max(-(-start.year // step) * step, step)  # the first round year in the period
+        if dt.date(first, 1, 1) < start:
+            first += step
+        return [
+            (dt.date(year, 1, 1), str(year))
+            for year in range(first, end.year + 1, step)
+            if start <= dt.date(year, 1, 1) <= end
+        ]
+    step = next(s for s in (1, 2, 3, 6, 12, 24) if months / s <= 8)
     out = []
     year, month = start.year, start.month
     while True:
@@ -152,7 +174,55 @@ def ticks(start: dt.date, end: dt.date, lang: Lang) -> list[tuple[dt.date, str]]
         ):
             label = str(year) if step >= 12 else short_date(day, lang, with_day=False)
             out.append((day, label))
+        if year == dt.MAXYEAR and month == 12:
+            return out
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def spread(xs: list[float], *, gap: float, low: float, high: float) -> list[float]:
+    """Marker positions at least `gap` apart, each as near its date as that allows: markers
+    of amendments a day apart would otherwise be drawn as one. A run of markers that crowd
+    each other is spread evenly about the run's middle, within [low, high]; the order is
+    kept (ties in the order given)."""
+    order = sorted(range(len(xs)), key=lambda i: xs[i])
+    placed: list[float] = []
+    runs: list[list[int]] = []  # runs of positions in `placed`, spread together
+    for i in order:
+        x = xs[i]
+        if placed and x - placed[-1] < gap:
+            runs[-1].append(len(placed))
+        else:
+            runs.append([len(placed)])
+        placed.append(x)
+        while True:  # spread the last run about its middle; merge with the one before if close
+            run = runs[-1]
+            middle = sum(xs[order[k]] for k in run) / len(run)
+            first = middle - gap * (len(run) - 1) / 2
+            first = min(max(first, low), high - gap * (len(run) - 1))
+            for n, k in enumerate(run):
+                placed[k] = first + gap * n
+            if len(runs) > 1 and placed[run[0]] - placed[runs[-2][-1]] < gap:
+                runs[-2] += runs.pop()
+                continue
+            break
+    out = [0.0] * len(xs)
+    for k, i in enumerate(order):
+        out[i] = round(placed[k], 2)
+    return out
+
+
+def label_lines(name: str, width: int = LABEL_LINE_CHARS) -> list[str]:
+    """A lane label in at most two lines of about `width` characters, broken between words;
+    what does not fit ends in an ellipsis (the whole name is the label's title)."""
+    lines: list[str] = []
+    for word_ in name.split():
+        if lines and len(lines[-1]) + 1 + len(word_) <= width:
+            lines[-1] += " " + word_
+        else:
+            lines.append(word_)
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    return [line if len(line) <= width else line[: width - 1] + "…" for line in lines]
 
 
 def timeline_chart(
@@ -203,11 +273,13 @@ def timeline_chart(
     amendment_lane = {
         "y": TOP,
         "label": word("chart_amendments_lane", lang),
-        "markers": [
-            _amendment_marker(a, x, TOP, lang, amendment_href)
-            for a in amendments
-            if start <= _marker_day(a) <= end
-        ],
+        "markers": _spread_markers(
+            [
+                _amendment_marker(a, x, TOP, lang, amendment_href)
+                for a in amendments
+                if start <= _marker_day(a) <= end
+            ]
+        ),
     }
     bottom = TOP + LANE * (len(elements) + 1)
     axis = [
@@ -330,10 +402,10 @@ def _lane(
     return {
         "element": element,
         "name": name,
-        "label": name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1] + "…",
+        "label": label_lines(name),
         "y": y,
         "bars": bars,
-        "markers": markers,
+        "markers": _spread_markers(markers),
         "intervals": [_table_row(element, i, lang, amendment_href) for i in intervals],
         "others": [
             {
@@ -415,6 +487,15 @@ def _amendment_marker(
         "date": day.isoformat(),
         "title": _marker_title(a, _status_phrase(a, lang), lang),
     }
+
+
+def _spread_markers(markers: list[Doc]) -> list[Doc]:
+    """Markers of one lane apart (see `spread`): each keeps its date's place in `at`, and is
+    drawn at `x`, joined to `at` by a short line where the two differ."""
+    xs = spread(
+        [m["x"] for m in markers], gap=MARKER_GAP, low=LABEL_WIDTH, high=LABEL_WIDTH + PLOT_WIDTH
+    )
+    return [{**m, "at": m["x"], "x": x} for m, x in zip(markers, xs, strict=True)]
 
 
 def _marker_day(a: Mapping[str, Any]) -> dt.date:

@@ -107,6 +107,11 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "on_label": ("In force on (date)", "Geldend op (datum)"),
     "on_hint": ("YYYY-MM-DD; empty: today", "JJJJ-MM-DD; leeg: vandaag"),
+    "date_format": ("YYYY-MM-DD", "JJJJ-MM-DD"),
+    "date_format_title": (
+        "A date as YYYY-MM-DD, such as 2024-11-26",
+        "Een datum als JJJJ-MM-DD, zoals 2024-11-26",
+    ),
     "known_at_label": ("As recorded at (optional)", "Zoals vastgelegd op (optioneel)"),
     "known_at_hint": (
         "A date (end of that day, UTC) or a moment such as 2024-12-01T12:00:00Z; empty: now",
@@ -150,15 +155,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "since": ("Since", "Sinds"),
     "acts": ("Amendments", "Wijzigingen"),
     "sources": ("Sources", "Bronnen"),
+    "references_title": ("Amendments and their sources", "Wijzigingen en hun bronnen"),
+    "references_lead": (
+        "Each amendment with its sources, once: the elements above cite them by number.",
+        "Elke wijziging met haar bronnen, eenmaal: de onderdelen hierboven noemen hun nummer.",
+    ),
     "pending_title": (
         "Pending: announced, not yet in force",
         "In afwachting: aangekondigd, nog niet in werking",
     ),
     "pending_lead": (
-        "These amendments were announced on or before this date but no in-force date is "
-        "recorded: they apply to nothing yet.",
-        "Deze wijzigingen zijn op of voor deze datum aangekondigd, maar er is geen datum van "
-        "inwerkingtreding vastgelegd: ze gelden nog nergens voor.",
+        "Announced on or before this date, with no in-force date recorded: they apply to "
+        "nothing yet.",
+        "Aangekondigd op of voor deze datum, zonder vastgelegde datum van inwerkingtreding: "
+        "ze gelden nog nergens voor.",
     ),
     "announced": ("Announced", "Aangekondigd"),
     "section_risk_profile": ("Risk profiles", "Risicoprofielen"),

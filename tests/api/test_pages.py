@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import re
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -177,6 +178,92 @@ def test_static_files_are_served(client: TestClient) -> None:
     assert client.get("/favicon.ico").status_code == 204  # no icon, and no 404 for it
 
 
+# What a browser fetches to show a page: a script, style sheet, image, frame or font from
+# another host (http://, https:// or //host). Links a person follows (<a href>) are not.
+EXTERNAL = re.compile(
+    r"""<(?:script|img|iframe|source|embed|video|audio|track|input|image|use)\b[^>]*?"""
+    r"""\s(?:src|href|xlink:href|srcset|poster)\s*=\s*["']?\s*(?:https?:)?//"""
+    r"""|<link\b[^>]*?\shref\s*=\s*["']?\s*(?:https?:)?//"""
+    r"""|url\(\s*["']?\s*(?:https?:)?//"""
+    r"""|@import\s+["']?\s*(?:https?:)?//""",
+    re.IGNORECASE,
+)
+
+
+def test_external_pattern_finds_what_a_browser_would_fetch() -> None:
+    for fetched in (
+        '<script src="https://cdn.example/x.js">',
+        "<link rel=stylesheet href='//fonts.example/css'>",
+        '<img alt="" src="http://example.org/a.png">',
+        "<style>body { background: url( 'https://example.org/b.png') }</style>",
+        '@import "https://example.org/c.css";',
+    ):
+        assert EXTERNAL.search(fetched), fetched
+    for local in (
+        '<a href="https://zoek.officielebekendmakingen.nl/kst-19637-3318.html">',
+        '<script src="/static/pages.js">',
+        '<svg xmlns="http://www.w3.org/2000/svg">',
+        "url(\"data:image/svg+xml;charset=utf-8,<svg xmlns='http://www.w3.org/2000/svg'>\")",
+    ):
+        assert not EXTERNAL.search(local), local
+
+
+def test_no_page_loads_anything_from_another_host(
+    client: TestClient, pakistan: Demo, make_client: Callable[..., TestClient]
+) -> None:
+    """Government networks may have no internet: every page, /docs included, is whole
+    without it."""
+    answers = []
+    for lang in ("", "?lang=nl"):
+        for url in (
+            "/",
+            "/countries/PK",
+            "/countries/PK?on=2024-12-18",  # with the pending decree
+            "/countries/PK/chart",
+            "/countries/PK/changes",
+            f"/countries/PK/amendments/{pakistan.letter}",
+            "/audits/new",
+            "/docs",
+            "/countries/XX",  # 404
+            "/countries/PK?on=soon",  # 422
+        ):
+            answers.append(client.get(url + lang))
+        answers.append(
+            client.post(
+                "/audits/new" + lang,
+                files={"decisions": ("decisions.csv", CSV.encode(), "text/csv")},
+            )
+        )
+    answers.append(make_client(read_requires_token=True).get("/countries/PK"))  # 401
+    assert {a.status_code for a in answers} == {200, 401, 404, 422}
+    assert client.get("/redoc").status_code == 404  # FastAPI's /redoc loads from a CDN
+    styles = set()
+    for answer in answers:
+        assert answer.headers["content-type"] == HTML, answer.url
+        found = EXTERNAL.search(answer.text)
+        assert found is None, (str(answer.url), found.group(0) if found else "")
+        styles |= set(re.findall(r'<link\b[^>]*\shref="(/[^"]+\.css)"', answer.text))
+        styles |= set(re.findall(r'<script\b[^>]*\ssrc="(/[^"]+)"', answer.text))
+    assert {"/static/pages.css", "/docs/assets/swagger-ui.css"} <= styles
+    for path in styles:  # the style sheets and scripts are served, and load nothing either
+        served = client.get(path)
+        assert served.status_code == 200, path
+        if path.endswith(".css"):
+            assert not EXTERNAL.search(served.text), path
+
+
+def test_docs_serve_swagger_ui_from_the_app(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert '<script src="/docs/assets/swagger-ui-bundle.js">' in docs.text
+    assert "url: '/openapi.json'" in docs.text
+    script = client.get("/docs/assets/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert "SwaggerUIBundle" in script.text
+    assert client.get("/docs/assets/favicon-32x32.png").headers["content-type"] == "image/png"
+    assert "/docs" not in client.get("/openapi.json").json()["paths"]
+
+
 # Index ----------------------------------------------------------------------------------
 
 
@@ -209,9 +296,15 @@ def test_policy_page_shows_pti_from_the_letter_on(client: TestClient, pakistan: 
     assert after.find("tr", data_element="article_15c:PK-BA")
     assert "Balochistan (PK-BA)" in after.text
     assert "Relatively lower level of indiscriminate violence; armed conflict" in after.text
-    # Each element links to its amendments and sources; the version can be cited.
-    assert after.find("a", href=f"/countries/PK/amendments/{pakistan.letter}")
-    assert after.find("a", href="https://zoek.officielebekendmakingen.nl/kst-19637-3318.html")
+    # Each element cites its amendments by number; each amendment, with its sources, is
+    # listed once below the elements; the version can be cited.
+    assert after.find("a", href="#ref-2", class_="ref")
+    [letter] = after.find("li", id="ref-2")
+    assert letter["data-amendment"] == pakistan.letter
+    assert len(after.find("a", href=f"/countries/PK/amendments/{pakistan.letter}")) == 1
+    kst = "https://zoek.officielebekendmakingen.nl/kst-19637-3318.html"
+    assert len(after.find("a", href=kst)) == 2  # once for each amendment that cites it
+    assert after.text.count("ECLI:NL:RVS:2024:2927") == 1
     [version] = after.find("a", class_="version-link")
     assert re.fullmatch(r"/countries/PK/versions/[0-9a-f]{64}", version["href"])
     assert client.get(version["href"]).status_code == 200
@@ -288,6 +381,33 @@ def test_page_markup_is_accessible(client: TestClient, pakistan: Demo) -> None:
                 assert attrs["id"] in labelled, (url, attrs)
 
 
+def test_date_fields_show_and_take_iso_dates(client: TestClient, pakistan: Demo) -> None:
+    """Not type=date, which shows the browser's locale format beside a YYYY-MM-DD hint."""
+    fields = {
+        "/countries/PK?on=2024-11-26": {"on": "2024-11-26"},
+        "/countries/PK/chart?from=2024-11-20&to=2024-12-31": {
+            "from": "2024-11-20",
+            "to": "2024-12-31",
+        },
+        "/countries/PK/changes?from=2024-11-25&to=2024-11-26": {
+            "from": "2024-11-25",
+            "to": "2024-11-26",
+        },
+        "/audits/new?review_date=2025-06-01": {"review_date": "2025-06-01"},
+    }
+    for lang, placeholder in (("en", "YYYY-MM-DD"), ("nl", "JJJJ-MM-DD")):
+        for url, values in fields.items():
+            tags = page(client, f"{url}&lang={lang}")
+            assert not tags.find("input", type="date"), url
+            for id_, value in values.items():
+                [field] = tags.find("input", id=id_)
+                assert field["type"] == "text", (url, field)
+                assert field["value"] == value, (url, field)
+                assert field["placeholder"] == placeholder, (url, field)
+                assert re.fullmatch(field["pattern"], value), (url, field)
+                assert not re.fullmatch(field["pattern"], "26-11-2024"), (url, field)
+
+
 # Chart ----------------------------------------------------------------------------------
 
 
@@ -327,6 +447,53 @@ def test_chart_zooms_to_a_period(client: TestClient, pakistan: Demo) -> None:
     assert not tags.find("g", class_="today")  # today is outside the period
     before = page(client, "/countries/PK/chart?from=2020-01-01&to=2020-02-01")
     assert not before.find("rect", class_="bar")
+
+
+def _marker_centres(tags: Tags) -> list[tuple[str, str, float]]:
+    """(lane, date, x) of each marker: the <a class="marker"> and the first circle in it."""
+    out, lane, pending = [], "", None
+    for tag, attrs in tags.tags:
+        if tag == "g" and "lane" in attrs.get("class", "").split():
+            lane = attrs.get("data-element", "")
+        elif tag == "a" and "marker" in attrs.get("class", "").split():
+            pending = attrs["data-date"]
+        elif tag == "circle" and pending is not None:
+            out.append((lane, pending, float(attrs["cx"])))
+            pending = None
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_chart_draws_amendments_a_day_apart_apart(
+    client: TestClient, pakistan: Demo, lang: str
+) -> None:
+    """25 and 26 November 2024 are a pixel apart over two years: drawn as two markers."""
+    for query in ("", "&from=2024-11-20&to=2024-12-31", "&from=0001-01-01&to=9999-12-31"):
+        tags = page(client, f"/countries/PK/chart?lang={lang}{query}")
+        by_lane: dict[str, list[float]] = {}
+        for lane, _, x in _marker_centres(tags):
+            by_lane.setdefault(lane, []).append(x)
+        assert len(by_lane[""]) == 3, query  # the amendments lane: letter, attestation, decree
+        for lane, xs in by_lane.items():
+            xs.sort()
+            assert all(b - a >= 12.9 for a, b in itertools.pairwise(xs)), (lane, xs)
+
+
+def test_chart_lane_labels_are_whole(client: TestClient, pakistan: Demo) -> None:
+    for lang, name in (
+        ("en", "Group: Leaders and members of Pakistan Tehreek-e-Insaf (PTI)"),
+        ("nl", "Groep: Leiders en leden van Pakistan Tehreek-e-Insaf (PTI)"),
+    ):
+        response = client.get(f"/countries/PK/chart?lang={lang}")
+        label = re.search(
+            r'data-element="group:pti">\s*<text[^>]*class="lane-label">(.*?)</text>',
+            response.text,
+            re.S,
+        )
+        assert label is not None
+        shown = " ".join(re.findall(r"<tspan[^>]*>(.*?)</tspan>", label.group(1)))
+        assert html.unescape(shown) == name
+        assert "…" not in response.text.split('class="lane-label"')[1].split("</text>")[0]
 
 
 def test_chart_shows_a_retracted_amendment_as_such(
@@ -371,8 +538,14 @@ def test_changes_between_two_dates(client: TestClient, pakistan: Demo) -> None:
     assert "Between 25 November 2024 and 26 November 2024" in tags.text
     none = page(client, "/countries/PK/changes?from=2024-12-01&to=2024-12-20")
     assert "Nothing differs between these two dates." in none.text
+    # By default the page opens on the latest change: the day before it, and its day.
     default = page(client, "/countries/PK/changes")
     assert default.find("input", id="from", value="2024-11-25")
+    assert default.find("input", id="to", value="2024-11-26")
+    assert "Nothing differs" not in default.text
+    assert default.find("tr", data_element="group:pti", data_kind="added")
+    dutch = page(client, "/countries/PK/changes?lang=nl")
+    assert dutch.find("tr", data_element="group:pti", data_kind="added")
 
 
 # Amendments -----------------------------------------------------------------------------

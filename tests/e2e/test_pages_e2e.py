@@ -19,8 +19,15 @@ PTI_ROW = 'tr[data-element="group:pti"]'
 BALOCHISTAN = 'g.lane[data-element="article_15c:PK-BA"]'
 
 
+# Screenshots a person can look at after a run (test-output/ is not committed).
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-output" / "e2e"
+
+
 def shot(page: Any, folder: Path, name: str) -> None:
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    """A full-page screenshot in the test's folder and under test-output/e2e/."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    for where in (folder, ARTEFACTS):
+        page.screenshot(path=str(where / f"{name}.png"), full_page=True)
 
 
 def expected_console_error(page: Any, words: str) -> None:
@@ -54,12 +61,18 @@ def test_picking_dates_before_and_after_the_letter_shows_pti(page: Any, tmp_path
     assert row.is_visible()
     assert PTI in row.inner_text()
     assert "26 November 2024" in row.inner_text()
-    # The element links to the letter that made it, and to the letter's text.
-    source = row.get_by_role("link", name="Kamerstuk 19637, nr. 3318", exact=True)
+    # The element cites the letter that made it by number; the letter, with its sources,
+    # is listed once under the elements.
+    cite = row.get_by_role("link", name="Kamerbrief landgebonden asielbeleid")
+    cite.click()
+    page.wait_for_url("**/countries/PK?on=2024-11-26#ref-*")
+    entry = page.locator(cite.get_attribute("href"))
+    assert entry.is_visible()
+    source = entry.get_by_role("link", name="Kamerstuk 19637, nr. 3318", exact=True)
     assert source.get_attribute("href") == (
         "https://zoek.officielebekendmakingen.nl/kst-19637-3318.html"
     )
-    row.get_by_role("link", name="Kamerbrief landgebonden asielbeleid").click()
+    entry.get_by_role("link", name="Kamerbrief landgebonden asielbeleid").click()
     page.wait_for_url("**/countries/PK/amendments/*")
     assert page.locator(".status-in_force").is_visible()
     shot(page, tmp_path, "amendment-letter")
@@ -171,3 +184,93 @@ def test_keyboard_language_and_print(page: Any, tmp_path: Path) -> None:
     assert page.locator('tr[data-element="article_15c:PK-BA"]').is_visible()
     page.pdf(path=str(tmp_path / "policy.pdf"))
     assert (tmp_path / "policy.pdf").stat().st_size > 10_000
+
+
+def test_the_policy_page_is_short(page: Any, tmp_path: Path) -> None:
+    """Each amendment and its sources once: the page was 4,323 px tall on the demo."""
+    page.goto("/countries/PK")
+    assert page.evaluate("document.body.scrollHeight") <= 4323 // 2
+    citing = page.locator('tr[data-element="group:christians"] a.ref')
+    assert citing.count() == 2  # the attestation and the letter, by number
+    assert page.locator("ol.references > li").count() == 2
+    shot(page, tmp_path, "country")
+    page.goto("/countries/PK?lang=nl")
+    assert page.get_by_role("heading", name="Wijzigingen en hun bronnen").is_visible()
+    shot(page, tmp_path, "country-nl")
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+def test_amendments_a_day_apart_are_two_markers(page: Any, tmp_path: Path) -> None:
+    for url in ("/countries/PK/chart", "/countries/PK/chart?from=2024-11-01&to=2024-12-31"):
+        page.goto(url)
+        lane = page.locator("g.amendments-lane")
+        first = lane.locator('a.marker[data-date="2024-11-25"]').bounding_box()
+        second = lane.locator('a.marker[data-date="2024-11-26"]').bounding_box()
+        assert first
+        assert second
+        assert not _overlap(first, second), (url, first, second)
+        assert first["x"] < second["x"]  # in the order of their dates
+        for lane_element in ("group:christians", "group:ahmadis"):
+            markers = page.locator(f'g.lane[data-element="{lane_element}"] a.marker')
+            boxes = [markers.nth(i).bounding_box() for i in range(markers.count())]
+            assert len(boxes) >= 2
+            for i, a in enumerate(boxes):
+                for b in boxes[i + 1 :]:
+                    assert not _overlap(a, b), (url, lane_element, a, b)
+    # Lane labels are whole: two lines where a name is long.
+    label = page.locator('g.lane[data-element="group:pti"] text.lane-label')
+    assert label.locator("tspan").count() == 2
+    assert "Tehreek-e-Insaf (PTI)" in label.text_content()
+    shot(page, tmp_path, "chart-november-2024")
+    page.goto("/countries/PK/chart")
+    shot(page, tmp_path, "chart-default")
+
+
+def test_the_changes_page_opens_on_the_latest_change(page: Any, tmp_path: Path) -> None:
+    page.goto("/countries/PK")
+    page.get_by_role("link", name="Changes between two dates").click()
+    page.wait_for_url("**/countries/PK/changes")
+    assert page.get_by_label("From").input_value() == "2024-11-25"
+    assert page.get_by_label("To").input_value() == "2024-11-26"
+    assert page.locator('table.changes tr[data-element="group:pti"]').is_visible()
+    assert page.locator("p.empty").count() == 0
+    shot(page, tmp_path, "changes")
+    # The dates stay ISO whatever the browser's locale, and are taken as typed.
+    page.get_by_label("From").fill("2024-11-24")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Compare").click()
+    assert "from=2024-11-24" in page.url
+    assert page.locator('table.changes tr[data-element="group:christians"]').is_visible()
+
+
+def test_the_api_docs_render_without_the_internet(page: Any, base_url: str) -> None:
+    """Every request that is not to the server is blocked and recorded: none is made."""
+    elsewhere: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(base_url + "/"):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.context.route("**/*", only_local)
+    page.goto("/docs")
+    operations = page.locator(".opblock")
+    operations.first.wait_for()
+    assert operations.count() >= 10
+    assert page.locator(".opblock-summary-path", has_text="/countries/{code}/policy").count() >= 1
+    page.locator(".opblock-summary", has_text="/countries/{code}/policy").first.click()
+    page.get_by_role("button", name="Try it out").first.wait_for()
+    assert page.locator(".errors-wrapper").count() == 0  # the document was read
+    page.goto("/countries/PK/chart")
+    page.goto("/countries/PK")
+    assert elsewhere == []

@@ -4,11 +4,12 @@ words, and the chart's axis and colours."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import string
 
 import pytest
 
-from api.web.chart import PALETTE, default_range, text_colour, ticks
+from api.web.chart import PALETTE, default_range, label_lines, spread, text_colour, ticks
 from api.web.describe import change_text, direction, element_name, value_text
 from api.web.i18n import WORDS, local_region_name, long_date, long_moment
 
@@ -79,7 +80,7 @@ def test_a_change_reads_in_words() -> None:
     assert change_text(relabel, "en", {})["text"] == "relabelled: LGBTIQ+"
 
 
-@pytest.mark.parametrize("days", [1, 10, 40, 69, 71, 200, 800, 4000, 20000])
+@pytest.mark.parametrize("days", [1, 10, 40, 69, 71, 200, 800, 4000, 20000, 100_000])
 def test_the_axis_has_few_round_ticks_inside_the_period(days: int) -> None:
     start = dt.date(2024, 11, 20)
     end = start + dt.timedelta(days=days)
@@ -102,3 +103,55 @@ def test_bar_labels_contrast_with_their_colour() -> None:
     assert text_colour(PALETTE["risk_profile"]) == "#ffffff"
     assert text_colour(PALETTE["level-none"]) == "#000000"
     assert text_colour(PALETTE["level-most_exceptional"]) == "#ffffff"
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (dt.date.min, dt.date.max),
+        (dt.date.min, dt.date(1, 1, 2)),
+        (dt.date(9999, 12, 1), dt.date.max),
+        (dt.date(9999, 12, 30), dt.date.max),
+        (dt.date(9990, 3, 1), dt.date.max),
+        (dt.date.min, dt.date(1, 12, 31)),
+    ],
+)
+def test_the_axis_reaches_the_ends_of_the_calendar(start: dt.date, end: dt.date) -> None:
+    for lang in ("en", "nl"):
+        marks = ticks(start, end, lang)
+        assert len(marks) <= 10
+        assert all(start <= day <= end for day, _ in marks)
+
+
+def test_the_default_period_stays_within_the_calendar() -> None:
+    assert default_range(dt.date.min, dt.date.max, dt.date(2026, 1, 1), to_today=True) == (
+        dt.date.min,
+        dt.date.max,
+    )
+    start, end = default_range(dt.date.min, dt.date(1, 1, 5), dt.date(2026, 1, 1), to_today=False)
+    assert start == dt.date.min
+    assert end > dt.date(1, 1, 5)
+
+
+def test_markers_a_day_apart_are_drawn_apart() -> None:
+    # 25 and 26 November 2024 on two years of 840 px: one pixel apart.
+    placed = spread([300.0, 301.15, 332.0, 700.0], gap=13, low=290, high=1130)
+    assert all(b - a >= 13 - 0.01 for a, b in itertools.pairwise(placed))
+    assert placed[3] == 700.0  # a marker far from the others stays on its date
+    assert abs((placed[0] + placed[1]) / 2 - 300.575) < 7  # the run stays about its dates
+    # At the plot's edge the run is pushed inside; the order of equal dates is kept.
+    assert spread([290.0, 290.0, 290.0], gap=13, low=290, high=1130) == [290.0, 303.0, 316.0]
+    assert spread([1130.0, 1129.0], gap=13, low=290, high=1130) == [1130.0, 1117.0]
+    assert spread([], gap=13, low=0, high=10) == []
+
+
+def test_lane_labels_wrap_instead_of_being_cut() -> None:
+    name = "Group: Leaders and members of Pakistan Tehreek-e-Insaf (PTI)"
+    lines = label_lines(name, 40)
+    assert len(lines) == 2
+    assert " ".join(lines) == name
+    assert label_lines("Group: Ahmadis", 40) == ["Group: Ahmadis"]
+    long = label_lines("word " * 40, 20)
+    assert len(long) == 2
+    assert long[1].endswith("…")
+    assert all(len(line) <= 20 for line in long)
