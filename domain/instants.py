@@ -7,6 +7,8 @@ import datetime as dt
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MICROSECOND = dt.timedelta(microseconds=1)
+# Later than any record time: as the moment of knowledge, it sees every record there is.
+END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def in_utc(moment: dt.datetime) -> dt.datetime:

@@ -29,6 +29,7 @@ import orjson
 from domain.chain import EMPTY_DIGEST
 from domain.countries import country_code, country_name
 from domain.errors import CountryNotFoundError
+from domain.instants import END_OF_TIME
 from domain.records import AmendmentRecord
 from projections.fragments import Fragment, assemble_sections, load_fragment
 from projections.lru import Lru
@@ -69,11 +70,10 @@ class CountryIndex:
             }
             states = view.states_elements({r["state_id"] for r in rows})
             parts = {s: tuple(fragments[c] for c in refs.values()) for s, refs in states.items()}
-        far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
         pending = sorted(
             (r.announced_on.isoformat(), orjson.dumps(amendment_summary(r)))
             for r in records
-            if r.is_pending_on(dt.date.max, far_future)
+            if r.is_pending_on(dt.date.max, END_OF_TIME)
         )
         return cls(
             code=code,

@@ -27,15 +27,13 @@ from domain import chain
 from domain.domainmodel import CountryPolicy, amendment_record, chain_hash
 from domain.effects import ElementState
 from domain.fold import Chronicle, Segment, element_content_id, record_effects
-from domain.instants import to_micros
+from domain.instants import END_OF_TIME, to_micros
 from domain.records import AmendmentRecord
 from events import payloads
 from projections.fragments import fragment_of
 from projections.queries import provenance
 from projections.records import record_from_json, record_to_json
 from projections.views import Batch, PolicyViewMixin, SegmentRow
-
-END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 @dataclass

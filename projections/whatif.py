@@ -16,13 +16,12 @@ from domain.commands import AmendmentDraft
 from domain.domainmodel import CountryPolicy
 from domain.errors import LedgerError
 from domain.fold import Chronicle, Segment, pending_on
+from domain.instants import END_OF_TIME
 from domain.records import AmendmentRecord
 from projections.audit import NO_POLICY, Snapshot, StoredStates
 from projections.index import EMPTY_SECTIONS, ReadIndex
 from projections.queries import amendment_summary, policy_sections
 from projections.timeline import Timeline, ValueChanges, value_changes
-
-END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 class WhatIfStates(StoredStates):
