@@ -19,6 +19,11 @@ def in_utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
+def iso(value: dt.date | None) -> str | None:
+    """A date or moment as ISO 8601 text; None stays None."""
+    return value.isoformat() if value is not None else None
+
+
 def to_micros(moment: dt.datetime) -> int:
     return (moment - EPOCH) // MICROSECOND
 

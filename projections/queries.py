@@ -24,7 +24,7 @@ from domain.fold import (
     transitions,
     visible_effects,
 )
-from domain.instants import from_micros, to_micros
+from domain.instants import from_micros, iso, to_micros
 from domain.records import AmendmentRecord
 from projections.records import record_from_json
 from projections.views import PolicyViewMixin
@@ -233,10 +233,10 @@ def timeline_entry(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
         "status": record.status(known_at).value,
         "in_force_from": in_force.isoformat() if in_force else None,
         "recorded_at": record.recorded_at.isoformat(),
-        "in_force_recorded_at": _iso(record.in_force_learned_at)
+        "in_force_recorded_at": iso(record.in_force_learned_at)
         if record.in_force_from is None and in_force
         else None,
-        "retracted_at": _iso(record.retracted_at) if retracted else None,
+        "retracted_at": iso(record.retracted_at) if retracted else None,
         "retraction_reason": record.retraction_reason if retracted else None,
         "retraction_source": record.retraction_source.model_dump(mode="json")
         if retracted and record.retraction_source
@@ -343,7 +343,3 @@ def sources_of(records: Iterable[AmendmentRecord]) -> list[Doc]:
         for source in record.sources:
             seen.setdefault(source.reference, source.model_dump(mode="json"))
     return list(seen.values())
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None

@@ -16,7 +16,7 @@ from domain.commands import AmendmentDraft
 from domain.domainmodel import CountryPolicy
 from domain.errors import LedgerError
 from domain.fold import Chronicle, Segment, pending_on
-from domain.instants import END_OF_TIME
+from domain.instants import END_OF_TIME, iso
 from domain.records import AmendmentRecord
 from projections.audit import NO_POLICY, Snapshot, StoredStates
 from projections.index import EMPTY_SECTIONS, ReadIndex
@@ -147,4 +147,4 @@ def _version_span(chronicle: Chronicle, segment: Segment) -> tuple[str, str | No
     segments = chronicle.segments
     spans = version_spans([(s.version_id, s.valid_from, s.valid_to) for s in segments])
     start, end = spans[segments.index(segment)]
-    return start.isoformat(), end.isoformat() if end else None
+    return start.isoformat(), iso(end)
