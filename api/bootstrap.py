@@ -32,6 +32,17 @@ class ConfigurationError(ValueError):
     """The settings cannot describe a working store."""
 
 
+class StoreNotFoundError(ConfigurationError):
+    """A SQLite store that does not exist, opened by a face that must not create it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"no ledger at {path.absolute()}: run `policy-ledger init` (or `policy-ledger load "
+            "FILE`) to create it there, or set POLICY_LEDGER_DATABASE_URL to an existing store"
+        )
+
+
 def store_env(
     settings: Settings, database_url: str | None = None, name: str = "POLICY_LEDGER_DATABASE_URL"
 ) -> dict[str, str]:
@@ -177,9 +188,18 @@ def open_replica(settings: Settings, primary: PolicyLedger, url: str) -> ReadRep
     return ReadReplica(primary, factory, view)
 
 
-def build_ledger(settings: Settings | None = None, clock: Clock = utc_now) -> Ledger:
+def build_ledger(
+    settings: Settings | None = None, clock: Clock = utc_now, *, create: bool = True
+) -> Ledger:
+    """`create=False`: raise StoreNotFoundError rather than create a SQLite store (a face
+    that only reads must not leave an empty store behind wherever it was run)."""
     settings = settings or Settings()
     env = store_env(settings)
+    if not create and env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        name = env["SQLITE_DBNAME"]
+        in_memory = ":memory:" in name or "mode=memory" in name
+        if not in_memory and not Path(name).exists():
+            raise StoreNotFoundError(Path(name))
     try:
         signer = load_signer(signing_key_path(settings))
     except SigningKeyError as error:

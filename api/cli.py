@@ -14,13 +14,15 @@ import orjson
 import typer
 from rich.console import Console
 from rich.progress import Progress
+from rich.text import Text
 
 from api import render, security
-from api.bootstrap import ConfigurationError, Ledger, build_ledger
+from api.bootstrap import ConfigurationError, Ledger, StoreNotFoundError, build_ledger
 from api.security import Role
 from api.settings import Settings
 from api.timeparse import MomentError, now, parse_date, parse_moment, today
 from domain.errors import LedgerError
+from domain.words import counted
 
 if TYPE_CHECKING:
     from api.exchange import Exported, Imported
@@ -36,20 +38,33 @@ KnownAt = Annotated[
 ]
 
 
+def refused(red: str, rest: str = "", code: int = 2) -> typer.Exit:
+    """Prints an error to stderr, `red` in red, then `rest`; the exit to raise.
+
+    Whole lines: rich would wrap them at the terminal's width, mid-sentence and mid-path.
+    Not read as markup: paths and messages may hold brackets.
+    """
+    errors.print(Text.assemble((red, "red"), rest), soft_wrap=True)
+    return typer.Exit(code)
+
+
 @contextmanager
-def opened_ledger() -> Iterator[Ledger]:
-    """The ledger from settings, caught up; domain and input errors exit 2 with a message."""
+def opened_ledger(create: bool = False) -> Iterator[Ledger]:
+    """The ledger from settings, caught up; domain and input errors exit 2 with a message.
+
+    Only commands that write (`create`) create a SQLite store that does not exist yet.
+    """
     try:
-        ledger = build_ledger(Settings())
+        ledger = build_ledger(Settings(), create=create)
+    except StoreNotFoundError as error:
+        raise refused("error:", f" {error}") from None
     except ConfigurationError as error:
-        errors.print(f"[red]configuration:[/red] {error}")
-        raise typer.Exit(2) from None
+        raise refused("configuration:", f" {error}") from None
     try:
         ledger.catch_up.run()
         yield ledger
     except (LedgerError, MomentError) as error:
-        errors.print(f"[red]error:[/red] {getattr(error, 'detail', error)}")
-        raise typer.Exit(2) from None
+        raise refused("error:", f" {getattr(error, 'detail', error)}") from None
     finally:
         ledger.close()
 
@@ -72,7 +87,7 @@ def init() -> None:
     from api.bootstrap import signing_key_path
     from api.signing import create_key
 
-    with opened_ledger() as ledger:
+    with opened_ledger(create=True) as ledger:
         console.print(f"Store ready: {ledger.settings.database_url}", soft_wrap=True)
         if ledger.signer is None:
             ledger.signer = create_key(signing_key_path(ledger.settings))
@@ -108,14 +123,17 @@ def load(
     """Validate a whole file of amendments, then record all of them or none."""
     from api.loader import AmendmentFileError, record_file
 
-    with opened_ledger() as ledger:
+    with opened_ledger(create=True) as ledger:
         try:
             recorded = record_file(ledger.app, file, author or getpass.getuser())
         except AmendmentFileError as error:
-            errors.print(f"[red]{file}: nothing loaded[/red]\n{error}")
-            raise typer.Exit(2) from None
+            problems = "".join(f"\n  - {p}" for p in error.problems)
+            found = counted(len(error.problems), "problem")
+            raise refused(f"{error.path}: nothing loaded", f" ({found}){problems}") from None
         ledger.catch_up.run()
-        console.print(f"Recorded {len(recorded)} amendments from {file}.")
+        console.print(
+            f"Recorded {counted(len(recorded), 'amendment')} from {file}.", soft_wrap=True
+        )
 
 
 @cli.command("countries")
@@ -192,7 +210,8 @@ def export_ledger(
         else "not signed: no signing key (policy-ledger init creates one)"
     )
     console.print(
-        f"Exported {exported.events} events to {directory}\ndigest: {exported.digest}\n{signed}",
+        f"Exported {counted(exported.events, 'event')} to {directory}\n"
+        f"digest: {exported.digest}\n{signed}",
         soft_wrap=True,
     )
 
@@ -211,7 +230,8 @@ def import_ledger(
         else "the export was not signed"
     )
     console.print(
-        f"Imported {imported.events} events from {directory}\ndigest: {imported.digest}\n{signed}",
+        f"Imported {counted(imported.events, 'event')} from {directory}\n"
+        f"digest: {imported.digest}\n{signed}",
         soft_wrap=True,
     )
 
@@ -225,7 +245,7 @@ def backup_ledger(
 
     exported = _write_out(lambda ledger: backup(ledger, file))
     console.print(
-        f"Backed up {exported.events} events to {file}\ndigest: {exported.digest}",
+        f"Backed up {counted(exported.events, 'event')} to {file}\ndigest: {exported.digest}",
         soft_wrap=True,
     )
 
@@ -239,7 +259,8 @@ def restore_ledger(
 
     imported = _read_in(lambda ledger: restore(ledger, file), f"{file}: nothing restored")
     console.print(
-        f"Restored {imported.events} events from {file}\ndigest: {imported.digest} (verified)",
+        f"Restored {counted(imported.events, 'event')} from {file}\n"
+        f"digest: {imported.digest} (verified)",
         soft_wrap=True,
     )
 
@@ -252,24 +273,21 @@ def _write_out(write: Callable[[Ledger], Exported]) -> Exported:
         try:
             return write(ledger)
         except BrokenLedgerError as error:
-            errors.print(f"[red]{error}[/red]", soft_wrap=True)
-            raise typer.Exit(1) from None
+            raise refused(str(error), code=1) from None
         except ExportError as error:
-            errors.print(f"[red]error:[/red] {error}", soft_wrap=True)
-            raise typer.Exit(2) from None
+            raise refused("error:", f" {error}") from None
 
 
-def _read_in(read: Callable[[Ledger], Imported], refused: str) -> Imported:
+def _read_in(read: Callable[[Ledger], Imported], nothing: str) -> Imported:
     """Runs an import-like command: exit 2, nothing stored, when the input is refused."""
     from api.exchange import ExportError
     from domain.errors import LedgerNotEmptyError
 
-    with opened_ledger() as ledger:
+    with opened_ledger(create=True) as ledger:  # a store's first events
         try:
             return read(ledger)
         except (ExportError, LedgerNotEmptyError) as error:
-            errors.print(f"[red]{refused}[/red]\n{error}", soft_wrap=True)
-            raise typer.Exit(2) from None
+            raise refused(nothing, f"\n{error}") from None
 
 
 @cli.command()
@@ -282,7 +300,7 @@ def rebuild() -> None:
         with Progress(console=errors, transient=True) as progress:
             task = progress.add_task("rebuilding", total=total or 1)
             ledger.catch_up.run(progress=lambda done, _: progress.update(task, completed=done))
-        console.print(f"Rebuilt the read model from {total} events.")
+        console.print(f"Rebuilt the read model from {counted(total, 'event')}.")
 
 
 @cli.command()
@@ -377,10 +395,9 @@ def run_projections(
     settings = Settings()
     logging.config.dictConfig(log_config(settings))
     try:
-        ledger = build_ledger(settings)
+        ledger = build_ledger(settings)  # may start before the first writer: creates the store
     except ConfigurationError as error:
-        errors.print(f"[red]configuration:[/red] {error}")
-        raise typer.Exit(2) from None
+        raise refused("configuration:", f" {error}") from None
     stop = threading.Event()
 
     def stopping(*_: object) -> None:
@@ -424,12 +441,13 @@ def audit(
                 audit_into(report, auditor, read_decisions(file), progress)
                 if report is not None:
                     report.close(auditor.summary.to_json())
-        except (DecisionFileError, ValueError) as error:
-            errors.print(f"[red]{file}:[/red] {error}")
-            raise typer.Exit(2) from None
+        except DecisionFileError as error:  # its message names the file
+            raise refused(f"{error.path}:", f" {error.message}") from None
+        except ValueError as error:
+            raise refused(f"{file}:", f" {error}") from None
         emit(auditor.summary.to_json(), False, render.audit_summary)
         if output:
-            console.print(f"Report written to {output}.")
+            console.print(f"Report written to {output}.", soft_wrap=True)
 
 
 @contextmanager
@@ -472,7 +490,11 @@ def create_token(
     """Create a token; it is printed once, alone on the last line."""
     settings = Settings()
     token = security.create_token(settings.tokens_file, subject, role)
-    errors.print(f"Created a {role.value} token for {subject} (hash in {settings.tokens_file}).")
+    errors.print(
+        f"Created a {role.value} token for {subject} (hash in {settings.tokens_file}).",
+        soft_wrap=True,
+        markup=False,
+    )
     sys.stdout.write(token + "\n")
 
 

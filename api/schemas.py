@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from domain.commands import AmendmentDraft
 from domain.countries import country_code_value
 from events.payloads import Text
-from events.vocabulary import Change, Day, Label, Source
+from events.vocabulary import Day, Source
 
 
 class Model(BaseModel):
@@ -35,25 +35,19 @@ LedgerDigest = Annotated[
 # Requests ----------------------------------------------------------------------------
 
 
-class AmendmentIn(Model):
+class ExpectedVersion(Model):
     expected_version: int | None = Field(
         default=None,
         ge=1,
         le=2**62,
         description="The country's version you read; omit only for its first amendment.",
     )
-    announced_on: Day
-    in_force_from: Day | None = Field(
-        default=None, description="Omit when the in-force date is not known yet (pending)."
-    )
-    attestation: bool = False
-    title: Label | None = None
-    sources: list[Source] = Field(max_length=50, description="At least one.")
-    rationale: Text = ""
-    changes: list[Change] = Field(max_length=500, description="At least one.")
 
-    def draft(self) -> AmendmentDraft:
-        return AmendmentDraft.model_validate(self.model_dump(exclude={"expected_version"}))
+
+# The draft's fields (domain.commands), after expected_version (the bases' fields come in
+# reverse MRO order). No docstring: it would become the schema's description.
+class AmendmentIn(AmendmentDraft, ExpectedVersion):
+    pass
 
 
 class InForceIn(Model):
@@ -333,19 +327,8 @@ class Problem(Model):
 # Audits and what-if ------------------------------------------------------------------
 
 
-class DraftBody(Model):
+class DraftBody(AmendmentDraft):
     """A draft amendment: applied in memory for the answer, never stored."""
-
-    announced_on: Day
-    in_force_from: Day | None = None
-    attestation: bool = False
-    title: Label | None = None
-    sources: list[Source] = Field(max_length=50)
-    rationale: Text = ""
-    changes: list[Change] = Field(max_length=500)
-
-    def draft(self) -> AmendmentDraft:
-        return AmendmentDraft.model_validate(self.model_dump(exclude={"country"}))
 
 
 class DraftIn(DraftBody):

@@ -7,6 +7,8 @@ import datetime as dt
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MICROSECOND = dt.timedelta(microseconds=1)
+# Later than any record time: as the moment of knowledge, it sees every record there is.
+END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def in_utc(moment: dt.datetime) -> dt.datetime:
@@ -15,6 +17,11 @@ def in_utc(moment: dt.datetime) -> dt.datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC)
+
+
+def iso(value: dt.date | None) -> str | None:
+    """A date or moment as ISO 8601 text; None stays None."""
+    return value.isoformat() if value is not None else None
 
 
 def to_micros(moment: dt.datetime) -> int:

@@ -40,6 +40,7 @@ from domain import chain
 from domain.countries import country_codes
 from domain.domainmodel import CountryPolicy, event_link
 from domain.errors import LedgerNotEmptyError
+from domain.words import counted
 
 PAGE = 1000
 EVENT_CLASSES: dict[str, type[Any]] = {
@@ -313,7 +314,7 @@ def restore_log(app: Application[Any], entries: Sequence[LogEntry]) -> int:
     held = app.recorder.max_notification_id() or 0
     if held:
         raise LedgerNotEmptyError(
-            f"the store already holds {held} events: import only into an empty store"
+            f"the store already holds {counted(held, 'event')}: import only into an empty store"
         )
     stored = [app.mapper.to_stored_event(domain_event(e)) for e in entries]
     try:

@@ -16,6 +16,7 @@ from domain.errors import (
     NoSourcesError,
 )
 from domain.fold import state_on
+from domain.instants import END_OF_TIME
 from domain.records import AmendmentRecord
 from events.vocabulary import (
     ECLI_PATTERN,
@@ -29,8 +30,6 @@ from events.vocabulary import (
     Source,
     SourceKind,
 )
-
-END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def check_amendment(

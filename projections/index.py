@@ -27,12 +27,13 @@ from typing import Any
 import orjson
 
 from domain.chain import EMPTY_DIGEST
-from domain.countries import country_code, country_name
+from domain.countries import country_code
 from domain.errors import CountryNotFoundError
+from domain.instants import END_OF_TIME
 from domain.records import AmendmentRecord
 from projections.fragments import Fragment, assemble_sections, load_fragment
 from projections.lru import Lru
-from projections.queries import amendment_summary, policy_sections
+from projections.queries import amendment_summary, policy_header, policy_sections, version_spans
 from projections.records import record_from_json
 from projections.timeline import Timeline, ValueChanges, value_changes
 from projections.views import PolicyViewMixin
@@ -69,18 +70,17 @@ class CountryIndex:
             }
             states = view.states_elements({r["state_id"] for r in rows})
             parts = {s: tuple(fragments[c] for c in refs.values()) for s, refs in states.items()}
-        far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
         pending = sorted(
             (r.announced_on.isoformat(), orjson.dumps(amendment_summary(r)))
             for r in records
-            if r.is_pending_on(dt.date.max, far_future)
+            if r.is_pending_on(dt.date.max, END_OF_TIME)
         )
         return cls(
             code=code,
             records={r.id: r for r in records},
             starts=[r["valid_from"] for r in rows],
             rows=rows,
-            spans=_version_spans(rows),
+            spans=version_spans([(r["version_id"], r["valid_from"], r["valid_to"]) for r in rows]),
             parts=[parts.get(r["state_id"], ()) for r in rows],
             parts_of=parts,
             pending=pending,
@@ -92,18 +92,6 @@ class CountryIndex:
             return None
         valid_to = self.rows[i]["valid_to"]
         return i if valid_to is None or on < valid_to else None
-
-
-def _version_spans(rows: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
-    spans: list[tuple[str, str | None]] = []
-    i = 0
-    while i < len(rows):
-        j = i
-        while j + 1 < len(rows) and rows[j + 1]["version_id"] == rows[i]["version_id"]:
-            j += 1
-        spans += [(rows[i]["valid_from"], rows[j]["valid_to"])] * (j - i + 1)
-        i = j + 1
-    return spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,22 +184,11 @@ class ReadIndex:
         index = self._country(loaded, raw)
         day = on.isoformat()
         i = index.row_on(day)
-        head: dict[str, Any] = {
-            "country": index.code,
-            "name": country_name(index.code),
-            "on": day,
-            "known_at": known_at.isoformat(),
-            "coverage": i is not None,
-            "version_id": None,
-            "valid_from": None,
-            "valid_to": None,
-            "ledger_digest": loaded.digest,
-        }
-        sections = self._sections_json(index, i)
+        version = None
         if i is not None:
-            row = index.rows[i]
-            head["version_id"] = row["version_id"]
-            head["valid_from"], head["valid_to"] = index.spans[i]
+            version = (index.rows[i]["version_id"], *index.spans[i])
+        head = policy_header(index.code, on, known_at, version, loaded.digest)
+        sections = self._sections_json(index, i)
         pending = b",".join(p for announced, p in index.pending if announced <= day)
         return b"".join((orjson.dumps(head)[:-1], b",", sections, b',"pending":[', pending, b"]}"))
 

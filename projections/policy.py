@@ -27,15 +27,13 @@ from domain import chain
 from domain.domainmodel import CountryPolicy, amendment_record, chain_hash
 from domain.effects import ElementState
 from domain.fold import Chronicle, Segment, element_content_id, record_effects
-from domain.instants import to_micros
+from domain.instants import END_OF_TIME, iso, to_micros
 from domain.records import AmendmentRecord
 from events import payloads
 from projections.fragments import fragment_of
 from projections.queries import provenance
 from projections.records import record_from_json, record_to_json
 from projections.views import Batch, PolicyViewMixin, SegmentRow
-
-END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 @dataclass
@@ -255,11 +253,7 @@ def segment_row(segment: Segment) -> SegmentRow:
     return SegmentRow(
         country=segment.country,
         valid_from=segment.valid_from.isoformat(),
-        valid_to=_iso(segment.valid_to),
+        valid_to=iso(segment.valid_to),
         version_id=segment.version_id,
         state_id=segment.state_id,
     )
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day is not None else None

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from domain.countries import country_code, country_name, region_name
 from domain.errors import CountryNotFoundError, VersionNotFoundError
@@ -24,13 +24,14 @@ from domain.fold import (
     transitions,
     visible_effects,
 )
-from domain.instants import from_micros, to_micros
+from domain.instants import from_micros, iso, to_micros
 from domain.records import AmendmentRecord
 from projections.records import record_from_json
 from projections.views import PolicyViewMixin
 
 Doc = dict[str, Any]
 VERSION_ID = re.compile(r"[0-9a-f]{64}")
+S = TypeVar("S")
 
 
 class PolicyQueries:
@@ -66,46 +67,26 @@ class PolicyQueries:
         # The row before the records: the records then include every amendment it cites.
         segment = self.view.segment_at(code, on.isoformat(), at)
         records = self.records(code)
-        doc: Doc = {
-            "country": code,
-            "name": country_name(code),
-            "on": on.isoformat(),
-            "known_at": known_at.isoformat(),
-            "coverage": segment is not None,
-            "version_id": None,
-            "valid_from": None,
-            "valid_to": None,
-            "ledger_digest": None,
-        }
+        version: tuple[str, str, str | None] | None = None
         elements: dict[str, Any] = {}
         if segment is not None:
             body = self.view.state_body(segment["state_id"])
             assert body is not None
             elements = json.loads(body)["elements"]
-            doc.update(self._version_span(code, segment, at))
-        doc.update(policy_sections(elements, {r.id: r for r in records}))
-        doc["pending"] = [amendment_summary(r) for r in pending_on(records, on, known_at)]
-        doc["ledger_digest"] = self.ledger_digest()
-        return doc
+            version = (segment["version_id"], *self._version_span(code, segment, at))
+        sections = policy_sections(elements, {r.id: r for r in records})
+        pending = [amendment_summary(r) for r in pending_on(records, on, known_at)]
+        doc = policy_header(code, on, known_at, version, self.ledger_digest())
+        return {**doc, **sections, "pending": pending}
 
     def ledger_digest(self) -> str:
         """The digest of the ledger the read model holds (stored by the projection)."""
         return self.view.ledger_digest()[1]
 
-    def _version_span(self, code: str, segment: Doc, at: int) -> Doc:
-        """The version's whole interval: neighbouring segments differ only in provenance."""
+    def _version_span(self, code: str, segment: Doc, at: int) -> tuple[str, str | None]:
         rows = self.view.segments_as_of(code, at)
         i = next(k for k, r in enumerate(rows) if r["valid_from"] == segment["valid_from"])
-        first, last = i, i
-        while first > 0 and rows[first - 1]["version_id"] == segment["version_id"]:
-            first -= 1
-        while last + 1 < len(rows) and rows[last + 1]["version_id"] == segment["version_id"]:
-            last += 1
-        return {
-            "version_id": segment["version_id"],
-            "valid_from": rows[first]["valid_from"],
-            "valid_to": rows[last]["valid_to"],
-        }
+        return version_spans([(r["version_id"], r["valid_from"], r["valid_to"]) for r in rows])[i]
 
     def versions(self, country: str, known_at: dt.datetime) -> Doc:
         code = self.records(country)[0].country
@@ -196,6 +177,44 @@ class PolicyQueries:
         }
 
 
+def policy_header(
+    code: str,
+    on: dt.date,
+    known_at: dt.datetime,
+    version: tuple[str, str, str | None] | None,
+    ledger_digest: str,
+) -> Doc:
+    """The fields at the top of a policy answer; `version`: (version id, valid from, valid to)
+    of the version in force on `on`, None when nothing is recorded for that date."""
+    version_id, valid_from, valid_to = version or (None, None, None)
+    return {
+        "country": code,
+        "name": country_name(code),
+        "on": on.isoformat(),
+        "known_at": known_at.isoformat(),
+        "coverage": version is not None,
+        "version_id": version_id,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "ledger_digest": ledger_digest,
+    }
+
+
+def version_spans(segments: Sequence[tuple[str, S, S | None]]) -> list[tuple[S, S | None]]:
+    """The version interval of each of a country's segments, given in valid-time order as
+    (version id, valid from, valid to): neighbouring segments of one version differ only in
+    provenance, so the version runs from the first one's start to the last one's end."""
+    spans: list[tuple[S, S | None]] = []
+    i = 0
+    while i < len(segments):
+        j = i
+        while j + 1 < len(segments) and segments[j + 1][0] == segments[i][0]:
+            j += 1
+        spans += [(segments[i][1], segments[j][2])] * (j - i + 1)
+        i = j + 1
+    return spans
+
+
 def amendment_summary(record: AmendmentRecord) -> Doc:
     return {
         "id": record.id,
@@ -214,10 +233,10 @@ def timeline_entry(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
         "status": record.status(known_at).value,
         "in_force_from": in_force.isoformat() if in_force else None,
         "recorded_at": record.recorded_at.isoformat(),
-        "in_force_recorded_at": _iso(record.in_force_learned_at)
+        "in_force_recorded_at": iso(record.in_force_learned_at)
         if record.in_force_from is None and in_force
         else None,
-        "retracted_at": _iso(record.retracted_at) if retracted else None,
+        "retracted_at": iso(record.retracted_at) if retracted else None,
         "retraction_reason": record.retraction_reason if retracted else None,
         "retraction_source": record.retraction_source.model_dump(mode="json")
         if retracted and record.retraction_source
@@ -324,7 +343,3 @@ def sources_of(records: Iterable[AmendmentRecord]) -> list[Doc]:
         for source in record.sources:
             seen.setdefault(source.reference, source.model_dump(mode="json"))
     return list(seen.values())
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None

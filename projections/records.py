@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from domain.instants import iso
 from domain.records import AmendmentRecord
 from events.payloads import AmendmentRecorded
 from events.vocabulary import Source
@@ -17,9 +18,9 @@ def record_to_json(record: AmendmentRecord) -> str:
             "payload": record.payload().model_dump(mode="json"),
             "position": record.position,
             "recorded_at": record.recorded_at.isoformat(),
-            "in_force_learned": _iso(record.in_force_learned),
-            "in_force_learned_at": _iso(record.in_force_learned_at),
-            "retracted_at": _iso(record.retracted_at),
+            "in_force_learned": iso(record.in_force_learned),
+            "in_force_learned_at": iso(record.in_force_learned_at),
+            "retracted_at": iso(record.retracted_at),
             "retraction_reason": record.retraction_reason,
             "retraction_source": _source(record.retraction_source),
         },
@@ -52,7 +53,3 @@ def record_from_json(text: str) -> AmendmentRecord:
 
 def _source(source: Source | None) -> dict[str, Any] | None:
     return source.model_dump(mode="json") if source is not None else None
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value is not None else None

@@ -9,13 +9,13 @@ changes, built once from each element's changes. Judging a decision is then a fe
 
 from __future__ import annotations
 
-import datetime as dt
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from domain.facts import ASSUMED, Fact, FactSpec, read_fact
 from domain.fold import element_histories
+from domain.instants import END_OF_TIME
 from domain.records import AmendmentRecord
 
 # What an element holds in one state: its content (a content id; any hashable for drafts).
@@ -23,7 +23,6 @@ ContentKey = Hashable
 Changes = tuple[list[int], list[ContentKey | None]]  # rows where it changes, content from each
 # element -> the days its value changed as known now (ISO), and the amendments that did
 ValueChanges = dict[str, tuple[list[str], list[str]]]
-END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 MAX_COLUMNS = 20_000  # per country; a file of endless distinct groups must not grow memory
 
 

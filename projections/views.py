@@ -1,7 +1,7 @@
 """The materialised read model: tables, written together with the library's tracking record.
 
-One projection keeps four tables (the SQLite tracking table is one per file, so one
-projection per application keeps exactly-once simple):
+One projection keeps seven tables, `TABLES` (the SQLite tracking table is one per file, so
+one projection per application keeps exactly-once simple):
 - `policy_countries`: one row per country (version, counts, last change);
 - `policy_amendments`: every amendment record with its knowledge timeline (JSON);
 - `policy_segments`: bitemporal rows: valid time [valid_from, valid_to) x record time

@@ -16,13 +16,12 @@ from domain.commands import AmendmentDraft
 from domain.domainmodel import CountryPolicy
 from domain.errors import LedgerError
 from domain.fold import Chronicle, Segment, pending_on
+from domain.instants import END_OF_TIME, iso
 from domain.records import AmendmentRecord
 from projections.audit import NO_POLICY, Snapshot, StoredStates
 from projections.index import EMPTY_SECTIONS, ReadIndex
-from projections.queries import amendment_summary, policy_sections
+from projections.queries import amendment_summary, policy_header, policy_sections, version_spans
 from projections.timeline import Timeline, ValueChanges, value_changes
-
-END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 class WhatIfStates(StoredStates):
@@ -129,19 +128,12 @@ def what_if_policy(
     chronicle = states.chronicle(country)
     records = states.records(country)
     segment = chronicle.segment_on(on)
-    doc: dict[str, Any] = {
-        "country": chronicle.country,
-        "name": _name(chronicle.country),
-        "on": on.isoformat(),
-        "known_at": now.isoformat(),
-        "coverage": segment is not None,
-        "version_id": segment.version_id if segment else None,
-        "valid_from": None,
-        "valid_to": None,
-        "ledger_digest": states.index.digest,  # the stored ledger the drafts were applied to
-    }
+    version = None
     if segment is not None:
-        doc["valid_from"], doc["valid_to"] = _version_span(chronicle, segment)
+        version = (segment.version_id, *_version_span(chronicle, segment))
+    # The ledger digest of the stored ledger the drafts were applied to.
+    doc = policy_header(chronicle.country, on, now, version, states.index.digest)
+    if segment is not None:
         elements = states.snapshot(segment).elements
         doc.update(policy_sections(dict(elements), records))
     else:
@@ -153,17 +145,6 @@ def what_if_policy(
 
 def _version_span(chronicle: Chronicle, segment: Segment) -> tuple[str, str | None]:
     segments = chronicle.segments
-    i = segments.index(segment)
-    first, last = i, i
-    while first > 0 and segments[first - 1].version_id == segment.version_id:
-        first -= 1
-    while last + 1 < len(segments) and segments[last + 1].version_id == segment.version_id:
-        last += 1
-    end = segments[last].valid_to
-    return segments[first].valid_from.isoformat(), end.isoformat() if end else None
-
-
-def _name(code: str) -> str:
-    from domain.countries import country_name
-
-    return country_name(code)
+    spans = version_spans([(s.version_id, s.valid_from, s.valid_to) for s in segments])
+    start, end = spans[segments.index(segment)]
+    return start.isoformat(), iso(end)

@@ -13,6 +13,7 @@ from api.observability import exposition
 from api.problems import problem
 from api.routes.countries import PROBLEM
 from api.schemas import Health
+from domain.words import counted
 
 router = APIRouter(tags=["health"])
 
@@ -33,7 +34,7 @@ def health(ledger: LedgerDep) -> Any:
         return problem(
             503,
             "Not ready",
-            f"the read model is {head - position} events behind the log (position "
+            f"the read model is {counted(head - position, 'event')} behind the log (position "
             f"{position}, head {head}; ready at {threshold} or fewer); catching up",
         )
     doc: dict[str, Any] = {

@@ -25,12 +25,11 @@ from api.settings import Settings
 from domain.audit import Decision
 from domain.facts import FactChange, compare, relevant_facts, same_facts, verdict
 from domain.fold import element_histories, element_history, state_on
-from domain.instants import to_micros
+from domain.instants import END_OF_TIME, to_micros
 from integration.test_projection_properties import START, Clock, _run, step
 from projections import audit as audit_module
 from projections.audit import Auditor, StoredStates
 
-END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 REVIEWS = [dt.date(2024, 1, 20), dt.date(2024, 3, 1)]
 
 decision = st.builds(

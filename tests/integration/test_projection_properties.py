@@ -21,7 +21,7 @@ from api.settings import Settings
 from domain.commands import AmendmentDraft
 from domain.errors import DomainRuleError
 from domain.fold import state_on
-from domain.instants import to_micros
+from domain.instants import END_OF_TIME, to_micros
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -137,7 +137,6 @@ def _run(ledger: Ledger, clock: Clock, steps: list[tuple]) -> list[dt.datetime]:
 
 
 ALL_DAYS = [dt.date(2024, 1, 1) + dt.timedelta(days=n) for n in range(0, 90, 2)]
-END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
