@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
@@ -19,15 +18,16 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from api.settings import Settings
-from api.signing import Seal, Signer, SigningKeyError, load_signer, seal
 from domain.application import Clock, PolicyLedger, utc_now
-from domain.integrity import IntegrityReport, Witness, verify_log
+from domain.integrity import IntegrityReport
+from domain.signing import Seal, Signer, SigningKeyError, load_signer, seal
+from projections.catchup import CatchUp
 from projections.freshness import ChangeSignal, HeadChangeSignal, SQLiteChangeSignal
 from projections.index import ReadIndex
+from projections.integrity import verify_ledger
 from projections.policy import PolicyProjection
 from projections.queries import PolicyQueries
-from projections.runner import CatchUp
-from projections.views import PolicyViewMixin, PostgresPolicyView, SQLitePolicyView
+from projections.views import PolicyViewMixin, postgres_params, view_class_for
 
 POSTGRES_SIGNING_KEY = Path("./var/signing-key.pem")
 log = logging.getLogger("policy_ledger.projection")
@@ -90,18 +90,6 @@ def signing_key_path(settings: Settings) -> Path:
     return POSTGRES_SIGNING_KEY
 
 
-def postgres_params(env: dict[str, str]) -> dict[str, Any]:
-    """psycopg connection parameters for a connection of our own (not the library's pool)."""
-    return {
-        "dbname": env["POSTGRES_DBNAME"],
-        "host": env["POSTGRES_HOST"],
-        "port": env["POSTGRES_PORT"],
-        "user": env["POSTGRES_USER"],
-        "password": env["POSTGRES_PASSWORD"],
-        "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
-    }
-
-
 @contextmanager
 def creating_tables(env: dict[str, str]) -> Iterator[None]:
     """Lets one process at a time create (or check) the store's tables.
@@ -133,11 +121,6 @@ def read_model_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
     if env["PERSISTENCE_MODULE"] != "eventsourcing.postgres":
         raise ConfigurationError("POLICY_LEDGER_READ_MODEL_SCHEMA needs a PostgreSQL store")
     return {**env, "POSTGRES_SCHEMA": settings.read_model_schema}
-
-
-def view_class_for(env: dict[str, str]) -> type[SQLitePolicyView | PostgresPolicyView]:
-    sqlite = env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
-    return SQLitePolicyView if sqlite else PostgresPolicyView
 
 
 @dataclass(frozen=True)
@@ -248,12 +231,9 @@ class Ledger:
         return index
 
     def verify(self) -> IntegrityReport:
-        """Every chain recomputed from the raw stored rows, with the heads the read model
-        recorded as witnesses. They are read first: the read model never runs ahead of the
-        log, so a witness beyond the log's end means events were removed."""
-        heads = self.view.chain_heads()
-        witnesses = {country: Witness(*head) for country, head in heads.items()}
-        return verify_log(self.app, witnesses)
+        """Every chain recomputed from the raw stored rows, the read model's heads as
+        witnesses (projections.integrity.verify_ledger)."""
+        return verify_ledger(self.app, self.view)
 
     def seal(self, digest: str) -> Seal:
         """The digest with this service's signature over it (none without a key)."""
