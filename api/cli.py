@@ -387,8 +387,8 @@ def _diagnose(settings: Settings) -> list[Check]:
 
     def replica() -> Replica:
         assert url
-        env = store_env(settings, url, "POLICY_LEDGER_READ_DATABASE_URL")
-        return Replica(env, read_model_env(settings, env), replica_lag)
+        replica_env = store_env(settings, url, "POLICY_LEDGER_READ_DATABASE_URL")
+        return Replica(replica_env, read_model_env(settings, replica_env), replica_lag)
 
     def replica_lag(primary: PolicyLedger) -> ReplicaLag:
         assert url
