@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
@@ -16,14 +15,15 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
 from api.settings import Settings
-from api.signing import Seal, Signer, SigningKeyError, load_signer, seal
 from domain.application import Clock, PolicyLedger, utc_now
-from domain.integrity import IntegrityReport, Witness, verify_log
+from domain.integrity import IntegrityReport
+from domain.signing import Seal, Signer, SigningKeyError, load_signer, seal
+from projections.catchup import CatchUp
 from projections.freshness import ChangeSignal, HeadChangeSignal, SQLiteChangeSignal
+from projections.integrity import verify_ledger
 from projections.policy import PolicyProjection
 from projections.reads import ReadReplica, Reads
-from projections.runner import CatchUp
-from projections.views import PolicyViewMixin, PostgresPolicyView, SQLitePolicyView
+from projections.views import PolicyViewMixin, postgres_params, view_class_for
 
 POSTGRES_SIGNING_KEY = Path("./var/signing-key.pem")
 
@@ -96,18 +96,6 @@ def signing_key_path(settings: Settings) -> Path:
     return POSTGRES_SIGNING_KEY
 
 
-def postgres_params(env: dict[str, str]) -> dict[str, Any]:
-    """psycopg connection parameters for a connection of our own (not the library's pool)."""
-    return {
-        "dbname": env["POSTGRES_DBNAME"],
-        "host": env["POSTGRES_HOST"],
-        "port": env["POSTGRES_PORT"],
-        "user": env["POSTGRES_USER"],
-        "password": env["POSTGRES_PASSWORD"],
-        "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
-    }
-
-
 @contextmanager
 def creating_tables(env: dict[str, str]) -> Iterator[None]:
     """Lets one process at a time create (or check) the store's tables.
@@ -141,11 +129,6 @@ def read_model_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
     return {**env, "POSTGRES_SCHEMA": settings.read_model_schema}
 
 
-def view_class_for(env: dict[str, str]) -> type[SQLitePolicyView | PostgresPolicyView]:
-    sqlite = env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
-    return SQLitePolicyView if sqlite else PostgresPolicyView
-
-
 @dataclass
 class Ledger:
     """Everything a face (CLI, HTTP) needs, wired once."""
@@ -160,12 +143,9 @@ class Ledger:
     view_factory: InfrastructureFactory | None = None  # when the read model has its own
 
     def verify(self) -> IntegrityReport:
-        """Every chain recomputed from the raw stored rows, with the heads the read model
-        recorded as witnesses. They are read first: the read model never runs ahead of the
-        log, so a witness beyond the log's end means events were removed."""
-        heads = self.view.chain_heads()
-        witnesses = {country: Witness(*head) for country, head in heads.items()}
-        return verify_log(self.app, witnesses)
+        """Every chain recomputed from the raw stored rows, the read model's heads as
+        witnesses (projections.integrity.verify_ledger)."""
+        return verify_ledger(self.app, self.view)
 
     def seal(self, digest: str) -> Seal:
         """The digest with this service's signature over it (none without a key)."""

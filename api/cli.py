@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
+from rich.console import Console, Group
 from rich.progress import Progress
 from rich.text import Text
 
@@ -25,7 +25,10 @@ from domain.errors import LedgerError
 from domain.words import counted
 
 if TYPE_CHECKING:
-    from api.exchange import Exported, Imported
+    from domain.application import PolicyLedger
+    from domain.exchange import Exported, Imported
+    from domain.integrity import IntegrityReport
+    from projections.doctor import Check, ReplicaLag
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = render.Output()
@@ -85,7 +88,7 @@ def _known_at(text: str | None) -> Any:
 def init() -> None:
     """Create the store, its read model and a signing key (safe to repeat)."""
     from api.bootstrap import signing_key_path
-    from api.signing import create_key
+    from domain.signing import create_key
 
     with opened_ledger(create=True) as ledger:
         console.print(f"Store ready: {ledger.settings.database_url}", soft_wrap=True)
@@ -106,10 +109,10 @@ def init() -> None:
 @cli.command()
 def verify(as_json: JsonFlag = False) -> None:
     """Recompute every hash chain from the stored rows; exit 1 if any link is broken."""
-    from api.integrity import integrity_document
+    from projections.integrity import integrity_document
 
     with opened_ledger() as ledger:
-        doc = integrity_document(ledger)
+        doc = integrity_document(ledger.verify(), ledger.signer)
         emit(doc, as_json, render.integrity, soft_wrap=True)
     if not doc["ok"]:
         raise typer.Exit(1)
@@ -121,7 +124,7 @@ def load(
     author: Annotated[str, typer.Option(help="Recorded as the author.")] = "",
 ) -> None:
     """Validate a whole file of amendments, then record all of them or none."""
-    from api.loader import AmendmentFileError, record_file
+    from domain.loader import AmendmentFileError, record_file
 
     with opened_ledger(create=True) as ledger:
         try:
@@ -200,9 +203,9 @@ def export_ledger(
     directory: Annotated[Path, typer.Argument(help="Directory to write (empty or new).")],
 ) -> None:
     """Write the whole ledger, verified, as JSON Lines with a signed manifest."""
-    from api.exchange import export_ledger as export
+    from domain.exchange import export_ledger as export
 
-    exported = _write_out(lambda ledger: export(ledger, directory))
+    exported = _write_out(lambda ledger: export(ledger.app, ledger.signer, directory))
     manifest = exported.manifest
     signed = (
         f"signed with key id {manifest['key_id']}"
@@ -221,9 +224,14 @@ def import_ledger(
     directory: Annotated[Path, typer.Argument(help="A directory written by policy-ledger export.")],
 ) -> None:
     """Check an export whole, then store it into an empty store (same digest, same answers)."""
-    from api.exchange import import_ledger as restore
+    from domain.exchange import import_ledger as restore
 
-    imported = _read_in(lambda ledger: restore(ledger, directory), f"{directory}: nothing imported")
+    def read(ledger: Ledger) -> Imported:
+        imported = restore(ledger.app, directory)
+        ledger.catch_up.run()
+        return imported
+
+    imported = _read_in(read, f"{directory}: nothing imported")
     signed = (
         f"signature of key id {imported.signed_by} holds"
         if imported.signed_by
@@ -241,9 +249,9 @@ def backup_ledger(
     file: Annotated[Path, typer.Argument(help="Backup file to write (.tar.gz; never replaced).")],
 ) -> None:
     """Write the whole ledger, verified and signed, to one file (an export, packed)."""
-    from api.backup import backup
+    from domain.backup import backup
 
-    exported = _write_out(lambda ledger: backup(ledger, file))
+    exported = _write_out(lambda ledger: backup(ledger.app, ledger.signer, file))
     console.print(
         f"Backed up {counted(exported.events, 'event')} to {file}\ndigest: {exported.digest}",
         soft_wrap=True,
@@ -255,9 +263,16 @@ def restore_ledger(
     file: Annotated[Path, typer.Argument(help="A file written by policy-ledger backup.")],
 ) -> None:
     """Restore a backup into an empty store; the stored log must verify to its digest."""
-    from api.backup import restore
+    from domain.backup import restore
 
-    imported = _read_in(lambda ledger: restore(ledger, file), f"{file}: nothing restored")
+    def read(ledger: Ledger) -> Imported:
+        def verify() -> IntegrityReport:  # the restored log, the read model caught up first
+            ledger.catch_up.run()
+            return ledger.verify()
+
+        return restore(ledger.app, file, verify)
+
+    imported = _read_in(read, f"{file}: nothing restored")
     console.print(
         f"Restored {counted(imported.events, 'event')} from {file}\n"
         f"digest: {imported.digest} (verified)",
@@ -267,7 +282,7 @@ def restore_ledger(
 
 def _write_out(write: Callable[[Ledger], Exported]) -> Exported:
     """Runs an export-like command: exit 1 when the ledger is broken, 2 when it cannot."""
-    from api.exchange import BrokenLedgerError, ExportError
+    from domain.exchange import BrokenLedgerError, ExportError
 
     with opened_ledger() as ledger:
         try:
@@ -280,8 +295,8 @@ def _write_out(write: Callable[[Ledger], Exported]) -> Exported:
 
 def _read_in(read: Callable[[Ledger], Imported], nothing: str) -> Imported:
     """Runs an import-like command: exit 2, nothing stored, when the input is refused."""
-    from api.exchange import ExportError
     from domain.errors import LedgerNotEmptyError
+    from domain.exchange import ExportError
 
     with opened_ledger(create=True) as ledger:  # a store's first events
         try:
@@ -361,18 +376,116 @@ def _metrics_dir(workers: int) -> Iterator[None]:
 def doctor(as_json: JsonFlag = False) -> None:
     """Check the configuration (secrets masked), the store, its schema and read model
     version, the projection's lag and a read replica; exit 1 when a check fails."""
-    from api.doctor import FAIL, Check, diagnose, masked_settings, report, settings_or_problem
+    from pydantic import ValidationError
 
-    settings, problem = settings_or_problem()
-    if settings is None:
+    from api.observability import mask
+    from projections.doctor import FAIL, Check
+
+    try:
+        settings = Settings()
+    except ValidationError as error:
         shown: dict[str, Any] = {}
-        checks = [Check("configuration", FAIL, problem or "invalid settings")]
+        checks = [Check("configuration", FAIL, mask(str(error)) or "invalid settings")]
     else:
-        shown, checks = masked_settings(settings), diagnose(settings)
+        shown, checks = _masked_settings(settings), _diagnose(settings)
     failed = any(check.status == FAIL for check in checks)
     doc = {"ok": not failed, "settings": shown, "checks": [c.to_json() for c in checks]}
-    emit(doc, as_json, lambda _: report(shown, checks))
+    emit(doc, as_json, lambda _: _doctor_report(shown, checks))
     raise typer.Exit(1 if failed else 0)
+
+
+def _diagnose(settings: Settings) -> list[Check]:
+    """The doctor's checks, from the settings: configuration, tokens, then the store's."""
+    from api.bootstrap import open_replica, read_model_env, store_env
+    from api.observability import mask
+    from projections.doctor import FAIL, OK, Check, Replica, store_checks
+
+    try:
+        env = store_env(settings)
+    except ConfigurationError as error:
+        return [Check("configuration", FAIL, str(error))]
+    checks = [Check("configuration", OK, "settings read; store URL understood"), _tokens(settings)]
+    url = settings.read_database_url
+
+    def replica() -> Replica:
+        assert url
+        replica_env = store_env(settings, url, "POLICY_LEDGER_READ_DATABASE_URL")
+        return Replica(replica_env, read_model_env(settings, replica_env), replica_lag)
+
+    def replica_lag(primary: PolicyLedger) -> ReplicaLag:
+        assert url
+        opened = open_replica(settings, primary, url)
+        try:
+            return opened.lag()
+        finally:
+            opened.close()
+
+    view_env = read_model_env(settings, env)
+    return checks + store_checks(
+        env, view_env, settings.ready_max_lag, mask, replica if url else None
+    )
+
+
+def _tokens(settings: Settings) -> Check:
+    """The tokens of the file and of POLICY_LEDGER_TOKENS, counted by role."""
+    import json
+
+    from projections.doctor import FAIL, Check, token_check
+
+    path = settings.tokens_file
+    try:
+        entries = [security.TokenEntry.model_validate(e) for e in json.loads(path.read_text())]
+    except FileNotFoundError:
+        entries = []
+    except (OSError, ValueError) as error:
+        return Check("tokens", FAIL, f"{path}: {type(error).__name__}: {error}")
+    entries += settings.tokens
+    by_role = {role.value: sum(e.role == role for e in entries) for role in Role}
+    return token_check(by_role, Role.EDITOR.value)
+
+
+def _masked_url(url: str | None) -> str | None:
+    from urllib.parse import urlparse, urlunparse
+
+    if not url:
+        return url
+    parts = urlparse(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunparse(parts._replace(netloc=netloc))
+
+
+def _masked_settings(settings: Settings) -> dict[str, Any]:
+    """Every setting, as the process sees it, with passwords and token hashes left out."""
+    shown = settings.model_dump(mode="json")
+    shown["database_url"] = _masked_url(settings.database_url)
+    shown["read_database_url"] = _masked_url(settings.read_database_url)
+    shown["tokens"] = f"{len(settings.tokens)} entries (hashes not shown)"
+    return {f"POLICY_LEDGER_{key.upper()}": value for key, value in shown.items()}
+
+
+def _doctor_report(settings: dict[str, Any], checks: list[Check]) -> Group:
+    """The doctor's human form: settings, then one row per check."""
+    import json
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    from projections.doctor import FAIL, OK, TODO, WARN
+
+    shown = Table(title="settings", show_header=False, title_justify="left")
+    for key, value in settings.items():
+        shown.add_row(key, escape(json.dumps(value) if not isinstance(value, str) else value))
+    found = Table(title="checks", title_justify="left")
+    found.add_column("check")
+    found.add_column("status")
+    found.add_column("detail", overflow="fold")
+    colours = {OK: "green", WARN: "yellow", FAIL: "red", TODO: "blue"}
+    for check in checks:
+        colour = colours[check.status]
+        found.add_row(check.name, f"[{colour}]{check.status}[/{colour}]", escape(check.detail))
+    return Group(shown, found)
 
 
 @cli.command("run-projections")
@@ -389,8 +502,9 @@ def run_projections(
     import signal
     import threading
 
+    from api.bootstrap import read_model_env, store_env
     from api.observability import log_config
-    from api.projector import leadership_for, run_projector
+    from projections.projector import Projector, leadership_for
 
     settings = Settings()
     logging.config.dictConfig(log_config(settings))
@@ -407,7 +521,9 @@ def run_projections(
     signal.signal(signal.SIGTERM, stopping)
     signal.signal(signal.SIGINT, stopping)
     try:
-        run_projector(ledger, leadership_for(ledger), stop, poll)
+        env = read_model_env(settings, store_env(settings))
+        seconds = settings.projector_poll_seconds if poll is None else poll
+        Projector(ledger.catch_up, leadership_for(env, ledger.app), seconds).run(stop)
     finally:
         ledger.close()
 

@@ -21,10 +21,10 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import InfrastructureFactory
 
+from projections.catchup import CatchUp
 from projections.freshness import ChangeSignal
 from projections.index import ReadIndex
 from projections.queries import PolicyQueries
-from projections.runner import CatchUp
 from projections.views import PolicyViewMixin
 
 log = logging.getLogger("policy_ledger.projection")

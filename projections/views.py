@@ -465,3 +465,22 @@ class PostgresPolicyView(PolicyViewMixin, PostgresTrackingRecorder):
 
     def _tracking_table(self) -> str:
         return f'{self.prefix}"{self.tracking_table_name}"'
+
+
+def view_class_for(env: dict[str, str]) -> type[SQLitePolicyView | PostgresPolicyView]:
+    """The view class for a store's library settings (its PERSISTENCE_MODULE)."""
+    sqlite = env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    return SQLitePolicyView if sqlite else PostgresPolicyView
+
+
+def postgres_params(env: dict[str, str]) -> dict[str, Any]:
+    """psycopg connection parameters, from a PostgreSQL store's library settings, for a
+    connection of our own (not the library's pool)."""
+    return {
+        "dbname": env["POSTGRES_DBNAME"],
+        "host": env["POSTGRES_HOST"],
+        "port": env["POSTGRES_PORT"],
+        "user": env["POSTGRES_USER"],
+        "password": env["POSTGRES_PASSWORD"],
+        "connect_timeout": int(env.get("POSTGRES_CONNECT_TIMEOUT", "5")),
+    }

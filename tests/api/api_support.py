@@ -12,8 +12,8 @@ import httpx
 import yaml
 
 from api.bootstrap import Ledger
-from api.loader import record_file
 from api.schemas import Problem
+from domain.loader import record_file
 
 PAKISTAN = Path(__file__).resolve().parents[2] / "data" / "pakistan.yaml"
 PROBLEM_JSON = "application/problem+json"

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from integration.raw_store import RawStore
 
 from api.bootstrap import Ledger
-from api.signing import Signer, create_key, signature_holds
+from domain.signing import Signer, create_key, signature_holds
 
 
 @pytest.fixture

@@ -23,10 +23,10 @@ from typer.testing import CliRunner
 from api import cli as cli_module
 from api.bootstrap import Ledger
 from api.cli import cli
-from api.loader import record_file
 from domain.application import Recorded
 from domain.audit import Decision
 from domain.commands import AmendmentDraft
+from domain.loader import record_file
 from events.vocabulary import (
     Change,
     DesignateGroup,

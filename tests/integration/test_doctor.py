@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from api.bootstrap import Ledger
 from api.cli import cli
-from api.loader import record_file
 from api.security import digest
+from domain.loader import record_file
 from integration.test_cli import DEMO
 from projections.views import READ_MODEL_VERSION
 

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from api.bootstrap import Ledger, build_ledger
-from api.exchange import (
+from api.settings import Settings
+from domain.errors import LedgerNotEmptyError
+from domain.exchange import (
     EVENTS,
     MANIFEST,
     BrokenLedgerError,
@@ -21,10 +23,8 @@ from api.exchange import (
     export_ledger,
     import_ledger,
 )
-from api.loader import record_file
-from api.settings import Settings
-from api.signing import Signer, create_key, signature_holds
-from domain.errors import LedgerNotEmptyError
+from domain.loader import record_file
+from domain.signing import Signer, create_key, signature_holds
 from integration.raw_store import RawStore
 
 DEMO = Path(__file__).parents[2] / "data" / "pakistan.yaml"
@@ -99,10 +99,11 @@ def lines(directory: Path) -> list[dict[str, Any]]:
 def test_an_import_reproduces_the_digest_and_every_answer(
     source: Ledger, open_fresh: Callable[[], Ledger], tmp_path: Path, signer: Signer
 ) -> None:
-    exported = export_ledger(source, tmp_path / "export")
+    exported = export_ledger(source.app, source.signer, tmp_path / "export")
 
     target = open_fresh()
-    imported = import_ledger(target, tmp_path / "export")
+    imported = import_ledger(target.app, tmp_path / "export")
+    target.catch_up.run()
 
     assert (exported.events, imported.events) == (6, 6)
     assert imported.digest == exported.digest == source.verify().digest
@@ -115,9 +116,10 @@ def test_an_import_reproduces_the_digest_and_every_answer(
 def test_an_import_keeps_record_times_authors_and_hashes(
     source: Ledger, open_fresh: Callable[[], Ledger], tmp_path: Path
 ) -> None:
-    export_ledger(source, tmp_path / "export")
+    export_ledger(source.app, source.signer, tmp_path / "export")
     target = open_fresh()
-    import_ledger(target, tmp_path / "export")
+    import_ledger(target.app, tmp_path / "export")
+    target.catch_up.run()
 
     timeline = target.reads.as_projected.timeline("PK", MOMENTS[-1])["amendments"]
     assert [a["author"] for a in timeline] == ["loader"] * 3
@@ -137,7 +139,7 @@ def _entries(ledger: Ledger) -> list[Any]:
 def test_the_export_is_one_line_per_event_with_a_signed_manifest(
     source: Ledger, tmp_path: Path, signer: Signer
 ) -> None:
-    exported = export_ledger(source, tmp_path / "export")
+    exported = export_ledger(source.app, source.signer, tmp_path / "export")
     manifest = json.loads((tmp_path / "export" / MANIFEST).read_text())
     events = lines(tmp_path / "export")
 
@@ -158,31 +160,31 @@ def test_the_export_is_one_line_per_event_with_a_signed_manifest(
 
 
 def test_import_into_a_store_that_holds_events_is_refused(source: Ledger, tmp_path: Path) -> None:
-    export_ledger(source, tmp_path / "export")
+    export_ledger(source.app, source.signer, tmp_path / "export")
     head = source.catch_up.head()
 
     with pytest.raises(LedgerNotEmptyError, match="already holds 6 events"):
-        import_ledger(source, tmp_path / "export")
+        import_ledger(source.app, tmp_path / "export")
     assert source.catch_up.head() == head
 
 
 def test_a_tampered_export_is_refused_and_nothing_is_stored(
     source: Ledger, open_fresh: Callable[[], Ledger], tmp_path: Path
 ) -> None:
-    export_ledger(source, tmp_path / "export")
+    export_ledger(source.app, source.signer, tmp_path / "export")
     path = tmp_path / "export" / EVENTS
     path.write_bytes(path.read_bytes().replace(b"Kamerbrief", b"Kamerbriex", 1))
     target = open_fresh()
 
     with pytest.raises(ExportError, match=r"PK position 3 \(content\)"):
-        import_ledger(target, tmp_path / "export")
+        import_ledger(target.app, tmp_path / "export")
     assert target.catch_up.head() == 0
 
 
 def test_a_signature_that_does_not_hold_is_refused(
     source: Ledger, open_fresh: Callable[[], Ledger], tmp_path: Path
 ) -> None:
-    export_ledger(source, tmp_path / "export")
+    export_ledger(source.app, source.signer, tmp_path / "export")
     manifest_path = tmp_path / "export" / MANIFEST
     manifest = json.loads(manifest_path.read_text())
     other = create_key(tmp_path / "other.pem")
@@ -190,34 +192,34 @@ def test_a_signature_that_does_not_hold_is_refused(
     manifest_path.write_text(json.dumps(manifest))
 
     with pytest.raises(ExportError, match="signature does not hold"):
-        import_ledger(open_fresh(), tmp_path / "export")
+        import_ledger(open_fresh().app, tmp_path / "export")
 
 
 def test_a_manifest_that_disagrees_with_the_events_is_refused(
     source: Ledger, open_fresh: Callable[[], Ledger], tmp_path: Path
 ) -> None:
-    export_ledger(source, tmp_path / "export")
+    export_ledger(source.app, source.signer, tmp_path / "export")
     path = tmp_path / "export" / EVENTS
     kept = path.read_bytes().split(b"\n")[:-2]  # the last line gone
     path.write_bytes(b"".join(line + b"\n" for line in kept))
 
     with pytest.raises(ExportError, match="counts or heads"):
-        import_ledger(open_fresh(), tmp_path / "export")
+        import_ledger(open_fresh().app, tmp_path / "export")
 
 
 def test_a_broken_ledger_is_not_exported(source: Ledger, tmp_path: Path) -> None:
     RawStore(source).edit_byte("PK", 3, b"Kamerbrief", b"Kamerbriex")
 
     with pytest.raises(BrokenLedgerError, match=r"PK position 3 \(content\)"):
-        export_ledger(source, tmp_path / "export")
+        export_ledger(source.app, source.signer, tmp_path / "export")
     assert list((tmp_path / "export").iterdir()) == []
 
 
 def test_an_export_does_not_overwrite_another(source: Ledger, tmp_path: Path) -> None:
-    export_ledger(source, tmp_path / "export")
+    export_ledger(source.app, source.signer, tmp_path / "export")
 
     with pytest.raises(ExportError, match="export into an empty directory"):
-        export_ledger(source, tmp_path / "export")
+        export_ledger(source.app, source.signer, tmp_path / "export")
 
 
 def test_version_1_events_export_with_computed_hashes_and_import_sealed(
@@ -226,9 +228,10 @@ def test_version_1_events_export_with_computed_hashes_and_import_sealed(
     digest = source.verify().digest
     RawStore(source).downgrade_to_v1()
 
-    export_ledger(source, tmp_path / "export")
+    export_ledger(source.app, source.signer, tmp_path / "export")
     target = open_fresh()
-    import_ledger(target, tmp_path / "export")
+    import_ledger(target.app, tmp_path / "export")
+    target.catch_up.run()
 
     assert {e["legacy"] for e in lines(tmp_path / "export")} == {True}
     report = target.verify()

@@ -16,10 +16,10 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from api.bootstrap import Ledger
-from api.loader import record_file
 from domain import chain
 from domain.domainmodel import CountryPolicy
 from domain.integrity import IntegrityReport, read_log, verify_log
+from domain.loader import record_file
 from integration.raw_store import RawStore
 from integration.test_ledger_digest import designate
 

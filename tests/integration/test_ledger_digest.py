@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 from api.bootstrap import Ledger
-from api.loader import record_file
 from domain import chain
 from domain.commands import AmendmentDraft
 from domain.domainmodel import CountryPolicy
+from domain.loader import record_file
 from events.vocabulary import DesignateGroup, GroupCategory, Source, SourceKind
 from integration.raw_store import RawStore
 

@@ -24,7 +24,7 @@ from integration.worked_history import (
     record_afghanistan,
     record_worked_history,
 )
-from projections import runner
+from projections import catchup
 
 
 class CrashError(Exception):
@@ -105,7 +105,7 @@ def test_two_processes_racing_to_catch_up_project_each_event_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Pages of one event: many chances to collide, and colliding pages end at the same id.
-    monkeypatch.setattr(runner, "PAGE", 1)
+    monkeypatch.setattr(catchup, "PAGE", 1)
     record_everything(ledger, clock, between=lambda: None)
     racers = [open_ledger(clock), open_ledger(clock)]
     start = threading.Barrier(len(racers))
@@ -266,7 +266,7 @@ def crash_on_the_second_page(ledger: Ledger) -> Callable[[], None]:
 def test_a_crash_mid_page_leaves_the_last_good_page_and_nothing_of_the_failed_one(
     ledger: Ledger, clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runner, "PAGE", 2)
+    monkeypatch.setattr(catchup, "PAGE", 2)
     record_everything(ledger, clock, between=lambda: None)
     restore = crash_on_the_second_page(ledger)
     with pytest.raises(CrashError):
@@ -281,7 +281,7 @@ def test_a_crash_mid_page_leaves_the_last_good_page_and_nothing_of_the_failed_on
 def test_after_a_crash_mid_page_catching_up_again_equals_a_rebuild(
     ledger: Ledger, clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runner, "PAGE", 2)
+    monkeypatch.setattr(catchup, "PAGE", 2)
     record_everything(ledger, clock, between=lambda: None)
     restore = crash_on_the_second_page(ledger)
     with pytest.raises(CrashError):

@@ -8,13 +8,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from api.bootstrap import Ledger
-from api.projector import leadership_for, run_projector
+from api.bootstrap import Ledger, read_model_env, store_env
 from integration.worked_history import read_model, rebuild, record_worked_history
+from projections.projector import Leadership, Projector, leadership_for
+
+
+def leadership_of(ledger: Ledger) -> Leadership:
+    """The lock of the ledger's read model, as `policy-ledger run-projections` takes it."""
+    return leadership_for(read_model_env(ledger.settings, store_env(ledger.settings)), ledger.app)
 
 
 def test_only_one_projector_holds_the_lock(open_ledger: Callable[..., Ledger]) -> None:
-    first, second = leadership_for(open_ledger()), leadership_for(open_ledger())
+    first, second = leadership_of(open_ledger()), leadership_of(open_ledger())
     try:
         assert first.try_acquire()
         assert not second.try_acquire()
@@ -33,7 +38,7 @@ def test_the_active_projector_keeps_up_with_writes_until_stopped(
     projector, writer = open_ledger(), open_ledger(clock)
     stop = threading.Event()
     thread = threading.Thread(
-        target=run_projector, args=(projector, leadership_for(projector), stop, 0.05)
+        target=Projector(projector.catch_up, leadership_of(projector), 0.05).run, args=(stop,)
     )
     thread.start()
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from api.bootstrap import Ledger
-from api.loader import record_file
+from domain.loader import record_file
 
 DEMO = Path(__file__).parents[2] / "data" / "pakistan.yaml"
 DATES = ["2024-11-24", "2024-11-25", "2024-11-26", "2024-12-18", "2025-06-01", "9999-12-31"]

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from api.bootstrap import ConfigurationError, build_ledger
 from api.cli import cli
-from api.projector import leadership_for
 from api.settings import Settings
+from integration.test_projector_lock import leadership_of
 from integration.worked_history import (
     NOW,
     at,
@@ -69,7 +69,7 @@ def test_a_green_read_model_is_built_beside_the_blue_one_and_answers_alike(
             assert built.catch_up.lag() == 2  # AF opened, its amendment
             built.catch_up.run()
             assert read_model(built) == read_model(blue) == rebuild(built)
-            locks = [leadership_for(blue), leadership_for(built)]
+            locks = [leadership_of(blue), leadership_of(built)]
             assert all(lock.try_acquire() for lock in locks)
             for lock in locks:
                 lock.release()

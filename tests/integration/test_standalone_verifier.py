@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from api.bootstrap import Ledger, build_ledger
-from api.exchange import EVENTS, MANIFEST, export_ledger
-from api.loader import record_file
 from api.settings import Settings
-from api.signing import Signer, create_key
+from domain.exchange import EVENTS, MANIFEST, export_ledger
+from domain.loader import record_file
+from domain.signing import Signer, create_key
 
 TOOL = Path(__file__).parents[2] / "tools" / "verify_export.py"
 DEMO = Path(__file__).parents[2] / "data" / "pakistan.yaml"
@@ -30,7 +30,7 @@ def export(store_url: str, signer: Signer, tmp_path: Path) -> Path:
     ledger: Ledger = build_ledger(Settings(database_url=store_url, signing_key_file=signer.path))
     try:
         record_file(ledger.app, DEMO, "tester")
-        export_ledger(ledger, tmp_path / "export")
+        export_ledger(ledger.app, ledger.signer, tmp_path / "export")
     finally:
         ledger.close()
     return tmp_path / "export"

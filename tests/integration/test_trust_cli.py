@@ -11,7 +11,7 @@ from pathlib import Path
 
 from api.bootstrap import build_ledger
 from api.settings import Settings
-from api.signing import signature_holds
+from domain.signing import signature_holds
 from integration.raw_store import RawStore
 from integration.test_cli import DEMO, LATER, Shell
 

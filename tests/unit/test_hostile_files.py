@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api.decisions import DecisionFileError, read_decisions
-from api.loader import AmendmentFileError, load_amendment_file, record_file
 from domain.application import PolicyLedger
+from domain.loader import AmendmentFileError, load_amendment_file, record_file
 
 HOSTILE = settings(
     max_examples=50,

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from api.loader import AmendmentFileError, Problem, load_amendment_file, record_file
 from domain.application import PolicyLedger
 from domain.fold import pending_on, state_on
+from domain.loader import AmendmentFileError, Problem, load_amendment_file, record_file
 
 PAKISTAN = Path(__file__).resolve().parents[2] / "data" / "pakistan.yaml"
 SIX = {"ahmadis", "christians", "apostates", "hazaras", "lgbti", "journalists_hrd"}

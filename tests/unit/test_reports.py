@@ -20,10 +20,10 @@ import pytest
 
 from api.bootstrap import build_ledger
 from api.decisions import DecisionFileError, Row, decisions_from_json, read_decisions
-from api.loader import record_file
 from api.reports import CSV_COLUMNS, open_report, verdict_chart
 from api.settings import Settings
 from domain.audit import Decision
+from domain.loader import record_file
 from projections.audit import Auditor, StoredStates
 from projections.index import ReadIndex
 
@@ -602,7 +602,7 @@ def test_html_report_streams_in_constant_memory(auditor: Auditor, tmp_path: Path
 def test_an_unsigned_seal_gives_the_digest_and_says_the_report_is_not_signed(
     tmp_path: Path,
 ) -> None:
-    from api.signing import Seal
+    from domain.signing import Seal
 
     seal = Seal("ab" * 32, None, None, None)
     for suffix in ("csv", "jsonl", "html"):

@@ -12,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 
-from api.signing import SigningKeyError, create_key, load_signer, signature_holds
 from domain.chain import ledger_digest
+from domain.signing import SigningKeyError, create_key, load_signer, signature_holds
 
 DIGEST = ledger_digest({"PK": "a" * 64})
 OTHER = ledger_digest({"PK": "b" * 64})

@@ -1,19 +1,22 @@
-"""`policy-ledger run-projections`: one process keeps the read model caught up; others wait.
+"""The projector behind `policy-ledger run-projections`: a loop that keeps the read model
+caught up, a `CatchUp` pass (projections/catchup.py) whenever a write may have been
+committed, in one process at a time; others wait.
 
 Exactly one projector is active per read model. On PostgreSQL it holds a session-level
 advisory lock on a connection of its own (not the pool's), keyed by the read model's schema
 (the event log's, or POLICY_LEDGER_READ_MODEL_SCHEMA: blue and green each have theirs);
-standbys try the lock every `projector_poll_seconds` and the first to get it after the
-holder dies takes over. PostgreSQL frees a session lock when the session ends: at once when
-the holder's process dies on the same host or its connection closes; after the server's
-TCP keepalive (set here to ~25 s) when its host vanishes. The active projector LISTENs on
-the channel the event store NOTIFYs on each commit, so it projects a write within
-milliseconds, and polls every `projector_poll_seconds` besides. On SQLite the lock is an
-exclusive `flock` of `<database>.projector.lock` (one host), and it polls.
+standbys try the lock every `poll` seconds (POLICY_LEDGER_PROJECTOR_POLL_SECONDS, as the CLI
+passes it) and the first to get it after the holder dies takes over. PostgreSQL frees a
+session lock when the session ends: at once when the holder's process dies on the same host
+or its connection closes; after the server's TCP keepalive (set here to ~25 s) when its host
+vanishes. The active projector LISTENs on the channel the event store NOTIFYs on each
+commit, so it projects a write within milliseconds, and polls every `poll` seconds besides.
+On SQLite the lock is an exclusive `flock` of `<database>.projector.lock` (one host), and it
+polls.
 
 The lock saves work; it is not what keeps the read model right. Readers still catch up on
 demand (read-your-writes), and every page moves the tracking position by compare-and-set
-in the page's own transaction (projections/runner.py), so however many processes project
+in the page's own transaction (projections/catchup.py), so however many processes project
 at once, no event is applied twice or skipped.
 """
 
@@ -28,10 +31,11 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 import psycopg
+from eventsourcing.application import Application
 from psycopg import sql
 
-from api.bootstrap import Ledger, postgres_params, read_model_env, store_env
-from api.settings import Settings
+from projections.catchup import CatchUp
+from projections.views import postgres_params
 
 log = logging.getLogger("policy_ledger.projector")
 
@@ -134,50 +138,57 @@ class FileLeadership:
             self._file = None
 
 
-def leadership_for(ledger: Ledger) -> Leadership:
-    env = read_model_env(ledger.settings, store_env(ledger.settings))
+def leadership_for(env: dict[str, str], app: Application[Any]) -> Leadership:
+    """The lock of the read model whose library settings are `env` (on PostgreSQL it
+    listens on the channel `app`'s event store notifies on)."""
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         return FileLeadership(env["SQLITE_DBNAME"])
-    channel: str = ledger.app.recorder.channel_name  # type: ignore[attr-defined]
+    channel: str = app.recorder.channel_name  # type: ignore[attr-defined]
     return PostgresLeadership(env, channel)
 
 
-def run_projector(
-    ledger: Ledger, leadership: Leadership, stop: threading.Event, poll: float | None = None
-) -> None:
-    """Keeps the read model caught up while holding the lock, waits for it otherwise, until
-    `stop` is set. Failures (the store gone, the lock lost) are logged and retried."""
-    settings: Settings = ledger.settings
-    poll = settings.projector_poll_seconds if poll is None else poll
-    leading, waiting = False, False
-    pid = os.getpid()
-    while not stop.is_set():
-        try:
-            if not leading:
-                if not leadership.try_acquire():
-                    if not waiting:
-                        log.info("standby (pid %d): another projector holds the lock", pid)
-                        waiting = True
-                    stop.wait(poll)
-                    continue
-                leading, waiting = True, False
-                log.info(
-                    "active (pid %d): holding the %s; the read model is %d events behind",
-                    pid,
-                    leadership.describe,
-                    ledger.catch_up.lag(),
-                )
-            before = ledger.catch_up.position()
-            position = ledger.catch_up.run()
-            if position != before:
-                log.info("projected events %d to %d", before + 1, position)
-            leadership.wait(poll, stop)
-        except Exception:
-            if stop.is_set():
-                break
-            log.exception("projector failed; letting the lock go and trying again")
-            leadership.release()
-            leading = False
-            stop.wait(poll)
-    leadership.release()
-    log.info("stopped (pid %d)", pid)
+class Projector:
+    """Keeps the read model caught up with `catch_up` while holding `leadership`'s lock,
+    waits for it otherwise; it looks for writes every `poll` seconds at least."""
+
+    def __init__(self, catch_up: CatchUp, leadership: Leadership, poll: float) -> None:
+        self.catch_up = catch_up
+        self.leadership = leadership
+        self.poll = poll
+
+    def run(self, stop: threading.Event) -> None:
+        """Runs until `stop` is set. Failures (the store gone, the lock lost) are logged and
+        retried."""
+        catch_up, leadership, poll = self.catch_up, self.leadership, self.poll
+        leading, waiting = False, False
+        pid = os.getpid()
+        while not stop.is_set():
+            try:
+                if not leading:
+                    if not leadership.try_acquire():
+                        if not waiting:
+                            log.info("standby (pid %d): another projector holds the lock", pid)
+                            waiting = True
+                        stop.wait(poll)
+                        continue
+                    leading, waiting = True, False
+                    log.info(
+                        "active (pid %d): holding the %s; the read model is %d events behind",
+                        pid,
+                        leadership.describe,
+                        catch_up.lag(),
+                    )
+                before = catch_up.position()
+                position = catch_up.run()
+                if position != before:
+                    log.info("projected events %d to %d", before + 1, position)
+                leadership.wait(poll, stop)
+            except Exception:
+                if stop.is_set():
+                    break
+                log.exception("projector failed; letting the lock go and trying again")
+                leadership.release()
+                leading = False
+                stop.wait(poll)
+        leadership.release()
+        log.info("stopped (pid %d)", pid)

@@ -1,4 +1,7 @@
-"""Keeps the projection caught up with the event log.
+"""Catching the projection up with the event log: one pull pass at a time (`CatchUp.run`).
+
+Readers and writers run a pass on demand (read-your-writes); the `run-projections` loop
+(projections/projector.py, `Projector`) runs one whenever a write may have been committed.
 
 The library's `ProjectionRunner` needs a recorder that can `subscribe()`, which the SQLite
 recorder cannot (eventsourcing 9.5.6), so this pull loop reads the log from the view's
@@ -23,6 +26,8 @@ Progress = Callable[[int, int], None]
 
 
 class CatchUp:
+    """One pass brings the projection up to the log's head (or a given position) and ends."""
+
     def __init__(self, app: Application[Any], projection: PolicyProjection) -> None:
         self.app = app
         self.projection = projection

@@ -30,9 +30,8 @@ from typing import IO, Any, Literal
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from api.bootstrap import Ledger
-from api.signing import key_id, signature_holds
 from domain import chain
+from domain.application import PolicyLedger
 from domain.domainmodel import CountryPolicy
 from domain.integrity import (
     TOPICS,
@@ -43,6 +42,7 @@ from domain.integrity import (
     read_log,
     restore_log,
 )
+from domain.signing import Signer, key_id, seal, signature_holds
 from events import payloads
 
 FORMAT = "policy-ledger-export/1"
@@ -86,8 +86,9 @@ class Exported:
 # Export -----------------------------------------------------------------------------------
 
 
-def export_ledger(ledger: Ledger, directory: Path) -> Exported:
-    """Writes the ledger to `directory` (created if missing, refused if it holds an export)."""
+def export_ledger(app: PolicyLedger, signer: Signer | None, directory: Path) -> Exported:
+    """Writes the application's ledger to `directory` (created if missing, refused if it
+    holds an export), its digest signed by `signer` (unsigned when None)."""
     directory.mkdir(parents=True, exist_ok=True)
     for name in (EVENTS, MANIFEST):
         if (directory / name).exists():
@@ -95,8 +96,8 @@ def export_ledger(ledger: Ledger, directory: Path) -> Exported:
     partial = directory / f".{EVENTS}.partial"
     try:
         with partial.open("wb") as out:
-            report = _write_events(ledger, out)
-        manifest = _manifest(ledger, report)
+            report = _write_events(app, out)
+        manifest = _manifest(signer, report)
         os.replace(partial, directory / EVENTS)
     finally:
         partial.unlink(missing_ok=True)
@@ -104,9 +105,9 @@ def export_ledger(ledger: Ledger, directory: Path) -> Exported:
     return Exported(report.events, manifest["digest"], manifest)
 
 
-def _write_events(ledger: Ledger, out: IO[bytes]) -> IntegrityReport:
+def _write_events(app: PolicyLedger, out: IO[bytes]) -> IntegrityReport:
     verifier = ChainVerifier()
-    for entry in read_log(ledger.app):
+    for entry in read_log(app):
         verified = verifier.add(entry)
         if verified is None:
             break
@@ -128,9 +129,9 @@ def export_line(entry: LogEntry, link: chain.Link, hash_: str) -> dict[str, Any]
     }
 
 
-def _manifest(ledger: Ledger, report: IntegrityReport) -> dict[str, Any]:
+def _manifest(signer: Signer | None, report: IntegrityReport) -> dict[str, Any]:
     assert report.digest is not None
-    seal = ledger.seal(report.digest)
+    sealed = seal(signer, report.digest)
     return {
         "format": FORMAT,
         "exported_at": dt.datetime.now(dt.UTC).isoformat(),
@@ -139,9 +140,9 @@ def _manifest(ledger: Ledger, report: IntegrityReport) -> dict[str, Any]:
         "legacy_events": report.legacy_events,
         "countries": {c.country: {"events": c.events, "head": c.head} for c in report.chains},
         "digest": report.digest,
-        "signature": seal.signature,
-        "key_id": seal.key_id,
-        "public_key": seal.public_key,
+        "signature": sealed.signature,
+        "key_id": sealed.key_id,
+        "public_key": sealed.public_key,
         "signature_scheme": SIGNATURE_SCHEME,
     }
 
@@ -193,13 +194,13 @@ class Imported:
     signed_by: str | None  # the key id whose signature held; None: the export was unsigned
 
 
-def import_ledger(ledger: Ledger, directory: Path) -> Imported:
-    """Checks the export in `directory` whole, then stores it into the (empty) store."""
+def import_ledger(app: PolicyLedger, directory: Path) -> Imported:
+    """Checks the export in `directory` whole, then stores it into the application's (empty)
+    store. Its read model is the caller's to bring up to date (a projection's catch-up)."""
     manifest = read_manifest(directory)
     entries = list(read_entries(directory / EVENTS))
     report = check_export(entries, manifest)
-    restore_log(ledger.app, entries)
-    ledger.catch_up.run()
+    restore_log(app, entries)
     assert report.digest is not None
     return Imported(report.events, report.digest, manifest.key_id if manifest.signature else None)
 

@@ -1,48 +1,32 @@
-"""`policy-ledger doctor`: what an operator checks first, read-only.
+"""The checks of `policy-ledger doctor`: what an operator checks first, read-only.
 
 Each check is ok, warn, fail or todo. It changes nothing: it connects with plain drivers
 to see whether the tables are there before the library (which would create them) is used,
-and opens the library with CREATE_TABLE=no to read positions. The exit status is 1 when a
-check failed, 0 otherwise (warnings included).
+and opens the library with CREATE_TABLE=no to read positions. The checks take plain inputs
+(the stores' library settings, counts, thresholds); the CLI (api/cli.py) reads the settings,
+shows the report and exits 1 when a check failed, 0 otherwise (warnings included).
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse, urlunparse
+from typing import Any, Protocol
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 from psycopg import sql
-from pydantic import ValidationError
-from rich.console import Group
-from rich.markup import escape
-from rich.table import Table
 
-from api.bootstrap import (
-    ConfigurationError,
-    open_replica,
-    postgres_params,
-    read_model_env,
-    store_env,
-    view_class_for,
-)
-from api.observability import mask
-from api.security import Role, TokenEntry
-from api.settings import Settings
 from domain.application import PolicyLedger
 from domain.integrity import verify_log
-from projections.views import (
-    READ_MODEL_VERSION,
-)
+from projections.views import READ_MODEL_VERSION, postgres_params, view_class_for
 
 OK, WARN, FAIL, TODO = "ok", "warn", "fail", "todo"
 APP = PolicyLedger.name
+Mask = Callable[[str], str]  # hides secrets (passwords in URLs, tokens) in an error's text
 
 
 @dataclass(frozen=True)
@@ -55,36 +39,50 @@ class Check:
         return {"check": self.name, "status": self.status, "detail": self.detail}
 
 
-def masked_url(url: str | None) -> str | None:
-    if not url:
-        return url
-    parts = urlparse(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunparse(parts._replace(netloc=netloc))
+class ReplicaLag(Protocol):
+    """How far a read replica is behind its primary."""
+
+    @property
+    def events(self) -> int: ...
+
+    @property
+    def seconds(self) -> float: ...
 
 
-def masked_settings(settings: Settings) -> dict[str, Any]:
-    """Every setting, as the process sees it, with passwords and token hashes left out."""
-    shown = settings.model_dump(mode="json")
-    shown["database_url"] = masked_url(settings.database_url)
-    shown["read_database_url"] = masked_url(settings.read_database_url)
-    shown["tokens"] = f"{len(settings.tokens)} entries (hashes not shown)"
-    return {f"POLICY_LEDGER_{key.upper()}": value for key, value in shown.items()}
+@dataclass(frozen=True)
+class Replica:
+    """A read replica to check: its store's library settings, its read model's, and how
+    far it lags behind a primary (read from a replica opened for that, then closed)."""
+
+    env: dict[str, str]
+    view_env: dict[str, str]
+    lag: Callable[[PolicyLedger], ReplicaLag]
 
 
-def diagnose(settings: Settings) -> list[Check]:
+def token_check(by_role: Mapping[str, int], writer: str) -> Check:
+    """The API tokens counted by role (shown in the order given); a warning when none has
+    the `writer` role."""
+    summary = ", ".join(f"{n} {role}" for role, n in by_role.items())
+    if not by_role.get(writer):
+        return Check("tokens", WARN, f"{summary}: nobody can write (policy-ledger token create)")
+    return Check("tokens", OK, summary)
+
+
+def store_checks(
+    env: dict[str, str],
+    view_env: dict[str, str],
+    max_lag: int,
+    mask: Mask,
+    replica: Callable[[], Replica] | None = None,
+) -> list[Check]:
+    """The store (library settings `env`, its read model's `view_env`): reachability,
+    schema and read model version, the projection's lag (a failure beyond `max_lag`
+    events), then the read replica `replica` maps to (its settings mapped only when the
+    store is usable; failing to map them fails its check), then every hash chain."""
     checks: list[Check] = []
-    try:
-        env = store_env(settings)
-    except ConfigurationError as error:
-        return [Check("configuration", FAIL, str(error))]
-    checks.append(Check("configuration", OK, "settings read; store URL understood"))
-    checks.append(_tokens(settings))
-    store = _store_checks(settings, env, "store", checks)
-    if store is not None and settings.read_database_url:
-        _replica(settings, store, checks)
+    store = _store_checks(env, view_env, max_lag, mask, "store", checks)
+    if store is not None and replica is not None:
+        _replica(replica, store, mask, checks)
     if store is not None:
         checks.append(_integrity(store))
         store.close()
@@ -102,28 +100,16 @@ def _integrity(store: PolicyLedger) -> Check:
     return Check("integrity", OK, f"{report.events} events verified; digest {report.digest}")
 
 
-def _tokens(settings: Settings) -> Check:
-    path = settings.tokens_file
-    try:
-        entries = [TokenEntry.model_validate(e) for e in json.loads(path.read_text())]
-    except FileNotFoundError:
-        entries = []
-    except (OSError, ValueError) as error:
-        return Check("tokens", FAIL, f"{path}: {type(error).__name__}: {error}")
-    entries += settings.tokens
-    roles = {role.value: sum(e.role == role for e in entries) for role in Role}
-    summary = ", ".join(f"{n} {role}" for role, n in roles.items())
-    if not roles[Role.EDITOR.value]:
-        return Check("tokens", WARN, f"{summary}: nobody can write (policy-ledger token create)")
-    return Check("tokens", OK, summary)
-
-
 def _store_checks(
-    settings: Settings, env: dict[str, str], name: str, checks: list[Check]
+    env: dict[str, str],
+    view_env: dict[str, str],
+    max_lag: int,
+    mask: Mask,
+    name: str,
+    checks: list[Check],
 ) -> PolicyLedger | None:
     """Reachability, schema and read model version, projection lag. The library's
     application (tables not created) when the store is usable, for the checks after."""
-    view_env = read_model_env(settings, env)
     try:
         found = _inspect(env, view_env)
     except Exception as error:
@@ -153,9 +139,9 @@ def _store_checks(
     position = _position({**view_env, "CREATE_TABLE": "no"})
     lag = head - position
     detail = f"position {position}, log head {head}: {lag} events behind"
-    status = OK if lag <= settings.ready_max_lag else FAIL
+    status = OK if lag <= max_lag else FAIL
     if status == FAIL:
-        detail += f" (servers are not ready beyond {settings.ready_max_lag})"
+        detail += f" (servers are not ready beyond {max_lag})"
     checks.append(Check("projection", status, detail))
     return app
 
@@ -169,11 +155,12 @@ def _position(env: dict[str, str]) -> int:
         factory.close()
 
 
-def _replica(settings: Settings, primary: PolicyLedger, checks: list[Check]) -> None:
-    assert settings.read_database_url
+def _replica(
+    replica: Callable[[], Replica], primary: PolicyLedger, mask: Mask, checks: list[Check]
+) -> None:
     try:
-        env = store_env(settings, settings.read_database_url, "POLICY_LEDGER_READ_DATABASE_URL")
-        found = _inspect(env, read_model_env(settings, env))
+        found_replica = replica()
+        found = _inspect(found_replica.env, found_replica.view_env)
     except Exception as error:
         checks.append(
             Check("replica", FAIL, mask(f"not reachable: {type(error).__name__}: {error}"))
@@ -189,11 +176,7 @@ def _replica(settings: Settings, primary: PolicyLedger, checks: list[Check]) -> 
             )
         )
         return
-    replica = open_replica(settings, primary, settings.read_database_url)
-    try:
-        lag = replica.lag()
-    finally:
-        replica.close()
+    lag = found_replica.lag(primary)
     checks.append(
         Check(
             "replica",
@@ -260,26 +243,3 @@ def _inspect_postgres(env: dict[str, str], view_schema: str) -> dict[str, Any]:
             "read model": exists("policy_read_model", view_schema),
             "read_model_version": version,
         }
-
-
-def settings_or_problem() -> tuple[Settings | None, str | None]:
-    try:
-        return Settings(), None
-    except ValidationError as error:
-        return None, mask(str(error))
-
-
-def report(settings: dict[str, Any], checks: list[Check]) -> Group:
-    """The human form: settings, then one row per check."""
-    shown = Table(title="settings", show_header=False, title_justify="left")
-    for key, value in settings.items():
-        shown.add_row(key, escape(json.dumps(value) if not isinstance(value, str) else value))
-    found = Table(title="checks", title_justify="left")
-    found.add_column("check")
-    found.add_column("status")
-    found.add_column("detail", overflow="fold")
-    colours = {OK: "green", WARN: "yellow", FAIL: "red", TODO: "blue"}
-    for check in checks:
-        colour = colours[check.status]
-        found.add_row(check.name, f"[{colour}]{check.status}[/{colour}]", escape(check.detail))
-    return Group(shown, found)

@@ -1,7 +1,7 @@
 """Backups: an export (JSON Lines and a signed manifest) packed into one file, and restored
 into an empty store only when the restored log verifies to the manifest's digest.
 
-Built on `api.exchange`, so a backup is checked whole before anything is stored, and the
+Built on `domain.exchange`, so a backup is checked whole before anything is stored, and the
 standalone verifier can check its unpacked contents.
 """
 
@@ -10,23 +10,27 @@ from __future__ import annotations
 import os
 import tarfile
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from api.bootstrap import Ledger
-from api.exchange import EVENTS, MANIFEST, Exported, ExportError, Imported, export_ledger
-from api.exchange import import_ledger as import_export
+from domain.application import PolicyLedger
+from domain.exchange import EVENTS, MANIFEST, Exported, ExportError, Imported, export_ledger
+from domain.exchange import import_ledger as import_export
+from domain.integrity import IntegrityReport
+from domain.signing import Signer
 
 MEMBERS = (MANIFEST, EVENTS)
 
 
-def backup(ledger: Ledger, file: Path) -> Exported:
-    """Writes the verified ledger to `file` (a gzipped tar of an export), atomically."""
+def backup(app: PolicyLedger, signer: Signer | None, file: Path) -> Exported:
+    """Writes the verified ledger to `file` (a gzipped tar of an export, its digest signed
+    by `signer` when there is one), atomically."""
     if file.exists():
         raise ExportError(f"{file} exists: a backup never overwrites a file")
     file.parent.mkdir(parents=True, exist_ok=True)
     partial = file.with_name(f".{file.name}.partial")
     with tempfile.TemporaryDirectory(prefix="policy-ledger-backup-") as tmp:
-        exported = export_ledger(ledger, Path(tmp))
+        exported = export_ledger(app, signer, Path(tmp))
         try:
             with tarfile.open(partial, "w:gz") as archive:
                 for name in MEMBERS:
@@ -37,13 +41,15 @@ def backup(ledger: Ledger, file: Path) -> Exported:
     return exported
 
 
-def restore(ledger: Ledger, file: Path) -> Imported:
-    """Checks the backup in `file` whole, stores it into the (empty) store, and verifies that
-    the stored log has the backup's digest."""
+def restore(app: PolicyLedger, file: Path, verify: Callable[[], IntegrityReport]) -> Imported:
+    """Checks the backup in `file` whole, stores it into the application's (empty) store,
+    and verifies that the stored log has the backup's digest: `verify` reports on the
+    stored log (the CLI's catches the read model up first and uses its chain heads as
+    witnesses)."""
     with tempfile.TemporaryDirectory(prefix="policy-ledger-restore-") as tmp:
         _unpack(file, Path(tmp))
-        imported = import_export(ledger, Path(tmp))
-    stored = ledger.verify()
+        imported = import_export(app, Path(tmp))
+    stored = verify()
     if stored.digest != imported.digest:
         raise ExportError(f"restored log has digest {stored.digest}, the backup {imported.digest}")
     return imported
