@@ -40,7 +40,7 @@ from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
-from domain.audit import Decision, end_of_day
+from domain.decision import Decision, end_of_day
 from domain.countries import country_code, regions_of
 from domain.errors import LedgerError
 from domain.facts import Case

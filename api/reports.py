@@ -47,7 +47,7 @@ from api.decisions import Row, audit_row, rejected_doc
 from api.signing import Seal
 from api.web.i18n import MONTHS as MONTH_NAMES
 from api.web.templating import environment
-from domain.audit import AMSTERDAM
+from domain.decision import AMSTERDAM
 from domain.countries import country_name
 from domain.facts import Citation, Verdict
 from projections.audit import DIRECTIONS, Audited, Auditor, Summary, plain

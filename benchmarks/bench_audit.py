@@ -54,7 +54,7 @@ ROOT = HERE.parent
 REVIEW_DATE = "2025-12-31"
 MB = 1024 * 1024
 
-# Field rules, as api/decisions.py and domain/audit.py apply them.
+# Field rules, as api/decisions.py and domain/decision.py apply them.
 COLUMNS = (
     "id",
     "country",

@@ -3,7 +3,7 @@
 For a decision the auditor reads three states of its country's policy: on the decision
 date as known now (`at_decision`), on the decision date as recorded when the decision was
 taken (`as_recorded`), and on the review date as known now (`at_review`). The facts that
-matter to the applicant are taken from each (domain.audit) and compared.
+matter to the applicant are taken from each (domain.facts) and compared.
 
 Judging is fact by fact along the country's timeline (projections.timeline): each fact is a
 column over the segments known now, so the verdict of a decision is a few bisects, and a
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple, Protocol
 
-from domain.audit import Decision
+from domain.decision import Decision
 from domain.facts import (
     Case,
     Citation,

@@ -15,7 +15,7 @@ from typing import Literal
 
 import pycountry
 
-from domain.audit import AMSTERDAM
+from domain.decision import AMSTERDAM
 from domain.countries import country_name, region_name
 
 Lang = Literal["en", "nl"]

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from api.bootstrap import build_ledger
 from api.settings import Settings
-from domain.audit import Decision
+from domain.decision import Decision
 from domain.facts import FactChange, compare, relevant_facts, same_facts, verdict
 from domain.fold import element_histories, element_history, state_on
 from domain.instants import to_micros

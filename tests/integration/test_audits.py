@@ -25,7 +25,7 @@ from api.bootstrap import Ledger
 from api.cli import cli
 from api.loader import record_file
 from domain.application import Recorded
-from domain.audit import Decision
+from domain.decision import Decision
 from domain.commands import AmendmentDraft
 from events.vocabulary import (
     Change,

@@ -23,7 +23,7 @@ from api.decisions import DecisionFileError, Row, decisions_from_json, read_deci
 from api.loader import record_file
 from api.reports import CSV_COLUMNS, open_report, verdict_chart
 from api.settings import Settings
-from domain.audit import Decision
+from domain.decision import Decision
 from projections.audit import Auditor, StoredStates
 from projections.index import ReadIndex
 
