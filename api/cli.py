@@ -402,9 +402,10 @@ def audit(
     ] = None,
 ) -> None:
     """Audit past decisions under the policy in force on their dates (streams any size)."""
-    from api.decisions import DecisionFileError, read_decisions
-    from api.reports import audit_into, open_report
-    from projections.audit import Auditor, StoredStates
+    from projections.audit.judging import Auditor, StoredStates
+    from projections.audit.reading import DecisionFileError, read_decisions
+    from projections.audit.reports import open_report
+    from projections.audit.stream import audit_rows
 
     with opened_ledger() as ledger:
         review = parse_date(review_date, name="--review-date") if review_date else today()
@@ -417,13 +418,11 @@ def audit(
                 _progress(file) as progress,
                 _batch_collection(),
             ):
-                audit_into(report, auditor, read_decisions(file), progress)
-                if report is not None:
-                    report.close(auditor.summary.to_json())
+                summary = audit_rows(auditor, read_decisions(file), report, progress)
         except (DecisionFileError, ValueError) as error:
             errors.print(f"[red]{file}:[/red] {error}")
             raise typer.Exit(2) from None
-        emit(auditor.summary.to_json(), False, render.audit_summary)
+        emit(summary.to_json(), False, render.audit_summary)
         if output:
             console.print(f"Report written to {output}.")
 

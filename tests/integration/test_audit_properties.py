@@ -27,8 +27,8 @@ from domain.facts import FactChange, compare, relevant_facts, same_facts, verdic
 from domain.fold import element_histories, element_history, state_on
 from domain.instants import to_micros
 from integration.test_projection_properties import START, Clock, _run, step
-from projections import audit as audit_module
-from projections.audit import Auditor, StoredStates
+from projections.audit import judging as audit_module
+from projections.audit.judging import Auditor, StoredStates
 
 END_OF_TIME = dt.datetime.max.replace(tzinfo=dt.UTC)
 REVIEWS = [dt.date(2024, 1, 20), dt.date(2024, 3, 1)]
