@@ -539,9 +539,10 @@ def audit(
     ] = None,
 ) -> None:
     """Audit past decisions under the policy in force on their dates (streams any size)."""
-    from api.decisions import DecisionFileError, read_decisions
-    from api.reports import audit_into, open_report
-    from projections.audit import Auditor, StoredStates
+    from projections.audit.judging import Auditor, StoredStates
+    from projections.audit.reading import DecisionFileError, read_decisions
+    from projections.audit.reports import ReportFormatError, open_report
+    from projections.audit.stream import audit_rows
 
     with opened_ledger() as ledger:
         review = parse_date(review_date, name="--review-date") if review_date else today()
@@ -549,19 +550,21 @@ def audit(
         auditor = Auditor(StoredStates(index), review)
         seal = ledger.seal(index.digest)  # the ledger this audit reads, signed
         try:
+            report = open_report(output, seal, auditor.summary) if output else None
+        except (ReportFormatError, OSError) as error:  # the output is at fault: name it
+            raise refused(f"{output}:", f" {getattr(error, 'strerror', None) or error}") from None
+        try:
             with (
-                open_report(output, seal, auditor.summary) if output else nullcontext() as report,
+                report if report is not None else nullcontext() as writer,
                 _progress(file) as progress,
                 _batch_collection(),
             ):
-                audit_into(report, auditor, read_decisions(file), progress)
-                if report is not None:
-                    report.close(auditor.summary.to_json())
+                summary = audit_rows(auditor, read_decisions(file), writer, progress)
         except DecisionFileError as error:  # its message names the file
             raise refused(f"{error.path}:", f" {error.message}") from None
         except ValueError as error:
             raise refused(f"{file}:", f" {error}") from None
-        emit(auditor.summary.to_json(), False, render.audit_summary)
+        emit(summary.to_json(), False, render.audit_summary)
         if output:
             console.print(f"Report written to {output}.", soft_wrap=True)
 

@@ -8,12 +8,12 @@ generator, clock and `build` of bench_ledger.py), catches the projection up, and
 of N synthetic decisions (streamed to disk, ~0.5 % bad rows). Then, in the same run:
 
 - the floor: a separate Python process that reads the same CSV with the csv module, makes the
-  same field conversions as api/decisions.py (strip, country, ISO dates, recorded_at or the
-  end of the day in Amsterdam in UTC micros, groups, region, booleans, lengths) and does the
-  same three lookups per decision as bare `bisect` over in-memory sorted lists (segment
-  starts as known now on the decision date and on the review date, segment history by
-  valid_from for "as recorded"); no output. Median of R runs, half of them before the CLI
-  runs and half after (a shared machine's speed drifts in between).
+  same field conversions as projections/audit/reading.py (strip, country, ISO dates,
+  recorded_at or the end of the day in Amsterdam in UTC micros, groups, region, booleans,
+  lengths) and does the same three lookups per decision as bare `bisect` over in-memory
+  sorted lists (segment starts as known now on the decision date and on the review date,
+  segment history by valid_from for "as recorded"); no output. Median of R runs, half of
+  them before the CLI runs and half after (a shared machine's speed drifts in between).
 - the CLI path: `policy-ledger audit decisions.csv -o report.csv --review-date 2025-12-31`
   as a subprocess on the ledger file, on the whole file, on its first N/10 rows and on the
   header alone (the fixed cost: start-up, catch-up check, index load).
@@ -54,7 +54,7 @@ ROOT = HERE.parent
 REVIEW_DATE = "2025-12-31"
 MB = 1024 * 1024
 
-# Field rules, as api/decisions.py and domain/audit.py apply them.
+# Field rules, as projections/audit/reading.py and domain/decision.py apply them.
 COLUMNS = (
     "id",
     "country",
@@ -236,7 +236,7 @@ def run_child(cmd: list[str], work: Path, name: str, env: dict[str, str] | None 
 
 def hot_path_build(env: dict[str, str]) -> str:
     """Whether the CLI runs the audit's hot path compiled (mypyc) or as plain Python."""
-    probe = "import projections.audit as m; print(m.__file__)"
+    probe = "import projections.audit.judging as m; print(m.__file__)"
     found = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     ).stdout.strip()

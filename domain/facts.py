@@ -54,8 +54,9 @@ Profile = tuple[tuple[str, ...], str | None, bool]
 @dataclass(init=False, unsafe_hash=True)
 class Case:
     """A checked decision in plain values, as the auditor reads it: cheap to make, so a file
-    of millions of rows need not become millions of models (api.decisions makes them from
-    rows it can vouch for, and from a Decision otherwise). Compiled, a native class."""
+    of millions of rows need not become millions of models (projections.audit.reading makes
+    them from rows it can vouch for, and from a Decision otherwise). Compiled, a native
+    class."""
 
     id: str
     country: str  # ISO 3166-1 alpha-2, upper case

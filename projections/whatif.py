@@ -18,7 +18,7 @@ from domain.errors import LedgerError
 from domain.fold import Chronicle, Segment, pending_on
 from domain.instants import END_OF_TIME, iso
 from domain.records import AmendmentRecord
-from projections.audit import NO_POLICY, Snapshot, StoredStates
+from projections.audit.judging import NO_POLICY, Snapshot, StoredStates
 from projections.index import EMPTY_SECTIONS, ReadIndex
 from projections.queries import amendment_summary, policy_header, policy_sections, version_spans
 from projections.timeline import Timeline, ValueChanges, value_changes

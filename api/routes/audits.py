@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Ledger
-from api.decisions import audit_row, decisions_from_json, rejected_doc
 from api.deps import LedgerDep, Reader, asks_primary, require_json, source_headers
 from api.observability import DECISIONS
 from api.routes.countries import PROBLEM, Code
 from api.schemas import AuditIn, AuditOut, WhatIfIn, WhatIfOut
 from domain.countries import country_code
-from projections.audit import Auditor, States, StoredStates
+from projections.audit.judging import Auditor, States, StoredStates
+from projections.audit.reading import decisions_from_json
+from projections.audit.stream import Collected, audit_rows
 from projections.whatif import WhatIfStates, what_if_policy
 
 router = APIRouter(tags=["audits"], dependencies=[Depends(require_json)])
@@ -41,22 +42,17 @@ def _audit(ledger: Ledger, body: AuditIn, primary: bool, response: Response) -> 
         drafts = [(d.country, d.draft()) for d in body.drafts]
         states = WhatIfStates(index, drafts, ledger.app.policy_or_new)
     review = body.review_date or dt.datetime.now(dt.UTC).date()
-    auditor = Auditor(states, review)
-    results, rejected = [], []
-    for row in decisions_from_json(body.decisions):
-        result, row = audit_row(auditor, row)
-        if result is None:
-            rejected.append(rejected_doc(row))
-        else:
-            results.append(result.doc())
-    auditor.summary.rejected = len(rejected)
-    DECISIONS.labels("audited").inc(len(results))
-    DECISIONS.labels("rejected").inc(len(rejected))
+    answer = Collected()
+    # In the body's order (batch=1): the summary then counts each value in the order it
+    # first appears, as this answer always has.
+    audit_rows(Auditor(states, review), decisions_from_json(body.decisions), answer, batch=1)
+    DECISIONS.labels("audited").inc(len(answer.results))
+    DECISIONS.labels("rejected").inc(len(answer.rejected))
     return {
         "review_date": review,
-        "summary": auditor.summary.to_json(),
-        "results": results,
-        "rejected": rejected,
+        "summary": answer.summary,
+        "results": answer.results,
+        "rejected": answer.rejected,
     }
 
 

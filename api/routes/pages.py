@@ -50,19 +50,16 @@ from api.web.describe import (
     value_text,
 )
 from api.web.i18n import (
-    LANGS,
-    Lang,
     local_country_name,
     local_region_name,
-    long_date,
-    long_moment,
     pick_lang,
     translator,
 )
-from api.web.templating import environment
 from domain.countries import country_code
 from domain.errors import AmendmentNotFoundError, LedgerError
 from projections.queries import PolicyQueries
+from projections.templating import environment
+from projections.words import LANGS, Lang, long_date, long_moment
 
 Doc = dict[str, Any]
 log = logging.getLogger("policy_ledger.pages")
@@ -464,7 +461,7 @@ def _form(request: Request, status: int = 200, error: str | None = None) -> HTML
 @router.post("/audits/new")
 async def audit_upload(request: Request) -> Response:
     """Audits the uploaded file and answers with the HTML report (nothing is stored)."""
-    from api.decisions import DecisionFileError
+    from projections.audit.reading import DecisionFileError
 
     authorize_read(request)
     page = Page(request)
@@ -512,22 +509,16 @@ async def audit_upload(request: Request) -> Response:
 
 def _audit_file(ledger: Ledger, source: Path, review: dt.date, folder: Path) -> Path:
     """As `policy-ledger audit FILE -o report.html` does: the report's path."""
-    from api.decisions import audit_row, read_decisions
-    from api.reports import HtmlReport
-    from projections.audit import Auditor, StoredStates
+    from projections.audit.judging import Auditor, StoredStates
+    from projections.audit.reading import read_decisions
+    from projections.audit.reports import HtmlReport
+    from projections.audit.stream import audit_rows
 
     auditor = Auditor(StoredStates(ledger.reads.index()), review)
     rows = read_decisions(source)  # a file that cannot be read fails here, before any row
     path = folder / "report.html"
-    with HtmlReport(path) as report:
-        for row in rows:
-            result, row = audit_row(auditor, row)
-            if result is None:
-                auditor.summary.rejected += 1
-                report.reject(row)
-            else:
-                report.write(result)
-        report.close(auditor.summary.to_json())
+    with HtmlReport(path, tally=auditor.summary) as report:
+        audit_rows(auditor, rows, report)
     return path
 
 

@@ -25,7 +25,8 @@ from api.web.describe import (
     value_short,
     value_text,
 )
-from api.web.i18n import Lang, long_date, short_date, word
+from api.web.i18n import word
+from projections.words import Lang, long_date, short_date
 
 Doc = dict[str, Any]
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from api.web.i18n import WORDS, Lang, local_region_name, long_date, word
+from api.web.i18n import WORDS, local_region_name, word
 from domain.effects import change_effect
 from events.vocabulary import Change, ViolenceLevel
+from projections.words import Lang, long_date
 
 Doc = dict[str, Any]
 Labels = Mapping[str, Mapping[str, Any]]  # group id -> a value holding label_en / label_nl

@@ -1,4 +1,4 @@
-"""Words of the pages in English and Dutch, and dates as people read them.
+"""Words of the pages in English and Dutch (dates in words: projections.words).
 
 `?lang=nl` switches a page to Dutch; English is the default. Every label the templates show
 is a key of WORDS; a missing key is a programming error (KeyError), caught by the tests that
@@ -7,54 +7,14 @@ render every page in both languages.
 
 from __future__ import annotations
 
-import datetime as dt
 import gettext
 from collections.abc import Callable
 from functools import cache
-from typing import Literal
 
 import pycountry
 
-from domain.audit import AMSTERDAM
 from domain.countries import country_name, region_name
-
-Lang = Literal["en", "nl"]
-LANGS: tuple[Lang, ...] = ("en", "nl")
-
-MONTHS = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "nl": (
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ),
-}
-SHORT_MONTHS = {
-    "en": tuple(m[:3] for m in MONTHS["en"]),
-    "nl": ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"),
-}
+from projections.words import LANGS, Lang
 
 # key: (English, Dutch)
 WORDS: dict[str, tuple[str, str]] = {
@@ -436,31 +396,6 @@ def translator(lang: Lang) -> Callable[..., str]:
 
 def pick_lang(raw: str | None) -> Lang:
     return "nl" if raw == "nl" else "en"
-
-
-def long_date(value: str | dt.date | None, lang: Lang) -> str:
-    """26 November 2024 / 26 november 2024; '—' for nothing."""
-    if not value:
-        return "—"
-    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(value[:10])
-    return f"{day.day} {MONTHS[lang][day.month - 1]} {day.year}"
-
-
-def short_date(day: dt.date, lang: Lang, *, with_day: bool) -> str:
-    """Axis labels: 26 Nov 2024, or Nov 2024."""
-    month = SHORT_MONTHS[lang][day.month - 1]
-    return f"{day.day} {month} {day.year}" if with_day else f"{month} {day.year}"
-
-
-def long_moment(value: str | dt.datetime | None, lang: Lang) -> str:
-    """A moment in Amsterdam time: 26 November 2024, 10:00."""
-    if not value:
-        return "—"
-    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    local = moment.astimezone(AMSTERDAM)
-    return f"{long_date(local.date(), lang)}, {local:%H:%M}"
 
 
 @cache

@@ -22,13 +22,13 @@ from hypothesis import strategies as st
 
 from api.bootstrap import build_ledger
 from api.settings import Settings
-from domain.audit import Decision
+from domain.decision import Decision
 from domain.facts import FactChange, compare, relevant_facts, same_facts, verdict
 from domain.fold import element_histories, element_history, state_on
 from domain.instants import END_OF_TIME, to_micros
 from integration.test_projection_properties import START, Clock, _run, step
-from projections import audit as audit_module
-from projections.audit import Auditor, StoredStates
+from projections.audit import judging as audit_module
+from projections.audit.judging import Auditor, StoredStates
 
 REVIEWS = [dt.date(2024, 1, 20), dt.date(2024, 3, 1)]
 

@@ -24,8 +24,8 @@ from api import cli as cli_module
 from api.bootstrap import Ledger
 from api.cli import cli
 from domain.application import Recorded
-from domain.audit import Decision
 from domain.commands import AmendmentDraft
+from domain.decision import Decision
 from domain.loader import record_file
 from events.vocabulary import (
     Change,
@@ -40,7 +40,7 @@ from events.vocabulary import (
     ViolenceLevel,
 )
 from integration.worked_history import read_model
-from projections.audit import Auditor, StoredStates
+from projections.audit.judging import Auditor, StoredStates
 from projections.whatif import WhatIfStates
 
 DEMO = Path(__file__).parents[2] / "data" / "pakistan.yaml"

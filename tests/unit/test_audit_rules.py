@@ -1,4 +1,4 @@
-"""The audit's verdict rules (domain.audit), each both ways, on hand-built element values.
+"""The audit's verdict rules (domain.facts), each both ways, on hand-built element values.
 
 A state is a dict element id -> value, as the read model holds it. Every rule is read from
 the applicant's side: a change that makes protection more likely is "in favour".
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from domain.audit import Decision
+from domain.decision import Decision
 from domain.errors import RegionOutsideCountryError, UnknownCountryCodeError
 from domain.facts import (
     Citation,

@@ -16,10 +16,10 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.decisions import COLUMNS, _csv_row, _PlainCells
-from api.reports import _cell, _quoted, csv_line
 from domain.facts import Case
-from projections.audit import Audited
+from projections.audit.judging import Audited
+from projections.audit.reading import COLUMNS, _csv_row, _PlainCells
+from projections.audit.reports import _cell, _quoted, csv_line
 
 # Cells near the accepted forms, and beside them: what a spreadsheet might hold.
 DAYS = st.one_of(
@@ -69,7 +69,7 @@ def test_plain_cells_give_the_models_decision_or_decline(row: dict, order: list[
     header = list(order)
     values = [row[name] for name in header]
     fast = _PlainCells(header).case(values)
-    plain = _csv_row(2, header, values).decision
+    plain = _csv_row(2, header, values).case
     if fast is not None:
         assert fast == plain
 
@@ -101,7 +101,7 @@ USUAL = st.fixed_dictionaries(
 def test_plain_cells_take_the_usual_rows_as_the_model_does(row: dict) -> None:
     header = list(COLUMNS)
     values = [row[name] for name in header]
-    plain = _csv_row(2, header, values).decision
+    plain = _csv_row(2, header, values).case
     assert plain is not None
     assert _PlainCells(header).case(values) == plain
 

@@ -21,9 +21,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.decisions import DecisionFileError, read_decisions
 from domain.application import PolicyLedger
 from domain.loader import AmendmentFileError, load_amendment_file, record_file
+from projections.audit.reading import DecisionFileError, read_decisions
 
 HOSTILE = settings(
     max_examples=50,

@@ -19,12 +19,13 @@ from typing import Any
 import pytest
 
 from api.bootstrap import build_ledger
-from api.decisions import DecisionFileError, Row, decisions_from_json, read_decisions
-from api.reports import CSV_COLUMNS, open_report, verdict_chart
 from api.settings import Settings
-from domain.audit import Decision
+from domain.decision import Decision
 from domain.loader import record_file
-from projections.audit import Auditor, StoredStates
+from projections.audit.chart import verdict_chart
+from projections.audit.judging import Auditor, StoredStates
+from projections.audit.reading import DecisionFileError, Row, decisions_from_json, read_decisions
+from projections.audit.reports import CSV_COLUMNS, open_report
 from projections.index import ReadIndex
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "pakistan.yaml"
@@ -76,7 +77,7 @@ def test_csv_rows_good_and_bad_each_on_its_own(tmp_path: Path) -> None:
 
     assert [r.line for r in rows] == [2, 3, 4, 5, 6, 7, 8, 9, 10]
     assert [r.raw_id for r in rows] == ["a1", "b2", "c3", "d4", "e5", "f6", "g7", None, "h8"]
-    first = rows[0].decision
+    first = rows[0].case
     assert first is not None
     assert first.country == "PK"
     assert first.groups == ("ahmadis", "pti")  # a set of claimed groups: distinct, sorted
@@ -84,7 +85,7 @@ def test_csv_rows_good_and_bad_each_on_its_own(tmp_path: Path) -> None:
     assert first.unaccompanied_minor is True
     assert first.outcome == "granted"
     assert first.cited_version_id is None
-    last = rows[-1].decision
+    last = rows[-1].case
     assert last is not None
     assert last.unaccompanied_minor is False
     assert last.cited_version_id == "v1"
@@ -97,7 +98,7 @@ def test_csv_rows_good_and_bad_each_on_its_own(tmp_path: Path) -> None:
         8: ["line"],
         9: ["id"],
     }
-    assert all(r.decision is None for r in rows if r.errors)
+    assert all(r.case is None for r in rows if r.errors)
     assert "maybe" in rows[3].errors[0]["message"]
     assert rows[6].errors[0]["message"] == "the row has 3 cells where the header has 8"
 
@@ -114,8 +115,8 @@ def test_csv_quoted_newlines_keep_line_numbers(tmp_path: Path) -> None:
     rows = list(read_decisions(path))
 
     assert [r.line for r in rows] == [2, 5, 6, 8]
-    assert rows[0].decision is not None
-    assert rows[0].decision.outcome == "refused,\nafter a hearing\non appeal"
+    assert rows[0].case is not None
+    assert rows[0].case.outcome == "refused,\nafter a hearing\non appeal"
     assert errors_by_line(rows) == {5: ["decided_on"]}
     assert rows[2].raw_id == "c\n3"
     assert rows[3].raw_id == "d4"
@@ -133,8 +134,8 @@ def test_csv_blank_lines_bom_semicolons_and_header_case(tmp_path: Path) -> None:
     rows = list(read_decisions(path))
 
     assert [(r.line, r.raw_id, r.ok) for r in rows] == [(3, "a1", True), (5, "b2", True)]
-    assert rows[0].decision is not None
-    assert rows[0].decision.groups == ("ahmadis", "pti")
+    assert rows[0].case is not None
+    assert rows[0].case.groups == ("ahmadis", "pti")
 
 
 def test_csv_cell_not_utf8_is_a_row_error(tmp_path: Path) -> None:
@@ -212,7 +213,7 @@ def test_jsonl_rows_good_and_bad(tmp_path: Path) -> None:
     assert rows[1].errors[0]["message"].startswith("not JSON")
     assert "list" in rows[2].errors[0]["message"]
     assert rows[5].raw_id == "4"
-    last = rows[-1].decision
+    last = rows[-1].case
     assert last is not None
     assert last.unaccompanied_minor is True
     assert last.recorded_at == "2024-11-27T09:00:00+00:00"

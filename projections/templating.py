@@ -1,4 +1,5 @@
-"""The Jinja environment of every HTML face (the pages and the audit report)."""
+"""The Jinja environment of every HTML page: the site's (api.routes.pages) and the audit
+report's (projections.audit.html)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 For a decision the auditor reads three states of its country's policy: on the decision
 date as known now (`at_decision`), on the decision date as recorded when the decision was
 taken (`as_recorded`), and on the review date as known now (`at_review`). The facts that
-matter to the applicant are taken from each (domain.audit) and compared.
+matter to the applicant are taken from each (domain.facts) and compared.
 
 Judging is fact by fact along the country's timeline (projections.timeline): each fact is a
 column over the segments known now, so the verdict of a decision is a few bisects, and a
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple, Protocol
 
-from domain.audit import Decision
+from domain.decision import Decision
 from domain.facts import (
     Case,
     Citation,
@@ -159,7 +159,7 @@ class StoredStates:
         return Snapshot(timeline.version_ids[row], state_id, timeline.starts[row], fetch)
 
 
-class Change(NamedTuple):
+class AmendedChange(NamedTuple):
     """A change of one fact between decision and review, with the amendment behind it and
     the line a report shows, e.g. "group:pti none→risk_profile (in favour; Kamerstuk …)"."""
 
@@ -168,7 +168,7 @@ class Change(NamedTuple):
     text: str
 
     @classmethod
-    def of(cls, change: FactChange, amendment: AmendmentRecord | None) -> Change:
+    def of(cls, change: FactChange, amendment: AmendmentRecord | None) -> AmendedChange:
         notes = [DIRECTIONS.get(change.direction, change.direction)]
         if amendment is not None:
             notes += [s.reference for s in amendment.sources]
@@ -209,7 +209,7 @@ class Audited:
     record_differs: bool
     citation: str
     versions: tuple[str | None, str | None, str | None]  # at decision, as recorded, at review
-    changes: list[Change]
+    changes: list[AmendedChange]
     changes_text: str  # the changes as one line, e.g. "group:pti none→risk_profile (in favour; …)"
     _document: Callable[[Audited], Doc] = field(repr=False)
 
@@ -221,7 +221,7 @@ class Audited:
         record_differs: bool,
         citation: str,
         versions: tuple[str | None, str | None, str | None],
-        changes: list[Change],
+        changes: list[AmendedChange],
         changes_text: str,
         document: Callable[[Audited], Doc],
     ) -> None:
@@ -296,7 +296,7 @@ class Part:
         self.reviewed: list[Fact] | None = None  # the facts on the review date
 
 
-Amended = tuple[tuple[Change, ...], str]  # changes with their amendments, and their line
+Amended = tuple[tuple[AmendedChange, ...], str]  # changes with their amendments, and their line
 
 
 class Run:
@@ -385,7 +385,7 @@ class Auditor:
         self._parts: dict[tuple[FactColumn, ...], Part] = {}
         self._runs = 0  # judged since the parts were last forgotten
         self._interned: dict[Any, Any] = {}  # see _same
-        self._changes: dict[tuple[FactChange, str | None], Change] = {}
+        self._changes: dict[tuple[FactChange, str | None], AmendedChange] = {}
         # Bounded, so memory does not grow with the file.
         self._docs: Lru[tuple[str | None, FactSpec], Doc] = Lru(cache_size * 2)
         self._provenance: Lru[Hashable, Doc] = Lru(cache_size * 2)
@@ -407,7 +407,7 @@ class Auditor:
         recorded_version = country.past.versions[recorded]
         # Equal versions say the same in every element: only different ones need comparing.
         compare_record = recorded_version != now.versions[row]
-        changes: list[Change] = []
+        changes: list[AmendedChange] = []
         texts: list[str] = []
         ways = 0
         differs = False
@@ -518,7 +518,7 @@ class Auditor:
         for change, cause in zip(run.changes, causes, strict=True):
             found = self._changes.get((change, cause))
             if found is None:
-                found = Change.of(change, records[cause] if cause is not None else None)
+                found = AmendedChange.of(change, records[cause] if cause is not None else None)
                 self._changes[(change, cause)] = found
             changes.append(found)
         amended = (tuple(changes), "; ".join(c.text for c in changes))

@@ -1,4 +1,4 @@
-"""Decision files for an audit, read one row at a time.
+"""Decisions for an audit, read one row at a time: from a file, or from decoded JSON items.
 
 Two formats, chosen by the file's suffix:
 
@@ -40,13 +40,12 @@ from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
-from domain.audit import Decision, end_of_day
 from domain.countries import country_code, regions_of
+from domain.decision import Decision, end_of_day
 from domain.errors import LedgerError
 from domain.facts import Case
 from domain.instants import in_utc, to_micros
 from events.vocabulary import GROUP_ID_PATTERN, REGION_PATTERN, RESERVED_GROUP_IDS
-from projections.audit import Audited, Auditor
 
 COLUMNS = (
     "id",
@@ -87,28 +86,29 @@ class DecisionFileError(Exception):
 
 @dataclass(init=False)  # init=False: as domain.facts.Case
 class Row:
-    """One input row: its decision when valid, else its errors (and its id if it had one)."""
+    """One input row: its decision as the auditor reads it (`case`) when valid, else its
+    errors (and its id if it had one)."""
 
     line: int
-    decision: Case | None
+    case: Case | None
     errors: Sequence[Error]
     raw_id: str | None
 
     def __init__(
         self,
         line: int,
-        decision: Case | None,
+        case: Case | None,
         errors: Sequence[Error] = (),
         raw_id: str | None = None,
     ) -> None:
         self.line = line
-        self.decision = decision
+        self.case = case
         self.errors = errors
         self.raw_id = raw_id
 
     @property
     def ok(self) -> bool:
-        return self.decision is not None and not self.errors
+        return self.case is not None and not self.errors
 
     def with_error(self, field: str, message: str) -> Row:
         """The row rejected after all, e.g. when the audit refuses its decision."""
@@ -116,7 +116,7 @@ class Row:
 
 
 def read_decisions(path: Path) -> Iterator[Row]:
-    """The file's rows in order, each valid (`decision`) or not (`errors`).
+    """The file's rows in order, each valid (`case`) or not (`errors`).
 
     Raises DecisionFileError at once for a file that cannot be read at all.
     """
@@ -495,16 +495,6 @@ def _error(field: str, message: str) -> Error:
     return {"field": field, "message": message}
 
 
-def audit_row(auditor: Auditor, row: Row) -> tuple[Audited | None, Row]:
-    """The row's audit, or None and the row rejected: bad input, or a decision the ledger
-    cannot audit (no policy for its country)."""
-    if row.decision is None:
-        return None, row
-    try:
-        return auditor.judge(row.decision), row
-    except LedgerError as error:
-        return None, row.with_error(error.field or "decision", error.detail)
-
-
 def rejected_doc(row: Row) -> dict[str, Any]:
+    """A rejected row as answers and reports give it: {"line", "id", "errors"}."""
     return {"line": row.line, "id": row.raw_id, "errors": list(row.errors)}
