@@ -15,6 +15,8 @@ from rich.console import Console, ConsoleDimensions, Group
 from rich.table import Table
 from rich.text import Text
 
+from domain.words import counted
+
 Doc = dict[str, Any]
 
 WIDTH = 80  # columns, when the output is not a terminal
@@ -224,7 +226,7 @@ def audit_summary(summary: Doc) -> Group:
     ):
         for value, count in sorted(summary[key].items()):
             table.add_row(f"{name}: {value}", str(count))
-    return Group(Text(f"Audit of {summary['decisions']} decisions", style="bold"), table)
+    return Group(Text(f"Audit of {counted(summary['decisions'], 'decision')}", style="bold"), table)
 
 
 def show(console: Console, renderable: Any) -> None:
@@ -243,17 +245,21 @@ def integrity(doc: Doc) -> Group:
             Text(first["detail"]),
             Text(f"expected hash: {first['expected'] or '—'}"),
             Text(f"found hash:    {first['found'] or '—'}"),
-            Text(f"{doc['events']} events read; {len(doc['broken'])} chain(s) broken."),
+            Text(
+                f"{counted(doc['events'], 'event')} read; "
+                f"{counted(len(doc['broken']), 'chain')} broken."
+            ),
         ]
         return Group(*lines)
-    countries = len(doc["countries"])
-    places = "country" if countries == 1 else "countries"
+    places = counted(len(doc["countries"]), "country", "countries")
     lines = [
-        Text(f"ok: {doc['events']} events in {countries} {places}", style="bold green"),
+        Text(f"ok: {counted(doc['events'], 'event')} in {places}", style="bold green"),
         Text(f"digest: {doc['digest']}"),
     ]
     if doc["legacy_events"]:
-        lines.append(Text(f"{doc['legacy_events']} legacy events (stored before the chain)"))
+        lines.append(
+            Text(f"{counted(doc['legacy_events'], 'legacy event')} (stored before the chain)")
+        )
     if doc["signature"]:
         lines.append(Text(f"signature: {doc['signature']} (key id {doc['key_id']})"))
     else:

@@ -24,6 +24,7 @@ from domain.commands import AmendmentDraft
 from domain.countries import country_code, country_code_value
 from domain.domainmodel import CountryPolicy
 from domain.errors import CountryNotFoundError, LedgerError
+from domain.words import counted
 
 SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 NESTED_TOO_DEEPLY = "the file is nested too deeply to be an amendment file"
@@ -33,9 +34,6 @@ class FileAmendment(AmendmentDraft):
     """An amendment as a file states it: a draft plus the country it amends."""
 
     country: Annotated[str, AfterValidator(country_code_value)]
-
-    def draft(self) -> AmendmentDraft:
-        return AmendmentDraft.model_validate(self.model_dump(exclude={"country"}))
 
 
 _AMENDMENTS = TypeAdapter(list[FileAmendment])
@@ -64,7 +62,7 @@ class AmendmentFileError(Exception):
         self.path = str(path)
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{self.path}: {len(self.problems)} problem(s)\n{lines}")
+        super().__init__(f"{self.path}: {counted(len(self.problems), 'problem')}\n{lines}")
 
 
 def load_amendment_file(path: str | Path) -> list[tuple[str, AmendmentDraft]]:
@@ -97,7 +95,9 @@ def _read(path: str | Path) -> Any:
         raise _file_error(path, f"unknown file type; use one of {', '.join(SUFFIXES)}")
     try:
         text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:  # its message would name the path a second time
+        raise _file_error(path, f"cannot read the file: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
         raise _file_error(path, f"cannot read the file: {error}") from None
     return _parse_yaml(path, text) if kind == "yaml" else _parse_json(path, text)
 

@@ -22,6 +22,7 @@ from psycopg import sql
 
 from domain.application import PolicyLedger
 from domain.integrity import verify_log
+from domain.words import counted
 from projections.views import READ_MODEL_VERSION, postgres_params, view_class_for
 
 OK, WARN, FAIL, TODO = "ok", "warn", "fail", "todo"
@@ -97,7 +98,9 @@ def _integrity(store: PolicyLedger) -> Check:
     if broken is not None:
         where = f"{broken.country} position {broken.position}: {broken.detail}"
         return Check("integrity", FAIL, f"chain broken at {where}")
-    return Check("integrity", OK, f"{report.events} events verified; digest {report.digest}")
+    return Check(
+        "integrity", OK, f"{counted(report.events, 'event')} verified; digest {report.digest}"
+    )
 
 
 def _store_checks(
@@ -138,7 +141,7 @@ def _store_checks(
     head = app.recorder.max_notification_id() or 0
     position = _position({**view_env, "CREATE_TABLE": "no"})
     lag = head - position
-    detail = f"position {position}, log head {head}: {lag} events behind"
+    detail = f"position {position}, log head {head}: {counted(lag, 'event')} behind"
     status = OK if lag <= max_lag else FAIL
     if status == FAIL:
         detail += f" (servers are not ready beyond {max_lag})"
@@ -181,7 +184,7 @@ def _replica(
         Check(
             "replica",
             OK,
-            f"{found['server']}; {lag.events} events behind the primary, oldest missing "
+            f"{found['server']}; {counted(lag.events, 'event')} behind the primary, oldest missing "
             f"{lag.seconds:.1f} s old",
         )
     )

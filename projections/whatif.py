@@ -1,124 +1,20 @@
-"""What-if: draft amendments applied in memory only, never stored.
+"""What-if: the policy answer with draft amendments applied in memory only, never stored.
 
-A policy maker sees how the policy would read, and which audited decisions a proposed
-change would turn, before anything is adopted. Drafts are checked by the same domain rules
-on an unsaved copy of the country's policy; they change present knowledge only.
+A policy maker sees how the policy would read before anything is adopted (and, through
+POST /audits with drafts, which audited decisions it would turn: projections.audit.drafts
+holds the drafted states both read).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from functools import partial
 from typing import Any
 
-from domain.commands import AmendmentDraft
-from domain.domainmodel import CountryPolicy
-from domain.errors import LedgerError
 from domain.fold import Chronicle, Segment, pending_on
 from domain.instants import END_OF_TIME, iso
-from domain.records import AmendmentRecord
-from projections.audit.judging import NO_POLICY, Snapshot, StoredStates
-from projections.index import EMPTY_SECTIONS, ReadIndex
+from projections.audit.drafts import WhatIfStates
+from projections.index import EMPTY_SECTIONS
 from projections.queries import amendment_summary, policy_header, policy_sections, version_spans
-from projections.timeline import Timeline, ValueChanges, value_changes
-
-
-class WhatIfStates(StoredStates):
-    """The stored states, with draft amendments applied in memory to what is known now.
-
-    Nothing of a draft is stored. Drafts change the present knowledge only: what was
-    recorded at an earlier moment stays as it was.
-    """
-
-    def __init__(
-        self,
-        index: ReadIndex,
-        drafts: Iterable[tuple[str, AmendmentDraft]],
-        load_policy: Callable[[str], CountryPolicy],
-    ) -> None:
-        super().__init__(index)
-        self._load_policy = load_policy
-        self._records: dict[str, dict[str, AmendmentRecord]] = {}
-        self._chronicles: dict[str, Chronicle] = {}
-        self._timelines: dict[str, Timeline] = {}
-        self._snapshots: dict[int, Snapshot] = {}
-        self._drafts: dict[str, list[str]] = {}
-        by_country: dict[str, list[AmendmentDraft]] = {}
-        for country, draft in drafts:
-            by_country.setdefault(country, []).append(draft)
-        for country, country_drafts in by_country.items():
-            self._apply(country, country_drafts)
-
-    def _apply(self, country: str, drafts: list[AmendmentDraft]) -> None:
-        policy = self._load_policy(country)  # an unsaved copy: drafts never reach the store
-        moment = dt.datetime.now(dt.UTC)
-        ids = self._drafts.setdefault(policy.country, [])
-        for n, draft in enumerate(drafts):
-            try:
-                ids.append(policy.record_amendment(draft, "what-if", moment))
-            except LedgerError as error:
-                error.field = f"drafts.{n}.{error.field}" if error.field else f"drafts.{n}"
-                raise
-        records = list(policy.amendments.values())
-        self._records[policy.country] = {r.id: r for r in records}
-        self._chronicles[policy.country] = Chronicle.build(policy.country, records, END_OF_TIME)
-
-    def now(self, country: str, on: str) -> Snapshot:
-        chronicle = self._chronicles.get(country)
-        if chronicle is None:
-            return super().now(country, on)
-        segment = chronicle.segment_on(dt.date.fromisoformat(on))
-        return NO_POLICY if segment is None else self.snapshot(segment)
-
-    def timeline(self, country: str) -> Timeline:
-        chronicle = self._chronicles.get(country)
-        if chronicle is None:
-            return super().timeline(country)
-        found = self._timelines.get(country)
-        if found is None:
-            found = self._timelines[country] = _drafted_timeline(chronicle)
-        return found
-
-    def records(self, country: str) -> dict[str, AmendmentRecord]:
-        return self._records.get(country) or super().records(country)
-
-    def value_changes(self, country: str) -> ValueChanges:
-        records = self._records.get(country)
-        return (
-            super().value_changes(country) if records is None else value_changes(records.values())
-        )
-
-    def chronicle(self, country: str) -> Chronicle:
-        return self._chronicles[country]
-
-    def draft_ids(self, country: str) -> list[str]:
-        return self._drafts.get(country, [])
-
-    def snapshot(self, segment: Segment) -> Snapshot:
-        cached = self._snapshots.get(id(segment))
-        if cached is None:
-            elements = {k: s.to_json() for k, s in segment.state.items()}
-            start = segment.valid_from.isoformat()
-            cached = Snapshot(segment.version_id, segment.state_id, start, partial(dict, elements))
-            self._snapshots[id(segment)] = cached
-        return cached
-
-
-def _drafted_timeline(chronicle: Chronicle) -> Timeline:
-    segments = chronicle.segments
-    # Element states are shared by every segment they stay unchanged in: their identity is
-    # their content key, and this map keeps them (and so their ids) alive.
-    held = {id(s): s for segment in segments for s in segment.state.values()}
-    return Timeline(
-        chronicle.country,
-        [s.valid_from.isoformat() for s in segments],
-        [s.valid_to.isoformat() if s.valid_to else None for s in segments],
-        [s.version_id for s in segments],
-        [s.state_id for s in segments],
-        lambda: (((k, id(s)) for k, s in segment.state.items()) for segment in segments),
-        lambda key: held[key].value,  # type: ignore[index]
-    )
 
 
 def what_if_policy(

@@ -14,10 +14,11 @@ from api.observability import DECISIONS
 from api.routes.countries import PROBLEM, Code
 from api.schemas import AuditIn, AuditOut, WhatIfIn, WhatIfOut
 from domain.countries import country_code
+from projections.audit.drafts import WhatIfStates
 from projections.audit.judging import Auditor, States, StoredStates
 from projections.audit.reading import decisions_from_json
 from projections.audit.stream import Collected, audit_rows
-from projections.whatif import WhatIfStates, what_if_policy
+from projections.whatif import what_if_policy
 
 router = APIRouter(tags=["audits"], dependencies=[Depends(require_json)])
 ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((400, 401, 404, 413, 415, 422), PROBLEM)

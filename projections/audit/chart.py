@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.facts import Verdict
+from domain.words import counted
 from projections.words import SHORT_MONTHS, month_name
 
 Doc = dict[str, Any]
@@ -127,7 +128,7 @@ def verdict_chart(months: Mapping[str, Mapping[str, int]]) -> Doc | None:
             f"Stacked bars, one per month of decision from {_month_name(span[0])} to "
             f"{_month_name(span[-1])}; each bar's height is the number of decisions that month, "
             f"split by verdict. In all: {described}. The busiest month is "
-            f"{_month_name(busiest)} with {totals[busiest]} decisions."
+            f"{_month_name(busiest)} with {counted(totals[busiest], 'decision')}."
         ),
     }
 

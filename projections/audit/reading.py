@@ -45,6 +45,7 @@ from domain.decision import Decision, end_of_day
 from domain.errors import LedgerError
 from domain.facts import Case
 from domain.instants import in_utc, to_micros
+from domain.words import counted
 from events.vocabulary import GROUP_ID_PATTERN, REGION_PATTERN, RESERVED_GROUP_IDS
 
 COLUMNS = (
@@ -188,14 +189,15 @@ def _csv_header(path: Path, stream: BinaryIO) -> tuple[list[str], str]:
     unknown = [repr(n) for n in names if n not in COLUMNS]
     if unknown:
         problems.append(
-            f"unknown column(s) {', '.join(unknown)}; the columns are {', '.join(COLUMNS)}"
+            f"unknown {_columns(unknown)} {', '.join(unknown)}; "
+            f"the columns are {', '.join(COLUMNS)}"
         )
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        problems.append(f"repeated column(s) {', '.join(repeated)}")
+        problems.append(f"repeated {_columns(repeated)} {', '.join(repeated)}")
     missing = [n for n in REQUIRED_COLUMNS if n not in names]
     if missing:
-        problems.append(f"missing required column(s) {', '.join(missing)}")
+        problems.append(f"missing required {_columns(missing)} {', '.join(missing)}")
     if problems:
         raise DecisionFileError(path, "header row: " + "; ".join(problems))
     return names, delimiter
@@ -246,6 +248,10 @@ def _all_utf8(stream: BinaryIO) -> bool:
     return True
 
 
+def _columns(names: list[str]) -> str:
+    return "column" if len(names) == 1 else "columns"
+
+
 def _filled(cells: list[str]) -> bool:
     return any(c.strip() for c in cells)
 
@@ -254,7 +260,7 @@ def _csv_row(line: int, header: list[str], cells: list[str]) -> Row:
     by_name = dict(zip(header, cells, strict=False))
     raw_id = NOT_UTF8.sub("\ufffd", by_name.get("id", "")).strip() or None
     if len(cells) != len(header):
-        message = f"the row has {len(cells)} cells where the header has {len(header)}"
+        message = f"the row has {counted(len(cells), 'cell')} where the header has {len(header)}"
         return Row(line, None, [_error("line", message)], raw_id)
     errors: list[Error] = []
     data: dict[str, Any] = {}

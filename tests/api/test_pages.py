@@ -636,7 +636,7 @@ def test_audit_form_and_report(client: TestClient, pakistan: Demo) -> None:
 @pytest.mark.parametrize(
     ("files", "data", "status", "words"),
     [
-        ({"decisions": ("d.csv", b"foo,bar\n1,2\n")}, {}, 422, "missing required column(s)"),
+        ({"decisions": ("d.csv", b"foo,bar\n1,2\n")}, {}, 422, "missing required columns"),
         ({"decisions": ("d.csv", b"")}, {}, 422, "the file is empty"),
         ({"decisions": ("d.xlsx", b"PK\x03\x04")}, {}, 422, "unknown file type '.xlsx'"),
         ({"decisions": ("d.csv", CSV.encode())}, {"review_date": "junk"}, 422, "not a date"),

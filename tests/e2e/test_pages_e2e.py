@@ -154,7 +154,7 @@ def test_uploading_decisions_gives_the_audit_report(page: Any, tmp_path: Path) -
     assert answer.value.status == 422
     expected_console_error(page, "status of 422")  # Chromium logs every 4xx document
     alert = page.get_by_role("alert")
-    assert "missing required column(s) id, country, decided_on" in alert.inner_text()
+    assert "missing required columns id, country, decided_on" in alert.inner_text()
     shot(page, tmp_path, "audit-bad-file")
 
 

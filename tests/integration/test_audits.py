@@ -40,8 +40,8 @@ from events.vocabulary import (
     ViolenceLevel,
 )
 from integration.worked_history import read_model
+from projections.audit.drafts import WhatIfStates
 from projections.audit.judging import Auditor, StoredStates
-from projections.whatif import WhatIfStates
 
 DEMO = Path(__file__).parents[2] / "data" / "pakistan.yaml"
 T1 = dt.datetime(2025, 1, 6, 9, 0, tzinfo=dt.UTC)

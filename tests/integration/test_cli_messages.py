@@ -75,7 +75,7 @@ def test_an_audit_file_that_cannot_be_read_is_named_once_on_one_line(
     assert refused.exit_code == unread.exit_code == 2
     message = one_line(refused.stderr)
     assert message.count("bad-header.csv") == 1
-    assert message.startswith(f"{bad}: header row: unknown column(s) 'foo', 'bar'")
+    assert message.startswith(f"{bad}: header row: unknown columns 'foo', 'bar'")
     message = one_line(unread.stderr)
     assert message.count("decisions.csv") == 1
     assert message == f"{missing}: cannot read the file: No such file or directory"
@@ -108,3 +108,30 @@ def test_counts_agree_with_their_nouns(shell: Shell, tmp_path: Path) -> None:
     assert f"{bad}: nothing loaded (1 problem)\n  - amendment 2" in refused.stderr
     assert refused.stderr.count(str(bad)) == 1
     assert "Rebuilt the read model from 2 events." in shell.ok("rebuild").stdout
+
+
+def test_a_report_that_cannot_be_written_names_the_output_not_the_input(
+    loaded: Shell, tmp_path: Path
+) -> None:
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("id,country,decided_on\nd1,PK,2024-12-01\n")
+    pdf = tmp_path / "report.pdf"
+    nowhere = tmp_path / LONG / "report.csv"
+
+    wrong_format = loaded.run("audit", str(decisions), "-o", str(pdf))
+    no_folder = loaded.run("audit", str(decisions), "-o", str(nowhere))
+
+    assert wrong_format.exit_code == no_folder.exit_code == 2
+    message = one_line(wrong_format.stderr)
+    assert message.startswith(f"{pdf}: cannot write a report as '.pdf'")
+    assert "decisions.csv" not in message
+    message = one_line(no_folder.stderr)
+    assert message == f"{nowhere}: No such file or directory"
+    assert not pdf.exists()
+
+
+def test_an_audit_of_one_decision_says_decision(loaded: Shell, tmp_path: Path) -> None:
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text("id,country,decided_on\nd1,PK,2024-12-01\n")
+    result = loaded.ok("audit", str(decisions))
+    assert "Audit of 1 decision\n" in result.stdout

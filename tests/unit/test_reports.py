@@ -152,10 +152,10 @@ def test_csv_cell_not_utf8_is_a_row_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
-        ("id,country,decided_on,colour\n", "unknown column(s) 'colour'"),
-        ("id,country,decided_on,\n", "unknown column(s) ''"),
-        ("id,country\n", "missing required column(s) decided_on"),
-        ("id,country,decided_on,id\n", "repeated column(s) id"),
+        ("id,country,decided_on,colour\n", "unknown column 'colour'"),
+        ("id,country,decided_on,\n", "unknown column ''"),
+        ("id,country\n", "missing required column decided_on"),
+        ("id,country,decided_on,id\n", "repeated column id"),
         ("", "empty"),
     ],
 )
