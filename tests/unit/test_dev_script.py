@@ -58,7 +58,7 @@ def test_demo_prints_the_address_it_serves_on(
 ) -> None:
     out = demo(tmp_path, *args)
     assert f"Pakistan demo at {url} (API docs at {url}/docs)" in out
-    assert f"-d @data/example-amendment.json {url}/countries/PK/amendments" in out
+    assert f"-d @examples/example-amendment.json {url}/countries/PK/amendments" in out
     assert "export POLICY_LEDGER_TOKEN=token-for-test" in out
     assert f"SERVE {' '.join(args)}".strip() in out  # the options reach the server unchanged
     if url != "http://127.0.0.1:8000":
