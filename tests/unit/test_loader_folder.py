@@ -113,7 +113,8 @@ def test_a_bad_file_names_itself_and_nothing_of_the_folder_is_stored(
     assert caught.value.path == str(bad)
     assert "amendments[0].changes[0].group" in str(caught.value)
     assert stored(app) == before
-    assert app.version_of("PK") is None and app.version_of("SY") is None
+    assert app.version_of("PK") is None
+    assert app.version_of("SY") is None
 
 
 def test_a_file_that_cannot_be_read_names_itself(app: PolicyLedger, tmp_path: Path) -> None:
@@ -148,7 +149,8 @@ def test_skip_loaded_records_a_folder_once(app: PolicyLedger, tmp_path: Path) ->
     assert len(first.recorded) == 1
     assert [p.name for p in second.skipped] == ["pk.yaml"]
     assert [r.country for r in second.recorded] == ["AF"]
-    assert third.recorded == [] and len(third.skipped) == 2
+    assert third.recorded == []
+    assert len(third.skipped) == 2
     assert len(app.policy("PK").amendments) == 1
 
 
