@@ -120,22 +120,41 @@ def verify(as_json: JsonFlag = False) -> None:
 
 @cli.command()
 def load(
-    file: Annotated[Path, typer.Argument(help="YAML or JSON file of amendments.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="YAML or JSON file of amendments, or a folder of them (loaded in name order)."
+        ),
+    ],
     author: Annotated[str, typer.Option(help="Recorded as the author.")] = "",
+    skip_loaded: Annotated[
+        bool,
+        typer.Option(
+            "--skip-loaded",
+            help="Skip a file whose countries all have a recorded policy already.",
+        ),
+    ] = False,
 ) -> None:
-    """Validate a whole file of amendments, then record all of them or none."""
-    from domain.loader import AmendmentFileError, record_file
+    """Validate a whole file of amendments, or every file of a folder, then record all or none."""
+    from domain.loader import AmendmentFileError, record_path
 
     with opened_ledger(create=True) as ledger:
         try:
-            recorded = record_file(ledger.app, file, author or getpass.getuser())
+            loaded = record_path(
+                ledger.app, file, author or getpass.getuser(), skip_loaded=skip_loaded
+            )
         except AmendmentFileError as error:
             problems = "".join(f"\n  - {p}" for p in error.problems)
             found = counted(len(error.problems), "problem")
-            raise refused(f"{error.path}: nothing loaded", f" ({found}){problems}") from None
+            whole = f" from {file}: no file of the folder was recorded" if file.is_dir() else ""
+            raise refused(f"{error.path}: nothing loaded{whole}", f" ({found}){problems}") from None
         ledger.catch_up.run()
+        for skipped in loaded.skipped:
+            console.print(f"Skipped {skipped}: its countries are loaded already.", soft_wrap=True)
+        files = f" ({counted(len(loaded.files), 'file')})" if file.is_dir() else ""
         console.print(
-            f"Recorded {counted(len(recorded), 'amendment')} from {file}.", soft_wrap=True
+            f"Recorded {counted(len(loaded.recorded), 'amendment')} from {file}{files}.",
+            soft_wrap=True,
         )
 
 

@@ -5,6 +5,12 @@ The format is a mapping with one key, `amendments`, a list of amendment drafts e
 every problem names the amendment and the field at fault, so an editor can fix them in one
 pass. Field paths index from 0, as in the file's JSON form (`amendments[2].changes[0]`);
 the amendment's number, from 1, is given beside them for people.
+
+A folder is loaded as one: its amendment files (`*.yaml`, `*.yml`, `*.json` directly in it,
+hidden files aside), in name order, each checked as above and against the policies the
+files before it leave, then all recorded in one transaction or none of them. A problem
+names the file it is in. With `skip_loaded`, a file whose countries all have a recorded
+policy already is skipped, so loading a folder again records nothing twice.
 """
 
 from __future__ import annotations
@@ -81,9 +87,76 @@ def record_file(ledger: PolicyLedger, path: str | Path, author: str) -> list[Rec
     A race with another writer still surfaces as the ledger's VersionConflictError: the
     remedy is to run again, not to edit the file.
     """
-    drafts = load_amendment_file(path)
-    _dry_run(ledger, path, drafts, author)
-    return ledger.record_amendments(drafts, author=author)
+    return record_path(ledger, path, author).recorded
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a load recorded, from which files, and the files it skipped as loaded already."""
+
+    recorded: list[Recorded]
+    files: list[Path]
+    skipped: list[Path]
+
+
+def amendment_files(folder: str | Path) -> list[Path]:
+    """The folder's amendment files in name order: files directly in it (not in subfolders)
+    whose suffix is .yaml, .yml or .json, hidden files (a leading dot) aside."""
+    return sorted(
+        (
+            p
+            for p in Path(folder).iterdir()
+            if p.suffix.lower() in SUFFIXES and not p.name.startswith(".") and p.is_file()
+        ),
+        key=lambda p: p.name,
+    )
+
+
+def record_path(
+    ledger: PolicyLedger, path: str | Path, author: str, *, skip_loaded: bool = False
+) -> Loaded:
+    """Records one amendment file, or every amendment file of a folder, all or nothing.
+
+    Every file is read and checked first, in name order, each against the policies as the
+    files before it leave them; only then is anything stored, in one transaction. The first
+    file found wrong raises AmendmentFileError naming that file, and nothing is stored.
+    With `skip_loaded`, a file is skipped when every country it amends has a recorded policy
+    already; a file amending some loaded and some new countries is refused, as neither
+    skipping nor loading it would be right.
+    """
+    files = amendment_files(path) if Path(path).is_dir() else [Path(path)]
+    if not files:
+        raise _file_error(path, "the folder holds no amendment files (*.yaml, *.yml, *.json)")
+    batches: list[tuple[Path, list[tuple[str, AmendmentDraft]]]] = []
+    skipped: list[Path] = []
+    for file in files:
+        drafts = load_amendment_file(file)
+        if skip_loaded and _loaded_already(ledger, file, drafts):
+            skipped.append(file)
+        else:
+            batches.append((file, drafts))
+    policies: dict[str, CountryPolicy] = {}
+    for file, drafts in batches:
+        _dry_run(ledger, file, drafts, author, policies)
+    everything = [draft for _, drafts in batches for draft in drafts]
+    recorded = ledger.record_amendments(everything, author=author) if everything else []
+    return Loaded(recorded, [file for file, _ in batches], skipped)
+
+
+def _loaded_already(
+    ledger: PolicyLedger, path: Path, drafts: list[tuple[str, AmendmentDraft]]
+) -> bool:
+    countries = sorted({country_code(country) for country, _ in drafts})
+    loaded = [c for c in countries if ledger.version_of(c) is not None]
+    if loaded and len(loaded) < len(countries):
+        new = [c for c in countries if c not in loaded]
+        raise _file_error(
+            path,
+            f"{', '.join(loaded)} already {'has' if len(loaded) == 1 else 'have'} a recorded "
+            f"policy and {', '.join(new)} {'has' if len(new) == 1 else 'have'} not: a file "
+            "is skipped as loaded only when all of its countries are",
+        )
+    return bool(countries) and len(loaded) == len(countries)
 
 
 # Reading ------------------------------------------------------------------------------
@@ -221,13 +294,14 @@ def _dry_run(
     path: str | Path,
     drafts: list[tuple[str, AmendmentDraft]],
     author: str,
+    policies: dict[str, CountryPolicy],
 ) -> None:
     """Applies the drafts to in-memory copies of the policies, never saved.
 
     The ledger's own batch check stops at the first bad draft without saying which one;
     replaying the drafts here, in file order, tells the editor where the problem is.
+    `policies` carries the copies from one file to the next of a folder.
     """
-    policies: dict[str, CountryPolicy] = {}
     for index, (country, draft) in enumerate(drafts):
         try:
             code = country_code(country)

@@ -4,7 +4,7 @@ Every ```console block of README.md holds `$ policy-ledger …` lines, each foll
 the command prints. This test runs each command in order through the real CLI on a fresh
 SQLite store loaded with the demo data, and compares the printed output with the block
 (trailing whitespace aside). A block after the marker
-`<!-- readme-test: record data/example-amendment.json -->` runs once that amendment, the
+`<!-- readme-test: record examples/example-amendment.json -->` runs once that amendment, the
 one `./dev demo` tells you to post, is recorded.
 """
 
@@ -22,8 +22,8 @@ from integration.test_cli import DEMO
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
-EXAMPLE = ROOT / "data" / "example-amendment.json"
-MARKER = "<!-- readme-test: record data/example-amendment.json -->"
+EXAMPLE = ROOT / "examples" / "example-amendment.json"
+MARKER = "<!-- readme-test: record examples/example-amendment.json -->"
 BLOCK = re.compile(r"(?P<marker><!--[^\n]*-->\n)?```console\n(?P<body>.*?)```", re.DOTALL)
 
 
@@ -71,7 +71,7 @@ def test_every_readme_example_prints_what_the_readme_shows(tmp_path: Path) -> No
 
 
 def example_as_file(tmp_path: Path) -> Path:
-    """data/example-amendment.json (a POST body) as an amendment file for `load`."""
+    """examples/example-amendment.json (a POST body) as an amendment file for `load`."""
     body = json.loads(EXAMPLE.read_text(encoding="utf-8"))
     body.pop("expected_version")  # the demo's version after loading, as the POST states it
     path = tmp_path / "example.json"

@@ -1,4 +1,5 @@
-"""`./dev demo` says where the server listens: the address it prints follows --host/--port.
+"""`./dev demo` loads data/ once and says where the server listens: the address it prints
+follows --host/--port.
 
 The script runs in a copy of itself beside a stand-in .venv whose python and policy-ledger
 only echo, so nothing is installed or served."""
@@ -15,7 +16,7 @@ import pytest
 DEV = Path(__file__).resolve().parents[2] / "dev"
 FAKE_CLI = """#!/usr/bin/env bash
 case "$1" in
-  countries) echo '[{"country": "PK"}]' ;;
+  load) shift; echo "LOAD $*" ;;
   token) echo 'token-for-test' ;;
   serve) shift; echo "SERVE $*" ;;
 esac
@@ -57,9 +58,16 @@ def test_demo_prints_the_address_it_serves_on(
     tmp_path: Path, args: tuple[str, ...], url: str
 ) -> None:
     out = demo(tmp_path, *args)
-    assert f"Pakistan demo at {url} (API docs at {url}/docs)" in out
-    assert f"-d @data/example-amendment.json {url}/countries/PK/amendments" in out
+    assert f"demo data of data/ at {url} (API docs at {url}/docs)" in out
+    assert f"-d @examples/example-amendment.json {url}/countries/PK/amendments" in out
     assert "export POLICY_LEDGER_TOKEN=token-for-test" in out
     assert f"SERVE {' '.join(args)}".strip() in out  # the options reach the server unchanged
     if url != "http://127.0.0.1:8000":
         assert "127.0.0.1:8000" not in out
+
+
+def test_demo_loads_every_file_of_data_skipping_countries_loaded_already(tmp_path: Path) -> None:
+    """The load step is the CLI's folder load with --skip-loaded: run again, it records
+    nothing twice (tests/integration/test_data_files.py runs that load twice for real)."""
+    out = demo(tmp_path)
+    assert "LOAD data --skip-loaded --author demo" in out.splitlines()
