@@ -119,7 +119,7 @@ def policy(doc: Doc) -> Group:
             e,
         )
     for m in doc["moratoria"]:
-        row(f"moratorium:{m['kind']}", f"until {m['until'] or 'further notice'}", m)
+        row(f"moratorium:{m['kind']}", f"until {m['until']}" if m["until"] else "no end stated", m)
     for n in doc["notes"]:
         row(f"note:{n['topic']}", _short(n["text"]), n)
     parts = [head, version, table]

@@ -192,7 +192,7 @@ WORDS: dict[str, tuple[str, str]] = {
         "In place; {date} is the first day without it",
         "Van kracht; {date} is de eerste dag zonder",
     ),
-    "moratorium_open": ("In place until further notice", "Van kracht tot nader order"),
+    "moratorium_open": ("In place; no end stated", "Van kracht; geen einde vermeld"),
     "removed": ("Not in force", "Niet van kracht"),
     "general": ("general", "algemeen"),
     # Element names
