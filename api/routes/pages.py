@@ -57,9 +57,9 @@ from api.web.i18n import (
 )
 from domain.countries import country_code
 from domain.errors import AmendmentNotFoundError, LedgerError
+from domain.words import LANGS, Lang, long_date, long_moment
 from projections.queries import PolicyQueries
 from projections.templating import environment
-from projections.words import LANGS, Lang, long_date, long_moment
 
 Doc = dict[str, Any]
 log = logging.getLogger("policy_ledger.pages")

@@ -26,7 +26,7 @@ from api.web.describe import (
     value_text,
 )
 from api.web.i18n import word
-from projections.words import Lang, long_date, short_date
+from domain.words import Lang, long_date, short_date
 
 Doc = dict[str, Any]
 

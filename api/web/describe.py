@@ -14,8 +14,8 @@ from pydantic import TypeAdapter
 
 from api.web.i18n import WORDS, local_region_name, word
 from domain.effects import change_effect
+from domain.words import Lang, long_date
 from events.vocabulary import Change, ViolenceLevel
-from projections.words import Lang, long_date
 
 Doc = dict[str, Any]
 Labels = Mapping[str, Mapping[str, Any]]  # group id -> a value holding label_en / label_nl

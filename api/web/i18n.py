@@ -1,4 +1,4 @@
-"""Words of the pages in English and Dutch (dates in words: projections.words).
+"""Words of the pages in English and Dutch (dates in words: domain.words).
 
 `?lang=nl` switches a page to Dutch; English is the default. Every label the templates show
 is a key of WORDS; a missing key is a programming error (KeyError), caught by the tests that
@@ -14,7 +14,7 @@ from functools import cache
 import pycountry
 
 from domain.countries import country_name, region_name
-from projections.words import LANGS, Lang
+from domain.words import LANGS, Lang
 
 # key: (English, Dutch)
 WORDS: dict[str, tuple[str, str]] = {

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.facts import Verdict
-from domain.words import counted
-from projections.words import SHORT_MONTHS, month_name
+from domain.words import SHORT_MONTHS, counted, month_name
 
 Doc = dict[str, Any]
 

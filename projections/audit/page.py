@@ -17,10 +17,10 @@ import orjson
 
 from domain.countries import country_name
 from domain.facts import Citation
+from domain.words import long_date, long_moment
 from projections.audit.chart import VERDICT_COLOURS, VERDICT_LABELS, verdict_chart
 from projections.audit.judging import DIRECTIONS, plain
 from projections.templating import environment
-from projections.words import long_date, long_moment
 
 Doc = dict[str, Any]
 

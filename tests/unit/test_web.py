@@ -12,7 +12,7 @@ import pytest
 from api.web.chart import PALETTE, default_range, label_lines, spread, text_colour, ticks
 from api.web.describe import change_text, direction, element_name, value_text
 from api.web.i18n import WORDS, local_region_name
-from projections.words import long_date, long_moment
+from domain.words import long_date, long_moment
 
 
 def _fields(text: str) -> set[str]:
