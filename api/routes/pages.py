@@ -62,6 +62,7 @@ from api.web.i18n import (
 from api.web.templating import environment
 from domain.countries import country_code
 from domain.errors import AmendmentNotFoundError, LedgerError
+from domain.places import parse_element
 from projections.queries import PolicyQueries
 
 Doc = dict[str, Any]
@@ -577,7 +578,7 @@ def _group_labels_of_values(values: Mapping[str, list[Doc | None]]) -> dict[str,
             continue
         for value in seen:
             if value and value.get("label_en"):
-                labels[element.partition(":")[2]] = value
+                labels[parse_element(element).subject] = value
     return labels
 
 
