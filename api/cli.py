@@ -170,14 +170,27 @@ def policy(
     country: Annotated[str, typer.Argument(help="ISO 3166-1 alpha-2 code, e.g. PK.")],
     on: Annotated[str | None, typer.Option(help="Date (YYYY-MM-DD); default: today.")] = None,
     known_at: KnownAt = None,
+    region: Annotated[
+        str | None,
+        typer.Option(help="For a person from this ISO 3166-2 region (e.g. IQ-NI)."),
+    ] = None,
+    area: Annotated[
+        list[str] | None,
+        typer.Option(help="An area the person is in (a defined area id); repeatable."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """The policy in force on a date, as the ledger knew it at a moment."""
+    """The policy in force on a date, as the ledger knew it at a moment; with --region or
+    --area, as it applies to a person from there (each element says where it came from)."""
+    from projections.queries import Place
+
+    place = None
+    if region is not None or area:
+        place = Place(region.strip().upper() if region else None, tuple(dict.fromkeys(area or [])))
     with opened_ledger() as ledger:
         day = parse_date(on, name="--on") if on else today()
-        emit(
-            ledger.reads.queries().policy(country, day, _known_at(known_at)), as_json, render.policy
-        )
+        doc = ledger.reads.queries().policy(country, day, _known_at(known_at), place)
+        emit(doc, as_json, render.policy)
 
 
 @cli.command()

@@ -82,6 +82,8 @@ PATH_FIELDS = {"country": "path.code", "amendment_id": "path.amendment_id"}
 
 def _located(field: str) -> str:
     """Where a domain error's field is in the request (as pydantic names request fields)."""
+    if field.startswith("query."):  # already located (a query parameter)
+        return field
     return PATH_FIELDS.get(field, f"body.{field}")
 
 

@@ -78,8 +78,14 @@ def _short(text: str, width: int = 90) -> str:
 
 
 def policy(doc: Doc) -> Group:
+    where = ""
+    if "place" in doc:
+        place = doc["place"]
+        named = [f"{place['name']} ({place['region']})"] if place["region"] else []
+        named += [f"area {a}" for a in place["areas"]]
+        where = f", for a person from {', '.join(named)}"
     head = Text(
-        f"{doc['name']} ({doc['country']}) on {doc['on']}, as known at {doc['known_at']}",
+        f"{doc['name']} ({doc['country']}) on {doc['on']}, as known at {doc['known_at']}{where}",
         style="bold",
     )
     if not doc["coverage"]:
@@ -99,17 +105,25 @@ def policy(doc: Doc) -> Group:
         table.add_row(element, value, e["since"], notes.mark(_all_sources(e)))
 
     for g in doc["groups"]:
-        row(f"group:{g['id']}", f"{g['category']}: {g['label_en']} / {g['label_nl']}", g)
+        label = f"{g['category']}: {g['label_en']} / {g['label_nl']}"
+        row(_scoped(f"group:{g['id']}", g), label, g)
     for key in ("protection", "internal_protection_alternative"):
         for name, e in doc[key].items():
-            row(f"{key}:{name}", _plain(e), e)
-    if doc["article_15c"]["default"]:
+            row(_scoped(f"{key}:{name}", e), _plain(e), e)
+    if "place" in doc:  # resolved: one Article 15(c) value, from the place it came from
+        if doc["article_15c"]:
+            row(
+                _scoped("article_15c", doc["article_15c"]),
+                _level(doc["article_15c"]),
+                doc["article_15c"],
+            )
+    elif doc["article_15c"]["default"]:
         row(
             "article_15c:default",
             _level(doc["article_15c"]["default"]),
             doc["article_15c"]["default"],
         )
-    for code, e in doc["article_15c"]["regions"].items():
+    for code, e in ({} if "place" in doc else doc["article_15c"]["regions"]).items():
         row(f"article_15c:{code}", f"{e['name']}: {_level(e)}", e)
     if doc["unaccompanied_minors"]:
         e = doc["unaccompanied_minors"]
@@ -119,7 +133,8 @@ def policy(doc: Doc) -> Group:
             e,
         )
     for m in doc["moratoria"]:
-        row(f"moratorium:{m['kind']}", f"until {m['until']}" if m["until"] else "no end stated", m)
+        until = f"until {m['until']}" if m["until"] else "no end stated"
+        row(_scoped(f"moratorium:{m['kind']}", m), until, m)
     for n in doc["notes"]:
         row(f"note:{n['topic']}", _short(n["text"]), n)
     parts = [head, version, table]
@@ -128,13 +143,19 @@ def policy(doc: Doc) -> Group:
     return Group(*parts, *notes.parts())
 
 
+def _scoped(element: str, e: Doc) -> str:
+    """An element's name with the place its rule holds for, when it says (`scope`)."""
+    scope = e.get("scope")
+    return f"{element} [{scope}]" if scope else element
+
+
 def _level(e: Doc) -> str:
     conflict = "armed conflict" if e["armed_conflict"] else "no armed conflict"
     return f"{e['level']} ({conflict})"
 
 
 def _plain(e: Doc) -> str:
-    skip = {"since", "amendments", "sources"}
+    skip = {"since", "amendments", "sources", "scope"}
     return ", ".join(f"{k}={v}" for k, v in e.items() if k not in skip and v is not None)
 
 

@@ -115,8 +115,25 @@ class Provenance(Model):
     sources: list[SourceOut]
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
+Scope = Annotated[
+    str | None,
+    Field(
+        default=None,
+        exclude_if=_absent,
+        description="Where the rule applies: `country`, an ISO 3166-2 region, or "
+        "`area:<id>`. In a whole-country answer only rules limited to a place carry it; in "
+        "an answer for a place every element says where the rule it shows came from.",
+    ),
+]
+
+
 class GroupOut(Provenance):
     id: str
+    scope: Scope = None
     category: str
     label_nl: str
     label_en: str
@@ -127,11 +144,13 @@ class GroupOut(Provenance):
 
 
 class ProtectionOut(Provenance):
+    scope: Scope = None
     authorities_protect: bool
     note: str | None
 
 
 class IpaOut(Provenance):
+    scope: Scope = None
     available: bool
     note: str | None
 
@@ -151,21 +170,33 @@ class Article15cOut(Model):
 
 
 class MinorsOut(Provenance):
+    scope: Scope = None
     adequate: bool
     note: str | None
 
 
 class MoratoriumOut(Provenance):
     kind: str
+    scope: Scope = None
     until: dt.date | None
 
 
 class NoteOut(Provenance):
     topic: str
+    scope: Scope = None
     text: str
 
 
-class PolicyOut(Model):
+class AreaOut(Provenance):
+    label_nl: str
+    label_en: str
+    within: list[str] | None = Field(
+        default=None, exclude_if=_absent, description="The regions it lies in, if stated."
+    )
+    description: str | None = Field(default=None, exclude_if=_absent)
+
+
+class AnswerHead(Model):
     country: str
     name: str
     on: dt.date
@@ -175,10 +206,48 @@ class PolicyOut(Model):
     valid_from: dt.date | None
     valid_to: dt.date | None = Field(description="Exclusive; null while no later change.")
     ledger_digest: LedgerDigest
+
+
+class PolicyOut(AnswerHead):
+    """The whole-country document; rules limited to a place are listed under their place."""
+
     groups: list[GroupOut]
-    protection: dict[str, ProtectionOut]
-    internal_protection_alternative: dict[str, IpaOut]
+    protection: dict[str, ProtectionOut] = Field(description="By `<group|general>[:<place>]`.")
+    internal_protection_alternative: dict[str, IpaOut] = Field(
+        description="By `<group|general>[:<place>]`."
+    )
     article_15c: Article15cOut
+    unaccompanied_minors: MinorsOut | None
+    moratoria: list[MoratoriumOut]
+    notes: list[NoteOut]
+    areas: dict[str, AreaOut] | None = Field(
+        default=None, exclude_if=_absent, description="Defined areas; absent when none."
+    )
+    pending: list[AmendmentRef]
+
+
+class PlaceOut(Model):
+    region: str | None = Field(description="The ISO 3166-2 region asked for.")
+    name: str | None
+    parents: list[str] = Field(description="The regions it lies in (ISO nesting).")
+    areas: list[str] = Field(description="The areas asked for, most specific first.")
+
+
+class ResolvedLevelOut(LevelOut):
+    scope: str
+
+
+class PlacePolicyOut(AnswerHead):
+    """The policy as it applies to a person from `place`: per element, the rule of the most
+    specific place (an area asked for, the region, its parents, the whole country)."""
+
+    place: PlaceOut
+    groups: list[GroupOut]
+    protection: dict[str, ProtectionOut] = Field(description="By group, or `general`.")
+    internal_protection_alternative: dict[str, IpaOut] = Field(
+        description="By group, or `general`."
+    )
+    article_15c: ResolvedLevelOut | None
     unaccompanied_minors: MinorsOut | None
     moratoria: list[MoratoriumOut]
     notes: list[NoteOut]

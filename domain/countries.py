@@ -56,3 +56,22 @@ def check_region(country: str, region: str, *, field: str) -> None:
         raise RegionOutsideCountryError(
             f"'{region}' is not an ISO 3166-2 subdivision of {country}", field=field
         )
+
+
+@cache
+def parent_regions(region: str) -> tuple[str, ...]:
+    """The regions `region` lies in, nearest first (ISO 3166-2 parent codes: IQ-AR, Arbīl,
+    lies in IQ-KR, the Kurdistan Region)."""
+    parents: list[str] = []
+    code = region
+    while (subdivision := pycountry.subdivisions.get(code=code)) is not None:
+        parent = subdivision.parent_code
+        if not parent:
+            break
+        if "-" not in parent:  # some pycountry releases give the code without its country
+            parent = f"{code.split('-')[0]}-{parent}"
+        if parent in parents or parent == region:
+            break
+        parents.append(parent)
+        code = parent
+    return tuple(parents)

@@ -17,12 +17,14 @@ import rfc8785
 from events.vocabulary import (
     AddNote,
     Change,
+    DefineArea,
     DesignateGroup,
     ImposeMoratorium,
     LiftMoratorium,
     Reaffirm,
     RelabelGroup,
     RevokeGroup,
+    Scope,
     SetArticle15c,
     SetInternalProtectionAlternative,
     SetProtection,
@@ -86,27 +88,43 @@ class ElementState:
         return self._canonical[0], self._canonical[1]
 
 
-def element_ids(change: Change) -> str:
-    """The element a change speaks about (see the element id grammar in the README)."""
+def element_ids(change: Change) -> tuple[str, ...]:
+    """The elements a change speaks about (see the element id grammar in docs/model.md):
+    one, or with a `scope`, one per place it names. A `region` field (Article 15(c), the
+    internal protection alternative) is a one-region scope, with the ids it always had."""
     match change:
         case DesignateGroup() | RevokeGroup() | RelabelGroup():
-            return f"group:{change.group}"
+            return _placed(f"group:{change.group}", change.scope)
         case SetProtection():
-            return f"protection:{change.group or 'general'}"
+            return _placed(f"protection:{change.group or 'general'}", change.scope)
         case SetInternalProtectionAlternative():
-            suffix = f":{change.region}" if change.region else ""
-            return f"ipa:{change.group or 'general'}{suffix}"
+            subject = f"ipa:{change.group or 'general'}"
+            if change.region:
+                return (f"{subject}:{change.region}",)
+            return _placed(subject, change.scope)
         case SetArticle15c():
-            return f"article_15c:{change.region or 'default'}"
+            if change.region:
+                return (f"article_15c:{change.region}",)
+            if change.scope is not None:
+                return tuple(f"article_15c:{place}" for place in change.scope.places())
+            return ("article_15c:default",)
         case SetUnaccompaniedMinorsReception():
-            return "unaccompanied_minors"
+            return ("unaccompanied_minors",)
         case ImposeMoratorium() | LiftMoratorium():
-            return f"moratorium:{change.kind.value}"
+            return _placed(f"moratorium:{change.kind.value}", change.scope)
         case Reaffirm():
-            return change.element
+            return (change.element,)
         case AddNote():
-            return f"note:{change.topic}"
+            return (f"note:{change.topic}",)
+        case DefineArea():
+            return (f"area:{change.area}",)
     raise TypeError(f"unknown change {change!r}")  # pragma: no cover
+
+
+def _placed(element: str, scope: Scope | None) -> tuple[str, ...]:
+    if scope is None:
+        return (element,)
+    return tuple(f"{element}:{place}" for place in scope.places())
 
 
 def _value_of(change: Change) -> Value | None:
@@ -131,6 +149,8 @@ def _value_of(change: Change) -> Value | None:
             return {"until": change.until.isoformat() if change.until else None}
         case AddNote():
             return {"text": change.text}
+        case DefineArea():
+            return change.model_dump(mode="json", exclude={"type", "area"})
         case _:
             return None
 
@@ -147,20 +167,22 @@ def effects_of(
         # An amendment in force covers its date even when none of its changes alters anything.
         yield Effect((in_force, position, -1, 0), "", "enact", None, amendment_id)
     for index, change in enumerate(changes):
-        if only is not None and element_ids(change) not in only:
-            continue
         if isinstance(change, ImposeMoratorium) and change.until and change.until <= in_force:
             continue  # it ended before it began: it never applies
-        effect = change_effect(change, (in_force, position, index, 0), amendment_id)
-        yield effect
-        if isinstance(change, ImposeMoratorium) and change.until is not None:
-            lapse_key = (change.until, position, index, 1)
-            yield Effect(lapse_key, effect.element, "lapse", None, amendment_id)
+        for effect in change_effects(change, (in_force, position, index, 0), amendment_id):
+            if only is not None and effect.element not in only:
+                continue
+            yield effect
+            if isinstance(change, ImposeMoratorium) and change.until is not None:
+                lapse_key = (change.until, position, index, 1)
+                yield Effect(lapse_key, effect.element, "lapse", None, amendment_id)
 
 
-def change_effect(change: Change, key: EffectKey, amendment_id: str) -> Effect:
-    """The effect of one change on its element (a moratorium's lapse comes apart)."""
-    return Effect(key, element_ids(change), change.type, _value_of(change), amendment_id)
+def change_effects(change: Change, key: EffectKey, amendment_id: str) -> tuple[Effect, ...]:
+    """The effects of one change, one per element it names (a moratorium's lapse comes
+    apart). The effects of one change share its key: they touch different elements."""
+    value = _value_of(change)
+    return tuple(Effect(key, e, change.type, value, amendment_id) for e in element_ids(change))
 
 
 def apply(state: dict[str, ElementState], effect: Effect) -> bool:
@@ -185,6 +207,7 @@ _SETTERS = frozenset(
         "set_unaccompanied_minors_reception",
         "impose_moratorium",
         "note",
+        "define_area",
     }
 )
 

@@ -86,3 +86,11 @@ class VersionConflictError(LedgerError):
     """The caller's expected version is stale: someone else wrote first."""
 
     title = "Version conflict"
+
+
+class InvalidScopeError(DomainRuleError):
+    title = "Scope is not valid"
+
+
+class AreaNotDefinedError(DomainRuleError):
+    title = "Area is not defined"

@@ -7,20 +7,24 @@ from collections.abc import Sequence
 
 from domain.commands import AmendmentDraft
 from domain.countries import check_region
-from domain.effects import apply, change_effect, element_ids
+from domain.effects import apply, change_effects, element_ids
 from domain.errors import (
+    AreaNotDefinedError,
     GroupNotDesignatedError,
     InvalidMoratoriumError,
+    InvalidScopeError,
     InvalidSourceError,
     NoChangesError,
     NoSourcesError,
 )
 from domain.fold import state_on
 from domain.instants import END_OF_TIME
+from domain.places import area_of, parse_element, region_of
 from domain.records import AmendmentRecord
 from events.vocabulary import (
     ECLI_PATTERN,
     Change,
+    DefineArea,
     ImposeMoratorium,
     Reaffirm,
     RelabelGroup,
@@ -38,6 +42,7 @@ def check_amendment(
     check_has_sources(draft)
     check_has_changes(draft)
     check_regions(country, draft)
+    check_areas_defined(draft, records)
     check_moratoria(draft)
     check_groups_designated(draft, records)
 
@@ -63,21 +68,65 @@ def check_has_changes(draft: AmendmentDraft) -> None:
 
 
 def check_regions(country: str, draft: AmendmentDraft) -> None:
+    """Every region a change names (its `region`, its `scope`, the area it defines, the
+    element it reaffirms) is a subdivision of the amendment's country."""
     for i, change in enumerate(draft.changes):
         if isinstance(change, SetArticle15c | SetInternalProtectionAlternative) and change.region:
             check_region(country, change.region, field=f"changes.{i}.region")
+            if change.scope is not None:
+                raise InvalidScopeError(
+                    "give either `region` or `scope`, not both", field=f"changes.{i}.scope"
+                )
+        scope = getattr(change, "scope", None)
+        for j, region in enumerate(scope.regions if scope is not None else ()):
+            check_region(country, region, field=f"changes.{i}.scope.regions.{j}")
+        if isinstance(change, DefineArea):
+            for j, region in enumerate(change.within):
+                check_region(country, region, field=f"changes.{i}.within.{j}")
         if isinstance(change, Reaffirm) and (region := region_of_element(change.element)):
             check_region(country, region, field=f"changes.{i}.element")
 
 
 def region_of_element(element: str) -> str | None:
-    """The ISO 3166-2 region an element id names, if any (article_15c:PK-BA, ipa:g:PK-BA)."""
-    kind, *rest = element.split(":")
-    if kind == "article_15c" and rest and rest[0] != "default":
-        return rest[0]
-    if kind == "ipa" and len(rest) == 2:
-        return rest[1]
-    return None
+    """The ISO 3166-2 region an element id names, if any (article_15c:PK-BA, ipa:g:PK-BA,
+    group:pti:IQ-BG)."""
+    return region_of(parse_element(element).place)
+
+
+def check_areas_defined(draft: AmendmentDraft, records: Sequence[AmendmentRecord]) -> None:
+    """A scope (or a reaffirmed element) names only areas defined by the amendment's date:
+    in force on it, announced by it in a pending amendment, or defined earlier in the same
+    amendment."""
+    on = draft.in_force_from or draft.announced_on
+    named: list[tuple[str, str]] = []  # (area, field)
+    for i, change in enumerate(draft.changes):
+        scope = getattr(change, "scope", None)
+        for j, area in enumerate(scope.areas if scope is not None else ()):
+            named.append((area, f"changes.{i}.scope.areas.{j}"))
+        if isinstance(change, Reaffirm) and (area := area_of(parse_element(change.element).place)):
+            named.append((area, f"changes.{i}.element"))
+    if not named:
+        return
+    defined = areas_defined(records, on)
+    defined.update(c.area for c in draft.changes if isinstance(c, DefineArea))
+    for area, field in named:
+        if area not in defined:
+            raise AreaNotDefinedError(
+                f"area '{area}' is not defined on {on} (define it with define_area)", field=field
+            )
+
+
+def areas_defined(
+    records: Sequence[AmendmentRecord], on: dt.date, at: dt.datetime = END_OF_TIME
+) -> set[str]:
+    """The areas defined on `on` as known at `at`: in force, or in a pending amendment
+    announced by then."""
+    state = state_on(records, on, at) or {}
+    defined = {key.partition(":")[2] for key in state if key.startswith("area:")}
+    for record in records:
+        if record.is_pending_on(on, at):
+            defined.update(c.area for c in record.changes if isinstance(c, DefineArea))
+    return defined
 
 
 def check_moratoria(draft: AmendmentDraft) -> None:
@@ -101,23 +150,36 @@ def check_groups_designated(draft: AmendmentDraft, records: Sequence[AmendmentRe
     The date is the in-force date, or for a pending amendment its announcement; earlier
     changes of the same amendment count.
     """
-    groups = {element_ids(c) for c in draft.changes if isinstance(c, RevokeGroup | RelabelGroup)}
+    groups = {
+        e
+        for c in draft.changes
+        if isinstance(c, RevokeGroup | RelabelGroup)
+        for e in element_ids(c)
+    }
     if not groups:
         return
     on = draft.in_force_from or draft.announced_on
     state = state_on(records, on, END_OF_TIME, only=frozenset(groups)) or {}
     for i, change in enumerate(draft.changes):
-        effect = change_effect(change, (on, 1 << 62, i, 0), "draft")
-        current = state.get(effect.element)
-        if isinstance(change, RevokeGroup) and (
-            current is None or current.value["category"] != change.category.value
-        ):
-            raise GroupNotDesignatedError(
-                f"group '{change.group}' is not designated as {change.category.value} on {on}",
-                field=f"changes.{i}.group",
-            )
-        if isinstance(change, RelabelGroup) and current is None:
-            raise GroupNotDesignatedError(
-                f"group '{change.group}' is not designated on {on}", field=f"changes.{i}.group"
-            )
-        apply(state, effect)
+        for effect in change_effects(change, (on, 1 << 62, i, 0), "draft"):
+            current = state.get(effect.element)
+            where = _where(effect.element)
+            if isinstance(change, RevokeGroup) and (
+                current is None or current.value["category"] != change.category.value
+            ):
+                raise GroupNotDesignatedError(
+                    f"group '{change.group}' is not designated as {change.category.value}"
+                    f"{where} on {on}",
+                    field=f"changes.{i}.group",
+                )
+            if isinstance(change, RelabelGroup) and current is None:
+                raise GroupNotDesignatedError(
+                    f"group '{change.group}' is not designated{where} on {on}",
+                    field=f"changes.{i}.group",
+                )
+            apply(state, effect)
+
+
+def _where(element: str) -> str:
+    place = parse_element(element).place
+    return f" in {place}" if place else ""

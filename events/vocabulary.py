@@ -20,11 +20,13 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    model_validator,
 )
 
 GROUP_ID_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 REGION_PATTERN = r"^[A-Z]{2}-[A-Z0-9]{1,3}$"
 TOPIC_PATTERN = GROUP_ID_PATTERN
+AREA_ID_PATTERN = GROUP_ID_PATTERN
 # Words that stand for "no group / no region" in element ids, so no group may take them.
 RESERVED_GROUP_IDS = frozenset({"general", "default"})
 
@@ -51,12 +53,67 @@ GroupId = Annotated[
 ]
 RegionCode = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
 Topic = Annotated[str, StringConstraints(pattern=TOPIC_PATTERN, max_length=64)]
+AreaId = Annotated[str, StringConstraints(pattern=AREA_ID_PATTERN, max_length=64)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _distinct(values: tuple[str, ...]) -> tuple[str, ...]:
+    if len(set(values)) != len(values):
+        raise ValueError("each place is named once")
+    return values
+
+
+def _empty(values: tuple[str, ...]) -> bool:
+    return not values
+
+
+class Scope(Frozen):
+    """Where a rule applies: ISO 3166-2 regions of the change's country and areas defined
+    with `define_area`. A change without a scope applies to the whole country."""
+
+    regions: Annotated[tuple[RegionCode, ...], AfterValidator(_distinct)] = Field(
+        default=(),
+        max_length=100,
+        exclude_if=_empty,
+        description="ISO 3166-2 codes of the country's regions.",
+    )
+    areas: Annotated[tuple[AreaId, ...], AfterValidator(_distinct)] = Field(
+        default=(),
+        max_length=100,
+        exclude_if=_empty,
+        description="Ids of areas defined with define_area (by the amendment's date).",
+    )
+
+    @model_validator(mode="after")
+    def _names_a_place(self) -> Scope:
+        if not self.regions and not self.areas:
+            raise ValueError("a scope names at least one region or area (omit it: whole country)")
+        return self
+
+    def places(self) -> tuple[str, ...]:
+        """The scope's places as element id suffixes: regions, then `area:<id>`."""
+        return (*self.regions, *(f"area:{a}" for a in self.areas))
+
+
+def _no_scope(value: Scope | None) -> bool:
+    return value is None
+
+
+# A new optional field: absent from a change's dump when not used, so a change stored
+# before scopes existed keeps its bytes (docs/schema-evolution.md).
+ScopeField = Annotated[
+    Scope | None,
+    Field(
+        default=None,
+        exclude_if=_no_scope,
+        description="Where the change applies; absent: the whole country.",
+    ),
+]
 
 
 class GroupCategory(StrEnum):
@@ -89,12 +146,14 @@ class DesignateGroup(Frozen):
     category: GroupCategory
     label_nl: Label
     label_en: Label
+    scope: ScopeField = None
 
 
 class RevokeGroup(Frozen):
     type: Literal["revoke_group"] = "revoke_group"
     group: GroupId
     category: GroupCategory
+    scope: ScopeField = None
 
 
 class RelabelGroup(Frozen):
@@ -102,6 +161,7 @@ class RelabelGroup(Frozen):
     group: GroupId
     label_nl: Label | None = None
     label_en: Label | None = None
+    scope: ScopeField = None
 
 
 class SetProtection(Frozen):
@@ -109,6 +169,7 @@ class SetProtection(Frozen):
     group: GroupId | None = None
     authorities_protect: bool
     note: Note | None = None
+    scope: ScopeField = None
 
 
 class SetInternalProtectionAlternative(Frozen):
@@ -117,6 +178,7 @@ class SetInternalProtectionAlternative(Frozen):
     region: RegionCode | None = None
     available: bool
     note: Note | None = None
+    scope: ScopeField = None
 
 
 class SetArticle15c(Frozen):
@@ -124,6 +186,7 @@ class SetArticle15c(Frozen):
     region: RegionCode | None = None
     level: ViolenceLevel
     armed_conflict: bool
+    scope: ScopeField = None
 
 
 class SetUnaccompaniedMinorsReception(Frozen):
@@ -138,21 +201,43 @@ class ImposeMoratorium(Frozen):
     until: Day | None = Field(
         default=None, description="First day the moratorium no longer applies (exclusive end)."
     )
+    scope: ScopeField = None
 
 
 class LiftMoratorium(Frozen):
     type: Literal["lift_moratorium"] = "lift_moratorium"
     kind: MoratoriumKind
+    scope: ScopeField = None
 
 
+class DefineArea(Frozen):
+    """Names a place no ISO 3166-2 code captures (the Baghdad belts, the city of Baghdad);
+    scopes may then name it. It is an element of its own (`area:<id>`), versioned as any."""
+
+    type: Literal["define_area"] = "define_area"
+    area: AreaId
+    label_nl: Label
+    label_en: Label
+    within: Annotated[tuple[RegionCode, ...], AfterValidator(_distinct)] = Field(
+        default=(),
+        max_length=100,
+        exclude_if=_empty,
+        description="The ISO 3166-2 regions the area lies in, where the source says so.",
+    )
+    description: Note | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+# A place in an element id: an ISO 3166-2 region, or `area:<id>` (always its last part).
+PLACE_PATTERN = r"(?:[A-Z]{2}-[A-Z0-9]{1,3}|area:[a-z0-9_-]{1,64})"
 ELEMENT_ID_PATTERN = re.compile(
-    r"^(?:group:[a-z0-9_-]{1,64}"
-    r"|protection:[a-z0-9_-]{1,64}"
-    r"|ipa:[a-z0-9_-]{1,64}(?::[A-Z]{2}-[A-Z0-9]{1,3})?"
-    r"|article_15c:(?:default|[A-Z]{2}-[A-Z0-9]{1,3})"
+    rf"^(?:group:[a-z0-9_-]{{1,64}}(?::{PLACE_PATTERN})?"
+    rf"|protection:[a-z0-9_-]{{1,64}}(?::{PLACE_PATTERN})?"
+    rf"|ipa:[a-z0-9_-]{{1,64}}(?::{PLACE_PATTERN})?"
+    rf"|article_15c:(?:default|{PLACE_PATTERN})"
     r"|unaccompanied_minors"
-    r"|moratorium:(?:decision|departure)"
-    r"|note:[a-z0-9_-]{1,64})$"
+    rf"|moratorium:(?:decision|departure)(?::{PLACE_PATTERN})?"
+    r"|note:[a-z0-9_-]{1,64}"
+    r"|area:[a-z0-9_-]{1,64})$"
 )
 ElementId = Annotated[str, StringConstraints(pattern=ELEMENT_ID_PATTERN.pattern)]
 
@@ -180,7 +265,8 @@ Change = Annotated[
     | ImposeMoratorium
     | LiftMoratorium
     | Reaffirm
-    | AddNote,
+    | AddNote
+    | DefineArea,
     Field(discriminator="type"),
 ]
 

@@ -16,6 +16,8 @@ from typing import Any
 import orjson
 
 from domain.countries import region_name
+from domain.places import area_of
+from projections.queries import chain_of
 
 NULL = b"null"
 
@@ -29,19 +31,23 @@ class Fragment:
     body: bytes
     flag: bool | None = None
     content_id: str = ""  # of the annotated element it was made from
+    label: str | None = None  # an area's English label (names its Article 15(c) entry)
 
 
 def fragment_of(element: str, doc: dict[str, Any]) -> bytes:
     """The bytes of an element's provenance document as its section holds it."""
     kind, _, rest = element.partition(":")
     if kind == "group":
-        return orjson.dumps({"id": rest, **doc})[:-1]  # closed by `assemble_sections`
-    if kind in ("protection", "ipa") or (kind == "article_15c" and rest != "default"):
+        # closed by `assemble_sections`
+        return orjson.dumps({**_subject_and_scope("id", rest), **doc})[:-1]
+    if kind == "article_15c" and area_of(rest) is not None:
+        return orjson.dumps({rest: doc})[1:-2]  # named (by the area's label) when assembled
+    if kind in ("protection", "ipa", "area") or (kind == "article_15c" and rest != "default"):
         if kind == "article_15c":
             doc = {**doc, "name": region_name(rest)}
         return orjson.dumps({rest: doc})[1:-1]
     if kind == "moratorium":
-        return orjson.dumps({"kind": rest, **doc})
+        return orjson.dumps({**_subject_and_scope("kind", rest), **doc})
     if kind == "note":
         return orjson.dumps({"topic": rest, **doc})
     return orjson.dumps(doc)  # article_15c:default, unaccompanied_minors
@@ -49,11 +55,14 @@ def fragment_of(element: str, doc: dict[str, Any]) -> bytes:
 
 def load_fragment(element: str, body: bytes, content_id: str = "") -> Fragment:
     kind = element.partition(":")[0]
-    flag = None
+    flag = label = None
     if kind in ("protection", "ipa"):
         (doc,) = orjson.loads(b"{" + body + b"}").values()
         flag = doc["authorities_protect" if kind == "protection" else "available"]
-    return Fragment(element, body, flag, content_id)
+    if kind == "area":
+        (doc,) = orjson.loads(b"{" + body + b"}").values()
+        label = doc["label_en"]
+    return Fragment(element, body, flag, content_id, label)
 
 
 def assemble_sections(fragments: Iterable[Fragment]) -> bytes:
@@ -62,9 +71,10 @@ def assemble_sections(fragments: Iterable[Fragment]) -> bytes:
     groups: list[tuple[str, bytes]] = []
     protection: dict[str, Fragment] = {}
     ipa: dict[str, Fragment] = {}
-    regions: list[bytes] = []
+    regions: list[tuple[str, Fragment]] = []
     moratoria: list[bytes] = []
     notes: list[bytes] = []
+    areas: dict[str, Fragment] = {}
     default = minors = NULL
     for f in fragments:
         kind, _, rest = f.element.partition(":")
@@ -78,27 +88,29 @@ def assemble_sections(fragments: Iterable[Fragment]) -> bytes:
             if rest == "default":
                 default = f.body
             else:
-                regions.append(f.body)
+                regions.append((rest, f))
         elif kind == "unaccompanied_minors":
             minors = f.body
         elif kind == "moratorium":
             moratoria.append(f.body)
         elif kind == "note":
             notes.append(f.body)
+        elif kind == "area":
+            areas[rest] = f
     group_docs = [
         b"".join(
             (
                 body,
                 b',"authorities_protect":',
-                _flag(protection.get(group) or protection.get("general")),
+                _group_flag(protection, rest),
                 b',"internal_protection_alternative":',
-                _flag(ipa.get(group) or ipa.get("general")),
+                _group_flag(ipa, rest),
                 b"}",
             )
         )
-        for group, body in groups
+        for rest, body in groups
     ]
-    return b"".join(
+    sections = b"".join(
         (
             b'"groups":[',
             b",".join(group_docs),
@@ -109,7 +121,7 @@ def assemble_sections(fragments: Iterable[Fragment]) -> bytes:
             b'},"article_15c":{"default":',
             default,
             b',"regions":{',
-            b",".join(regions),
+            b",".join(_region(place, f, areas) for place, f in regions),
             b'}},"unaccompanied_minors":',
             minors,
             b',"moratoria":[',
@@ -119,6 +131,34 @@ def assemble_sections(fragments: Iterable[Fragment]) -> bytes:
             b"]",
         )
     )
+    if areas:
+        sections += b',"areas":{' + b",".join(f.body for f in areas.values()) + b"}"
+    return sections
+
+
+def _subject_and_scope(name: str, rest: str) -> dict[str, str]:
+    subject, _, place = rest.partition(":")
+    return {name: subject, "scope": place} if place else {name: subject}
+
+
+def _region(place: str, fragment: Fragment, areas: dict[str, Fragment]) -> bytes:
+    area = area_of(place)
+    if area is None:
+        return fragment.body
+    found = areas.get(area)
+    name = found.label if found is not None and found.label is not None else area
+    return fragment.body + b',"name":' + orjson.dumps(name) + b"}"
+
+
+def _group_flag(section: dict[str, Fragment], rest: str) -> bytes:
+    """A group's own flag, else the general one, at the most specific place of its chain."""
+    group, _, place = rest.partition(":")
+    for subject in (group, "general"):
+        for at in chain_of(place or None):
+            found = section.get(f"{subject}:{at}" if at else subject)
+            if found is not None:
+                return _flag(found)
+    return NULL
 
 
 def _flag(fragment: Fragment | None) -> bytes:

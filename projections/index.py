@@ -29,15 +29,27 @@ import orjson
 from domain.chain import EMPTY_DIGEST
 from domain.countries import country_code
 from domain.errors import CountryNotFoundError
+from domain.fold import pending_on
 from domain.instants import END_OF_TIME
 from domain.records import AmendmentRecord
 from projections.fragments import Fragment, assemble_sections, load_fragment
 from projections.lru import Lru
-from projections.queries import amendment_summary, policy_header, policy_sections, version_spans
+from projections.queries import (
+    Place,
+    amendment_summary,
+    check_place,
+    defined_areas,
+    policy_header,
+    policy_sections,
+    provenance,
+    resolve_sections,
+    version_spans,
+)
 from projections.records import record_from_json
 from projections.timeline import Timeline, ValueChanges, value_changes
 from projections.views import PolicyViewMixin
 
+Doc = dict[str, Any]
 EMPTY_SECTIONS = policy_sections({}, {})
 REFRESH_ROUNDS = 3  # loads before settling for a digest newer than the rows (constant writes)
 
@@ -191,6 +203,26 @@ class ReadIndex:
         sections = self._sections_json(index, i)
         pending = b",".join(p for announced, p in index.pending if announced <= day)
         return b"".join((orjson.dumps(head)[:-1], b",", sections, b',"pending":[', pending, b"]}"))
+
+    def place_policy(self, raw: str, on: dt.date, known_at: dt.datetime, place: Place) -> Doc:
+        """`PolicyQueries.policy` with a place, for the current knowledge: resolved from the
+        same state the whole-country answer is assembled from."""
+        loaded = self._loaded
+        index = self._country(loaded, raw)
+        i = index.row_on(on.isoformat())
+        version = None
+        elements: Mapping[str, dict[str, Any]] = {}
+        if i is not None:
+            row = index.rows[i]
+            version = (row["version_id"], *index.spans[i])
+            elements = self.elements(index.code, row["state_id"])
+        records = list(index.records.values())
+        check_place(index.code, place, defined_areas(elements, records, on, END_OF_TIME))
+        provenances = {k: provenance(elements[k], index.records) for k in sorted(elements)}
+        sections = resolve_sections(provenances, place.region, place.areas)
+        pending = [amendment_summary(r) for r in pending_on(records, on, END_OF_TIME)]
+        head = policy_header(index.code, on, known_at, version, loaded.digest)
+        return {**head, **sections, "pending": pending}
 
     def _sections_json(self, index: CountryIndex, i: int | None) -> bytes:
         if i is None:

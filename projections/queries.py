@@ -11,11 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from domain.countries import country_code, country_name, region_name
-from domain.errors import CountryNotFoundError, VersionNotFoundError
+from domain.countries import (
+    check_region,
+    country_code,
+    country_name,
+    parent_regions,
+    region_name,
+)
+from domain.errors import AreaNotDefinedError, CountryNotFoundError, VersionNotFoundError
 from domain.fold import (
     Transition,
     diff,
@@ -25,7 +32,9 @@ from domain.fold import (
     visible_effects,
 )
 from domain.instants import from_micros, iso, to_micros
+from domain.places import area_of, parse_element, place_chain, region_of, resolve, scope_of
 from domain.records import AmendmentRecord
+from events.vocabulary import DefineArea
 from projections.records import record_from_json
 from projections.views import PolicyViewMixin
 
@@ -61,7 +70,11 @@ class PolicyQueries:
 
     # Point in time --------------------------------------------------------------------
 
-    def policy(self, country: str, on: dt.date, known_at: dt.datetime) -> Doc:
+    def policy(
+        self, country: str, on: dt.date, known_at: dt.datetime, place: Place | None = None
+    ) -> Doc:
+        """The policy on `on` as known at `known_at`; with `place`, as it applies to a person
+        from there (`resolve_sections`)."""
         code = country_code(country)
         at = to_micros(known_at)
         # The row before the records: the records then include every amendment it cites.
@@ -74,7 +87,13 @@ class PolicyQueries:
             assert body is not None
             elements = json.loads(body)["elements"]
             version = (segment["version_id"], *self._version_span(code, segment, at))
-        sections = policy_sections(elements, {r.id: r for r in records})
+        by_id = {r.id: r for r in records}
+        if place is not None:
+            check_place(code, place, defined_areas(elements, records, on, known_at))
+            provenances = {k: provenance(e, by_id) for k, e in elements.items()}
+            sections = resolve_sections(provenances, place.region, place.areas)
+        else:
+            sections = policy_sections(elements, by_id)
         pending = [amendment_summary(r) for r in pending_on(records, on, known_at)]
         doc = policy_header(code, on, known_at, version, self.ledger_digest())
         return {**doc, **sections, "pending": pending}
@@ -272,7 +291,12 @@ def policy_sections(elements: Mapping[str, Doc], records: dict[str, AmendmentRec
 
 
 def arrange_sections(provenances: Mapping[str, Doc]) -> Doc:
-    """The sections of a policy answer from each element's `provenance` document."""
+    """The sections of a policy answer from each element's `provenance` document.
+
+    A rule with a scope is listed in its section under its place: map sections key it
+    `<subject>:<place>` (as `ipa:general:PK-BA` always was), list entries (groups,
+    moratoria) carry `scope`; defined areas follow under `areas`, only when there are any.
+    """
     by_kind: dict[str, dict[str, Doc]] = {}
     for element_id, doc in provenances.items():
         kind, _, rest = element_id.partition(":")
@@ -280,38 +304,166 @@ def arrange_sections(provenances: Mapping[str, Doc]) -> Doc:
     protection = by_kind.get("protection", {})
     ipa = by_kind.get("ipa", {})
     article_15c = by_kind.get("article_15c", {})
-    return {
+    areas = by_kind.get("area", {})
+    sections: Doc = {
         "groups": [
-            _group(group_id, doc, protection, ipa)
-            for group_id, doc in sorted(by_kind.get("group", {}).items())
+            _group(rest, doc, protection, ipa)
+            for rest, doc in sorted(by_kind.get("group", {}).items())
         ],
         "protection": protection,
         "internal_protection_alternative": ipa,
         "article_15c": {
             "default": article_15c.get("default"),
             "regions": {
-                code: {**doc, "name": region_name(code)}
-                for code, doc in sorted(article_15c.items())
-                if code != "default"
+                place: {**doc, "name": place_name(place, areas)}
+                for place, doc in sorted(article_15c.items())
+                if place != "default"
             },
         },
         "unaccompanied_minors": by_kind.get("unaccompanied_minors", {}).get(""),
         "moratoria": [
-            {"kind": k, **doc} for k, doc in sorted(by_kind.get("moratorium", {}).items())
+            {**_subject_and_scope("kind", rest), **doc}
+            for rest, doc in sorted(by_kind.get("moratorium", {}).items())
         ],
         "notes": [{"topic": k, **doc} for k, doc in sorted(by_kind.get("note", {}).items())],
     }
+    if areas:
+        sections["areas"] = dict(sorted(areas.items()))
+    return sections
 
 
-def _group(group_id: str, doc: Doc, protection: Doc, ipa: Doc) -> Doc:
-    own_protection = protection.get(group_id) or protection.get("general")
-    own_ipa = ipa.get(group_id) or ipa.get("general")
+def _subject_and_scope(name: str, rest: str) -> Doc:
+    """{name: subject} of an element id's rest, with `scope` when it names a place."""
+    subject, _, place = rest.partition(":")
+    return {name: subject, "scope": place} if place else {name: subject}
+
+
+def place_name(place: str, areas: Mapping[str, Doc]) -> str:
+    """A region's ISO name, or an area's English label (its id while not defined on the
+    date: a pending definition)."""
+    area = area_of(place)
+    if area is None:
+        return region_name(place)
+    return str(areas[area]["label_en"]) if area in areas else area
+
+
+def _group(rest: str, doc: Doc, protection: Doc, ipa: Doc) -> Doc:
+    head = _subject_and_scope("id", rest)
+    chain = chain_of(head.get("scope"))
     return {
-        "id": group_id,
+        **head,
         **doc,
-        "authorities_protect": own_protection["authorities_protect"] if own_protection else None,
-        "internal_protection_alternative": own_ipa["available"] if own_ipa else None,
+        "authorities_protect": flag_of(protection, head["id"], chain, "authorities_protect"),
+        "internal_protection_alternative": flag_of(ipa, head["id"], chain, "available"),
     }
+
+
+def chain_of(place: str | None) -> tuple[str | None, ...]:
+    """The places a rule at `place` is read along (itself, parent regions, the country)."""
+    area = area_of(place)
+    return place_chain(region_of(place), (area,) if area else ())
+
+
+def flag_of(section: Mapping[str, Any], group: str, chain: Sequence[str | None], flag: str) -> Any:
+    """A group's flag from a protection or ipa section (keyed `<subject>[:<place>]`): its own
+    value, else the general one, each at the most specific place of `chain`."""
+    for subject in (group, "general"):
+        for place in chain:
+            found = section.get(f"{subject}:{place}" if place else subject)
+            if found is not None:
+                return found[flag]
+    return None
+
+
+def resolve_sections(
+    provenances: Mapping[str, Doc], region: str | None, areas: tuple[str, ...]
+) -> Doc:
+    """The sections of a policy answer for a person from `region` in `areas`: each element as
+    it applies there, the most specific place first (docs/model.md, "Places"), with the
+    `scope` it came from: `country`, a region code or `area:<id>`."""
+    chain = place_chain(region, areas)
+    subjects: dict[str, set[str]] = {}
+    for element_id in provenances:
+        ref = parse_element(element_id)
+        subjects.setdefault(ref.kind, set()).add(ref.subject)
+
+    def resolved(kind: str, subject: str, chain: Sequence[str | None] = chain) -> Doc | None:
+        found = resolve(provenances, kind, subject, tuple(chain))
+        if found is None:
+            return None
+        element, place = found
+        return {"scope": scope_of(place), **provenances[element]}
+
+    def by_subject(kind: str) -> dict[str, Doc]:
+        docs = {s: resolved(kind, s) for s in sorted(subjects.get(kind, ()))}
+        return {s: d for s, d in docs.items() if d is not None}
+
+    protection, ipa = by_subject("protection"), by_subject("ipa")
+    groups = []
+    for group, doc in by_subject("group").items():
+        groups.append(
+            {
+                "id": group,
+                **doc,
+                "authorities_protect": _resolved_flag(protection, group, "authorities_protect"),
+                "internal_protection_alternative": _resolved_flag(ipa, group, "available"),
+            }
+        )
+    minors = resolved("unaccompanied_minors", "")
+    return {
+        "place": {
+            "region": region,
+            "name": region_name(region) if region else None,
+            "parents": list(parent_regions(region)) if region else [],
+            "areas": list(areas),
+        },
+        "groups": groups,
+        "protection": protection,
+        "internal_protection_alternative": ipa,
+        "article_15c": resolved("article_15c", ""),
+        "unaccompanied_minors": minors,
+        "moratoria": [{"kind": k, **d} for k, d in by_subject("moratorium").items()],
+        "notes": [{"topic": k, **d} for k, d in by_subject("note").items()],
+    }
+
+
+def _resolved_flag(section: Mapping[str, Doc], group: str, flag: str) -> Any:
+    found = section.get(group) or section.get("general")
+    return found[flag] if found is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where the person a policy answer is for comes from (GET …/policy?region=&area=)."""
+
+    region: str | None = None
+    areas: tuple[str, ...] = ()
+
+
+def check_place(
+    code: str,
+    place: Place,
+    defined: Collection[str],
+) -> None:
+    """A region of the country, and areas defined (`defined`: their ids) -> else 422."""
+    if place.region is not None:
+        check_region(code, place.region, field="query.region")
+    for area in place.areas:
+        if area not in defined:
+            shown = area if len(area) <= 64 else area[:63] + "…"
+            raise AreaNotDefinedError(
+                f"area '{shown}' is not defined for {code} on that date", field="query.area"
+            )
+
+
+def defined_areas(
+    element_ids: Iterable[str], records: Iterable[AmendmentRecord], on: dt.date, at: dt.datetime
+) -> set[str]:
+    """Areas in force (the state's `area:` elements) or pending on `on` as known at `at`."""
+    defined = {e.partition(":")[2] for e in element_ids if e.startswith("area:")}
+    for record in pending_on(records, on, at):
+        defined.update(c.area for c in record.changes if isinstance(c, DefineArea))
+    return defined
 
 
 def history_intervals(

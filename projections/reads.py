@@ -24,7 +24,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from projections.catchup import CatchUp
 from projections.freshness import ChangeSignal
 from projections.index import ReadIndex
-from projections.queries import PolicyQueries
+from projections.queries import Place, PolicyQueries
 from projections.views import PolicyViewMixin
 
 log = logging.getLogger("policy_ledger.projection")
@@ -159,15 +159,19 @@ class Reads:
         known_at: dt.datetime | None,
         *,
         primary: bool = False,
+        place: Place | None = None,
     ) -> PolicyAnswer:
-        """The policy of `country` in force on `on` as known at `known_at` (None: now)."""
+        """The policy of `country` in force on `on` as known at `known_at` (None: now); with
+        `place`, as it applies to a person from there."""
         replica = self.replica_for(primary)
         origin = self._origin(replica)
         if known_at is not None:
             queries = replica.queries if replica is not None else self.queries()
-            return PolicyAnswer(origin, doc=queries.policy(country, on, known_at))
+            return PolicyAnswer(origin, doc=queries.policy(country, on, known_at, place))
         index = replica.fresh_index() if replica is not None else self.index()
         now = dt.datetime.now(dt.UTC)
+        if place is not None:
+            return PolicyAnswer(origin, doc=index.place_policy(country, on, now, place))
         return PolicyAnswer(origin, body=index.policy_json(country, on, now))
 
     # Fresh read models -------------------------------------------------------------------

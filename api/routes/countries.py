@@ -15,6 +15,7 @@ from api.schemas import (
     CountrySummary,
     DiffOut,
     HistoryOut,
+    PlacePolicyOut,
     PolicyOut,
     Problem,
     TimelineOut,
@@ -22,6 +23,10 @@ from api.schemas import (
     VersionsOut,
 )
 from api.timeparse import parse_date, parse_moment
+from domain.errors import InvalidScopeError
+from projections.queries import Place
+
+MAX_AREAS = 20
 
 router = APIRouter(prefix="/countries", tags=["countries"])
 
@@ -86,17 +91,42 @@ POLICY_PARAMETERS = [
         "a bare date: the end of that day); default: now.",
         "schema": {"type": "string", "format": "date-time"},
     },
+    {
+        "name": "region",
+        "in": "query",
+        "required": False,
+        "description": "The policy for a person from this ISO 3166-2 region of the country "
+        "(e.g. IQ-NI): each element as it applies there, with the scope it came from (an "
+        "area asked for, the region, a region it lies in, or `country`). Without it (and "
+        "without `area`): the whole-country document, scoped rules under their place.",
+        "schema": {"type": "string", "maxLength": 16},
+    },
+    {
+        "name": "area",
+        "in": "query",
+        "required": False,
+        "description": "An area the person is in (an id defined with define_area, in force "
+        "or pending on `on`); repeatable, the first named is the most specific.",
+        "schema": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 64},
+            "maxItems": MAX_AREAS,
+        },
+        "style": "form",
+        "explode": True,
+    },
 ]
 
 
 @router.get(
     "/{code}/policy",
-    response_model=PolicyOut,
+    response_model=PolicyOut | PlacePolicyOut,
     responses=READ_ERRORS,
     openapi_extra={"parameters": POLICY_PARAMETERS, "security": [{"HTTPBearer": []}, {}]},
 )
 async def policy(code: Code, request: Request) -> Any:
-    """The policy in force on `on`, as recorded at `known_at`.
+    """The policy in force on `on`, as recorded at `known_at`; with `region` (and `area`),
+    as it applies to a person from there.
 
     The hottest endpoint reads its query itself (documented above) rather than through
     dependencies: each dependency costs about as much as the answer.
@@ -108,12 +138,15 @@ async def policy(code: Code, request: Request) -> Any:
     now = dt.datetime.now(dt.UTC)
     day = parse_date(on, name="query.on") if on is not None else now.date()
     moment = parse_moment(known_at, name="query.known_at") if known_at is not None else None
-    if moment is None:  # current knowledge, from the index without I/O where it can
+    place = None
+    if "region" in query or "area" in query:
+        place = _place(query.get("region"), query.getlist("area"))
+    if moment is None and place is None:  # current knowledge, from the index without I/O
         body = ledger.reads.cached_policy(code, day, now)
         if body is not None:
             return Response(body, media_type="application/json")
     answer = await run_in_threadpool(
-        ledger.reads.policy, code, day, moment, primary=asks_primary(request)
+        ledger.reads.policy, code, day, moment, primary=asks_primary(request), place=place
     )
     headers = source_headers(answer.origin)
     if answer.doc is not None:
@@ -121,9 +154,21 @@ async def policy(code: Code, request: Request) -> Any:
     return Response(answer.body, media_type="application/json", headers=headers)
 
 
+def _place(region: str | None, areas: list[str]) -> Place | None:
+    """The place asked for; None for the whole country. Checked against the country's
+    regions and defined areas where the answer is made (422 naming query.region/area)."""
+    if region is None and not areas:
+        return None
+    if len(areas) > MAX_AREAS:
+        raise InvalidScopeError(f"at most {MAX_AREAS} areas", field="query.area")
+    named = tuple(dict.fromkeys(areas))
+    return Place(region.strip().upper() if region is not None else None, named)
+
+
 def _policy_json(doc: Any) -> Any:
     """What FastAPI would send for the route's response model."""
-    return PolicyOut.model_validate(doc).model_dump(mode="json", by_alias=True)
+    model = PlacePolicyOut if "place" in doc else PolicyOut
+    return model.model_validate(doc).model_dump(mode="json", by_alias=True)
 
 
 @router.get("/{code}/versions", response_model=VersionsOut, responses=READ_ERRORS)

@@ -46,6 +46,7 @@ from api.web.describe import (
     change_text,
     direction,
     element_name,
+    place_words,
     topic_name,
     value_text,
 )
@@ -57,8 +58,9 @@ from api.web.i18n import (
 )
 from domain.countries import country_code
 from domain.errors import AmendmentNotFoundError, LedgerError
+from domain.places import element_id, parse_element
 from domain.words import LANGS, Lang, long_date, long_moment
-from projections.queries import PolicyQueries
+from projections.queries import Place, PolicyQueries
 from projections.templating import environment
 
 Doc = dict[str, Any]
@@ -199,6 +201,31 @@ def _param(request: Request, name: str) -> str | None:
     return value or None
 
 
+def _place(request: Request) -> Place | None:
+    """The place the country page is asked for: a region, and areas (repeated, or one field
+    separated by commas); None for the whole country."""
+    region = _param(request, "region")
+    areas = [a.strip() for value in request.query_params.getlist("area") for a in value.split(",")]
+    named = tuple(dict.fromkeys(a for a in areas if a))
+    if region is None and not named:
+        return None
+    return Place(region.upper() if region else None, named)
+
+
+def _place_query(place: Place | None) -> dict[str, Any]:
+    if place is None:
+        return {}
+    return {
+        **({"region": place.region} if place.region else {}),
+        **({"area": list(place.areas)} if place.areas else {}),
+    }
+
+
+def _place_text(place: Place, lang: Lang) -> str:
+    names = [place_words(place.region, lang)] if place.region else []
+    return ", ".join(names + [place_words(f"area:{a}", lang) for a in place.areas])
+
+
 def _day(request: Request, name: str) -> dt.date | None:
     value = _param(request, name)
     return parse_date(value, name=name) if value is not None else None
@@ -233,7 +260,8 @@ def country(request: Request, code: str) -> Response:
     page = Page(request)
     on, known_at = _day(request, "on") or _today(), _known_at(request)
     moment = known_at or dt.datetime.now(dt.UTC)
-    doc = queries.policy(code, on, moment)
+    place = _place(request)
+    doc = queries.policy(code, on, moment, place)
     versions = queries.versions(code, moment)["versions"]
     labels: Labels = {g["id"]: g for g in doc["groups"]}
     amendment_link = _amendment_link(page, code, known_at)
@@ -247,6 +275,9 @@ def country(request: Request, code: str) -> Response:
         on=on,
         known_at=known_at,
         known_at_text=_param(request, "known_at") or "",
+        region_text=place.region if place and place.region else "",
+        areas_text=", ".join(place.areas) if place else "",
+        place_text=_place_text(place, page.lang) if place else None,
         first_covered=versions[0]["valid_from"] if versions else None,
         blocks=_blocks(sections),
         references=references,
@@ -256,7 +287,9 @@ def country(request: Request, code: str) -> Response:
         ],
         fixed_link=page.link(_country_path(code), on=on.isoformat(), known_at=doc["known_at"]),
         json_link=f"{_country_path(code, 'policy')}?"
-        + urlencode({"on": on.isoformat(), "known_at": doc["known_at"]}),
+        + urlencode(
+            {"on": on.isoformat(), "known_at": doc["known_at"], **_place_query(place)}, doseq=True
+        ),
         version_link=_country_path(code, "versions", doc["version_id"])
         if doc["version_id"]
         else None,
@@ -568,7 +601,7 @@ def _group_labels_of_values(values: Mapping[str, list[Doc | None]]) -> dict[str,
             continue
         for value in seen:
             if value and value.get("label_en"):
-                labels[element.partition(":")[2]] = value
+                labels[parse_element(element).subject] = value
     return labels
 
 
@@ -599,7 +632,8 @@ def _row(
     element: str, doc: Doc, page_lang: Lang, labels: Labels, link: Callable[[str], str]
 ) -> Doc:
     """One element of the policy answer, with the amendments and sources behind it."""
-    value = {k: v for k, v in doc.items() if k not in ("since", "amendments", "sources", "name")}
+    skip = ("since", "amendments", "sources", "name", "scope")
+    value = {k: v for k, v in doc.items() if k not in skip}
     return {
         "element": element,
         "name": element_name(element, page_lang, labels),
@@ -616,6 +650,20 @@ def _row(
             for a in doc["amendments"]
         ],
     }
+
+
+def _resolved(element: str, doc: Doc) -> str:
+    """The element id a row shows: with the place its rule holds for, when it says."""
+    scope = doc.get("scope")
+    if not scope or scope == "country":
+        return element
+    kind, subject, _ = parse_element(element)
+    return element_id(kind, subject, scope)
+
+
+def _placed(name: str, doc: Doc, lang: Lang) -> str:
+    scope = doc.get("scope")
+    return f"{name}, {place_words(scope, lang)}" if scope and scope != "country" else name
 
 
 def _blocks(sections: list[Doc]) -> list[Doc]:
@@ -671,7 +719,7 @@ def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) 
                 continue
             group_value = {k: g[k] for k in ("category", "label_en", "label_nl")}
             row = _row(f"group:{g['id']}", {**g, **group_value}, lang, labels, link)
-            row["name"] = g[f"label_{lang}"]
+            row["name"] = _placed(g[f"label_{lang}"], g, lang)
             row["value"] = t(category)
             rows.append(row)
         sections.append({"id": category, "title": t(f"section_{category}"), "rows": rows})
@@ -680,18 +728,30 @@ def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) 
         ("internal_protection_alternative", "ipa", "ipa"),
     ):
         rows = [
-            _row(f"{prefix}:{name}", e, lang, labels, link)
+            _row(_resolved(f"{prefix}:{name}", e), e, lang, labels, link)
             for name, e in sorted(doc[key].items(), key=lambda kv: (kv[0] != "general", kv[0]))
         ]
         sections.append({"id": section, "title": t(f"section_{section}"), "rows": rows})
     article = doc["article_15c"]
     rows = []
+    if "place" in doc:  # resolved for a place: one value, from where it came from
+        if article:
+            rows.append(_row(_resolved("article_15c", article), article, lang, labels, link))
+            scope = article["scope"]
+            rows[-1]["name"] = (
+                t("scope_country") if scope == "country" else place_words(scope, lang)
+            )
+        article = {"default": None, "regions": {}}
     if article["default"]:
         rows.append(_row("article_15c:default", article["default"], lang, labels, link))
         rows[-1]["name"] = t("rest_of_country")
     for region, e in article["regions"].items():
         row = _row(f"article_15c:{region}", e, lang, labels, link)
-        row["name"] = f"{local_region_name(region, lang)} ({region})"
+        row["name"] = (
+            f"{e['name']} ({region})"
+            if region.startswith("area:")
+            else f"{local_region_name(region, lang)} ({region})"
+        )
         rows.append(row)
     sections.append({"id": "article_15c", "title": t("section_article_15c"), "rows": rows})
     minors = doc["unaccompanied_minors"]
@@ -701,7 +761,7 @@ def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) 
     )
     rows = [
         _row(
-            f"moratorium:{m['kind']}",
+            _resolved(f"moratorium:{m['kind']}", m),
             {k: v for k, v in m.items() if k != "kind"},
             lang,
             labels,

@@ -248,9 +248,9 @@ def timeline_chart(
     touched: dict[str, list[Doc]] = {}  # element -> amendments whose changes speak of it
     for a in amendments:
         for change in a["changes"]:
-            element = change_text(change, lang, labels)["element"]
-            if a not in touched.setdefault(element, []):
-                touched[element].append(a)
+            for element in change_text(change, lang, labels)["elements"]:
+                if a not in touched.setdefault(element, []):
+                    touched[element].append(a)
     elements = sorted(set(histories) | set(touched), key=lambda e: _lane_order(e, histories))
 
     lanes = []

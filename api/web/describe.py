@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from api.web.i18n import WORDS, local_region_name, word
-from domain.effects import change_effect
+from domain.effects import change_effects
+from domain.places import area_of, parse_element
 from domain.words import Lang, long_date
 from events.vocabulary import Change, ViolenceLevel
 
@@ -31,6 +32,7 @@ KIND_ORDER = (
     "unaccompanied_minors",
     "moratorium",
     "note",
+    "area",
 )
 _CHANGE = TypeAdapter(Change)
 
@@ -40,11 +42,22 @@ def group_label(group: str, lang: Lang, labels: Labels) -> str:
     return str(value.get(f"label_{lang}") or value.get("label_en") or group)
 
 
-def _who(rest: str, lang: Lang, labels: Labels) -> str:
-    """`general`, a group, and an optional region, as in protection:… and ipa:…."""
-    group, _, region = rest.partition(":")
-    who = word("general", lang) if group == "general" else group_label(group, lang, labels)
-    return f"{who}, {local_region_name(region, lang)} ({region})" if region else who
+def place_words(place: str, lang: Lang) -> str:
+    """A place of an element id in words: "Nīnawá (IQ-NI)", "area baghdad-belts"."""
+    area = area_of(place)
+    if area is not None:
+        return word("area_named", lang, area=area)
+    return f"{local_region_name(place, lang)} ({place})"
+
+
+def _at(text: str, place: str | None, lang: Lang) -> str:
+    return f"{text}, {place_words(place, lang)}" if place else text
+
+
+def _who(subject: str, place: str | None, lang: Lang, labels: Labels) -> str:
+    """`general` or a group, and an optional place, as in protection:… and ipa:…."""
+    who = word("general", lang) if subject == "general" else group_label(subject, lang, labels)
+    return _at(who, place, lang)
 
 
 def topic_name(topic: str, lang: Lang) -> str:
@@ -54,24 +67,22 @@ def topic_name(topic: str, lang: Lang) -> str:
 
 def element_name(element: str, lang: Lang, labels: Labels) -> str:
     """e.g. "Article 15(c): Balochistan (PK-BA)", "Group: Christians"."""
-    kind, _, rest = element.partition(":")
+    kind, subject, place = parse_element(element)
     if kind == "group":
-        return word("el_group", lang, name=group_label(rest, lang, labels))
+        return _at(word("el_group", lang, name=group_label(subject, lang, labels)), place, lang)
     if kind in ("protection", "ipa"):
-        return word(f"el_{kind}", lang, who=_who(rest, lang, labels))
+        return word(f"el_{kind}", lang, who=_who(subject, place, lang, labels))
     if kind == "article_15c":
-        where = (
-            word("rest_of_country", lang)
-            if rest == "default"
-            else f"{local_region_name(rest, lang)} ({rest})"
-        )
+        where = word("rest_of_country", lang) if place is None else place_words(place, lang)
         return word("el_article_15c", lang, where=where)
     if kind == "unaccompanied_minors":
         return word("el_unaccompanied_minors", lang)
-    if kind == "moratorium" and rest in ("decision", "departure"):
-        return word(f"el_moratorium_{rest}", lang)
+    if kind == "moratorium" and subject in ("decision", "departure"):
+        return _at(word(f"el_moratorium_{subject}", lang), place, lang)
     if kind == "note":
-        return word("el_note", lang, topic=topic_name(rest, lang))
+        return word("el_note", lang, topic=topic_name(subject, lang))
+    if kind == "area":
+        return word("el_area", lang, area=subject)
     return element
 
 
@@ -109,6 +120,12 @@ def value_text(element: str, value: Mapping[str, Any] | None, lang: Lang) -> str
         return word("moratorium_open", lang)
     if kind == "note":
         return str(value.get("text", ""))
+    if kind == "area":
+        text = _labels_text(value)
+        within = value.get("within") or []
+        if within:
+            text += f" ({word('area_within', lang)} {', '.join(within)})"
+        return _with_note(text, {"note": value.get("description")})
     return ", ".join(f"{k}: {v}" for k, v in value.items())
 
 
@@ -166,8 +183,10 @@ def direction(
 def change_text(change: Mapping[str, Any], lang: Lang, labels: Labels) -> Doc:
     """One change of an amendment: its element, what it does in words, and the value."""
     parsed = _CHANGE.validate_python(change)
-    # An effect needs a key; its date plays no part in how a change reads.
-    effect = change_effect(parsed, (dt.date.min, 0, 0, 0), "")
+    # An effect needs a key; its date plays no part in how a change reads. A change with a
+    # scope has one effect per place, all with the same value.
+    effects = change_effects(parsed, (dt.date.min, 0, 0, 0), "")
+    effect = effects[0]
     element = effect.element
     action = word(f"act_{parsed.type}", lang)
     if parsed.type == "reaffirm":
@@ -183,7 +202,13 @@ def change_text(change: Mapping[str, Any], lang: Lang, labels: Labels) -> Doc:
     note = getattr(parsed, "note", None)
     if parsed.type == "reaffirm" and note:
         text = f"{text}. {note}"
-    return {"element": element, "name": element_name(element, lang, labels), "text": text}
+    names = "; ".join(element_name(e.element, lang, labels) for e in effects)
+    return {
+        "element": element,
+        "elements": [e.element for e in effects],
+        "name": names,
+        "text": text,
+    }
 
 
 def act_word(action: str, lang: Lang) -> str:
