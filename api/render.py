@@ -97,7 +97,8 @@ def policy(doc: Doc) -> Group:
         table.add_row(element, value, e["since"], notes.mark(_all_sources(e)))
 
     for g in doc["groups"]:
-        row(f"group:{g['id']}", f"{g['category']}: {g['label_en']} / {g['label_nl']}", g)
+        text = f"{g['category']}: {g['label_en']} / {g['label_nl']}"
+        row(f"group:{g['id']}", text + _except(g), g)
     for key in ("protection", "internal_protection_alternative"):
         for name, e in doc[key].items():
             row(f"{key}:{name}", _plain(e), e)
@@ -117,7 +118,10 @@ def policy(doc: Doc) -> Group:
             e,
         )
     for m in doc["moratoria"]:
-        row(f"moratorium:{m['kind']}", f"until {m['until'] or 'further notice'}", m)
+        end = "until further notice"
+        if m["until"]:
+            end = f"through {m.get('through')}, until {m['until']}"
+        row(f"moratorium:{m['kind']}", end + _except(m), m)
     for n in doc["notes"]:
         row(f"note:{n['topic']}", _short(n["text"]), n)
     parts = [head, version, table]
@@ -127,13 +131,27 @@ def policy(doc: Doc) -> Group:
 
 
 def _level(e: Doc) -> str:
-    conflict = "armed conflict" if e["armed_conflict"] else "no armed conflict"
-    return f"{e['level']} ({conflict})"
+    """A level, or only a bound ("at most higher"); armed conflict when stated."""
+    text = e["level"] if e.get("level") else f"at most {e.get('at_most')} (no level stated)"
+    if e.get("armed_conflict") is not None:
+        text += " (armed conflict)" if e["armed_conflict"] else " (no armed conflict)"
+    return text + _except(e)
+
+
+def _except(e: Doc) -> str:
+    """Who the rule does not apply to, as stated."""
+    exceptions = e.get("exceptions") or []
+    return "; except: " + "; ".join(x["text"] for x in exceptions) if exceptions else ""
 
 
 def _plain(e: Doc) -> str:
-    skip = {"since", "amendments", "sources"}
-    return ", ".join(f"{k}={v}" for k, v in e.items() if k not in skip and v is not None)
+    skip = {"since", "amendments", "sources", "exceptions"}
+    parts = []
+    for k, v in e.items():
+        if k in skip or v is None:
+            continue
+        parts.append(f"{k}={','.join(v)}" if isinstance(v, list) else f"{k}={v}")
+    return ", ".join(parts) + _except(e)
 
 
 def pending(doc: Doc, notes: Notes) -> list[Any]:

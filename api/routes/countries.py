@@ -92,6 +92,7 @@ POLICY_PARAMETERS = [
 @router.get(
     "/{code}/policy",
     response_model=PolicyOut,
+    response_model_exclude_unset=True,
     responses=READ_ERRORS,
     openapi_extra={"parameters": POLICY_PARAMETERS, "security": [{"HTTPBearer": []}, {}]},
 )
@@ -122,8 +123,9 @@ async def policy(code: Code, request: Request) -> Any:
 
 
 def _policy_json(doc: Any) -> Any:
-    """What FastAPI would send for the route's response model."""
-    return PolicyOut.model_validate(doc).model_dump(mode="json", by_alias=True)
+    """What FastAPI would send for the route's response model. A field the answer leaves out
+    (exceptions, a bound, actors: not stated) stays out, as in the index's bytes."""
+    return PolicyOut.model_validate(doc).model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 @router.get("/{code}/versions", response_model=VersionsOut, responses=READ_ERRORS)

@@ -681,7 +681,7 @@ def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) 
             group_value = {k: g[k] for k in ("category", "label_en", "label_nl")}
             row = _row(f"group:{g['id']}", {**g, **group_value}, lang, labels, link)
             row["name"] = g[f"label_{lang}"]
-            row["value"] = t(category)
+            row["value"] = value_text(f"group:{g['id']}", g, lang)  # the category, exceptions
             rows.append(row)
         sections.append({"id": category, "title": t(f"section_{category}"), "rows": rows})
     for key, section, prefix in (
