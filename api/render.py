@@ -188,7 +188,7 @@ def history(doc: Doc) -> Group:
     table.columns[0].no_wrap = True
     table.columns[1].no_wrap = True
     for i in doc["intervals"]:
-        value = "—" if i["value"] is None else ", ".join(f"{k}={v}" for k, v in i["value"].items())
+        value = "—" if i["value"] is None else _stated(i["value"])
         table.add_row(
             i["valid_from"],
             i["valid_to"] or "…",
@@ -198,6 +198,13 @@ def history(doc: Doc) -> Group:
         )
     head = Text(f"History of {doc['element']} ({doc['country']})", style="bold")
     return Group(head, table, *notes.parts())
+
+
+def _stated(value: Doc) -> str:
+    """A value as stored, `key=value`: a moratorium's derived `through` (the day before
+    `until`, in every JSON answer) is left out of the narrow history table."""
+    shown = {k: v for k, v in value.items() if k != "through" or "until" not in value}
+    return ", ".join(f"{k}={v}" for k, v in shown.items())
 
 
 def diff(doc: Doc) -> Group:
@@ -216,7 +223,7 @@ def diff(doc: Doc) -> Group:
 
 
 def _value(value: Doc | None) -> str:
-    return "—" if value is None else _short(", ".join(f"{k}={v}" for k, v in value.items()))
+    return "—" if value is None else _short(_stated(value))
 
 
 def countries(rows: list[Doc]) -> Table:

@@ -669,6 +669,11 @@ def _references(
     ]
 
 
+# Categories every country's page lists, even empty; the others (attention groups, special
+# policy: a few countries' policies have them) only where the answer holds some.
+ALWAYS_LISTED = ("risk_profile", "group_persecution", "vulnerable_minority")
+
+
 def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) -> list[Doc]:
     """The answer's elements in the Vreemdelingencirculaire's order and groups."""
     t = translator(lang)
@@ -683,7 +688,8 @@ def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) 
             row["name"] = g[f"label_{lang}"]
             row["value"] = value_text(f"group:{g['id']}", g, lang)  # the category, exceptions
             rows.append(row)
-        sections.append({"id": category, "title": t(f"section_{category}"), "rows": rows})
+        if rows or category in ALWAYS_LISTED:
+            sections.append({"id": category, "title": t(f"section_{category}"), "rows": rows})
     for key, section, prefix in (
         ("protection", "protection", "protection"),
         ("internal_protection_alternative", "ipa", "ipa"),

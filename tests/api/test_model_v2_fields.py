@@ -58,7 +58,7 @@ def policy_both_ways(client: TestClient, code: str, on: str) -> Doc:
 
 def test_exceptions_show_with_the_rule(client: TestClient, editor_token: str) -> None:
     supporters = {"group": "regime_supporters", "text": "Proven active supporters of the regime"}
-    record(
+    created = record(
         client,
         editor_token,
         "SY",
@@ -101,6 +101,16 @@ def test_exceptions_show_with_the_rule(client: TestClient, editor_token: str) ->
     # None stated: no key at all, never an empty list presented as policy.
     assert "exceptions" not in doc["internal_protection_alternative"]["general"]
     assert "exceptions" not in doc["groups"][0]
+    # Every page shows them in words, in both languages.
+    amendment_page = f"/countries/SY/amendments/{created['amendment_id']}"
+    pages = ["/countries/SY", "/countries/SY/chart", "/countries/SY/changes", amendment_page]
+    for lang, words in (("en", "Except: Family reunification"), ("nl", "Uitgezonderd:")):
+        for path in pages:
+            response = client.get(path, params={"lang": lang, "on": "2025-01-01"})
+            assert response.status_code == 200, (path, response.text)
+        page = client.get("/countries/SY", params={"lang": lang, "on": "2025-01-01"}).text
+        assert words in page.replace("Applications older than 21 months; ", "")
+        assert ("Special policy" if lang == "en" else "Bijzonder beleid") in page
 
 
 def test_an_exception_for_an_unknown_group_is_refused(
