@@ -105,8 +105,8 @@ def policy(doc: Doc) -> Group:
         table.add_row(element, value, e["since"], notes.mark(_all_sources(e)))
 
     for g in doc["groups"]:
-        label = f"{g['category']}: {g['label_en']} / {g['label_nl']}"
-        row(_scoped(f"group:{g['id']}", g), label, g)
+        text = f"{g['category']}: {g['label_en']} / {g['label_nl']}"
+        row(_scoped(f"group:{g['id']}", g), text + _except(g), g)
     for key in ("protection", "internal_protection_alternative"):
         for name, e in doc[key].items():
             row(_scoped(f"{key}:{name}", e), _plain(e), e)
@@ -133,8 +133,10 @@ def policy(doc: Doc) -> Group:
             e,
         )
     for m in doc["moratoria"]:
-        until = f"until {m['until']}" if m["until"] else "no end stated"
-        row(_scoped(f"moratorium:{m['kind']}", m), until, m)
+        end = "no end stated"
+        if m["until"]:
+            end = f"through {m.get('through')}, until {m['until']}"
+        row(_scoped(f"moratorium:{m['kind']}", m), end + _except(m), m)
     for n in doc["notes"]:
         row(f"note:{n['topic']}", _short(n["text"]), n)
     parts = [head, version, table]
@@ -150,13 +152,27 @@ def _scoped(element: str, e: Doc) -> str:
 
 
 def _level(e: Doc) -> str:
-    conflict = "armed conflict" if e["armed_conflict"] else "no armed conflict"
-    return f"{e['level']} ({conflict})"
+    """A level, or only a bound ("at most higher"); armed conflict when stated."""
+    text = e["level"] if e.get("level") else f"at most {e.get('at_most')} (no level stated)"
+    if e.get("armed_conflict") is not None:
+        text += " (armed conflict)" if e["armed_conflict"] else " (no armed conflict)"
+    return text + _except(e)
+
+
+def _except(e: Doc) -> str:
+    """Who the rule does not apply to, as stated."""
+    exceptions = e.get("exceptions") or []
+    return "; except: " + "; ".join(x["text"] for x in exceptions) if exceptions else ""
 
 
 def _plain(e: Doc) -> str:
-    skip = {"since", "amendments", "sources", "scope"}
-    return ", ".join(f"{k}={v}" for k, v in e.items() if k not in skip and v is not None)
+    skip = {"since", "amendments", "sources", "exceptions", "scope"}
+    parts = []
+    for k, v in e.items():
+        if k in skip or v is None:
+            continue
+        parts.append(f"{k}={','.join(v)}" if isinstance(v, list) else f"{k}={v}")
+    return ", ".join(parts) + _except(e)
 
 
 def pending(doc: Doc, notes: Notes) -> list[Any]:
@@ -193,7 +209,7 @@ def history(doc: Doc) -> Group:
     table.columns[0].no_wrap = True
     table.columns[1].no_wrap = True
     for i in doc["intervals"]:
-        value = "—" if i["value"] is None else ", ".join(f"{k}={v}" for k, v in i["value"].items())
+        value = "—" if i["value"] is None else _stated(i["value"])
         table.add_row(
             i["valid_from"],
             i["valid_to"] or "…",
@@ -203,6 +219,13 @@ def history(doc: Doc) -> Group:
         )
     head = Text(f"History of {doc['element']} ({doc['country']})", style="bold")
     return Group(head, table, *notes.parts())
+
+
+def _stated(value: Doc) -> str:
+    """A value as stored, `key=value`: a moratorium's derived `through` (the day before
+    `until`, in every JSON answer) is left out of the narrow history table."""
+    shown = {k: v for k, v in value.items() if k != "through" or "until" not in value}
+    return ", ".join(f"{k}={v}" for k, v in shown.items())
 
 
 def diff(doc: Doc) -> Group:
@@ -221,7 +244,7 @@ def diff(doc: Doc) -> Group:
 
 
 def _value(value: Doc | None) -> str:
-    return "—" if value is None else _short(", ".join(f"{k}={v}" for k, v in value.items()))
+    return "—" if value is None else _short(_stated(value))
 
 
 def countries(rows: list[Doc]) -> Table:

@@ -90,8 +90,19 @@ class CountrySummary(Model):
 class SourceOut(Model):
     kind: str
     reference: str
-    date: dt.date
+    date: dt.date | None = Field(description="Null when the citation states none.")
     url: str | None = None
+
+
+class ExceptionOut(Model):
+    group: str | None = Field(description="The group, when the exception is one; else null.")
+    text: str
+
+
+Exceptions = Annotated[
+    list[ExceptionOut] | None,
+    Field(description="Who the rule does not apply to; absent when none is stated."),
+]
 
 
 class AmendmentRef(Model):
@@ -137,6 +148,7 @@ class GroupOut(Provenance):
     category: str
     label_nl: str
     label_en: str
+    exceptions: Exceptions = None
     authorities_protect: bool | None = Field(
         description="The group's own value, else the general one; null when none is recorded."
     )
@@ -147,17 +159,27 @@ class ProtectionOut(Provenance):
     scope: Scope = None
     authorities_protect: bool
     note: str | None
+    actors: list[str] | None = Field(
+        default=None,
+        description="Who can offer protection (authorities, international_organisations); "
+        "absent when not stated.",
+    )
 
 
 class IpaOut(Provenance):
     scope: Scope = None
     available: bool
     note: str | None
+    exceptions: Exceptions = None
 
 
 class LevelOut(Provenance):
-    level: str
-    armed_conflict: bool
+    level: str | None = Field(default=None, description="Absent when only a bound is stated.")
+    armed_conflict: bool | None = Field(default=None, description="Absent when not stated.")
+    at_most: str | None = Field(
+        default=None, description="A bound in place of a level: no level above this one."
+    )
+    exceptions: Exceptions = None
 
 
 class RegionLevelOut(LevelOut):
@@ -178,7 +200,9 @@ class MinorsOut(Provenance):
 class MoratoriumOut(Provenance):
     kind: str
     scope: Scope = None
-    until: dt.date | None
+    until: dt.date | None = Field(description="The first day without it; null: open-ended.")
+    through: dt.date | None = Field(description="The last day with it; null: open-ended.")
+    exceptions: Exceptions = None
 
 
 class NoteOut(Provenance):

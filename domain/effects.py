@@ -130,7 +130,9 @@ def _placed(element: str, scope: Scope | None) -> tuple[str, ...]:
 def _value_of(change: Change) -> Value | None:
     match change:
         case DesignateGroup():
-            return change.model_dump(mode="json", include={"category", "label_nl", "label_en"})
+            return change.model_dump(
+                mode="json", include={"category", "label_nl", "label_en", "exceptions"}
+            )
         case RevokeGroup():
             return {"category": change.category.value}
         case RelabelGroup():
@@ -138,15 +140,24 @@ def _value_of(change: Change) -> Value | None:
                 mode="json", include={"label_nl", "label_en"}, exclude_none=True
             )
         case SetProtection():
-            return change.model_dump(mode="json", include={"authorities_protect", "note"})
+            return change.model_dump(mode="json", include={"authorities_protect", "note", "actors"})
         case SetInternalProtectionAlternative():
-            return change.model_dump(mode="json", include={"available", "note"})
+            return change.model_dump(mode="json", include={"available", "note", "exceptions"})
         case SetArticle15c():
-            return change.model_dump(mode="json", include={"level", "armed_conflict"})
+            # A bound (at_most) is a value of its own: no level is made up for it.
+            return change.model_dump(
+                mode="json", include={"level", "armed_conflict", "at_most", "exceptions"}
+            )
         case SetUnaccompaniedMinorsReception():
             return change.model_dump(mode="json", include={"adequate", "note"})
         case ImposeMoratorium():
-            return {"until": change.until.isoformat() if change.until else None}
+            # An end stated as `through` is held as the first day without (`until`): the same
+            # moratorium is the same value however its end was worded. Answers give both.
+            end = change.end
+            value: Value = {"until": end.isoformat() if end else None}
+            if change.exceptions:
+                value["exceptions"] = [e.model_dump(mode="json") for e in change.exceptions]
+            return value
         case AddNote():
             return {"text": change.text}
         case DefineArea():
@@ -167,14 +178,15 @@ def effects_of(
         # An amendment in force covers its date even when none of its changes alters anything.
         yield Effect((in_force, position, -1, 0), "", "enact", None, amendment_id)
     for index, change in enumerate(changes):
-        if isinstance(change, ImposeMoratorium) and change.until and change.until <= in_force:
+        end = change.end if isinstance(change, ImposeMoratorium) else None
+        if end is not None and end <= in_force:
             continue  # it ended before it began: it never applies
         for effect in change_effects(change, (in_force, position, index, 0), amendment_id):
             if only is not None and effect.element not in only:
                 continue
             yield effect
-            if isinstance(change, ImposeMoratorium) and change.until is not None:
-                lapse_key = (change.until, position, index, 1)
+            if end is not None:
+                lapse_key = (end, position, index, 1)
                 yield Effect(lapse_key, effect.element, "lapse", None, amendment_id)
 
 

@@ -48,6 +48,14 @@ class GroupNotDesignatedError(DomainRuleError):
     title = "Group is not designated"
 
 
+class UnknownGroupError(DomainRuleError):
+    title = "Group is not known in this country"
+
+
+class SourceIndexError(DomainRuleError):
+    title = "Source index out of range"
+
+
 class InvalidMoratoriumError(DomainRuleError):
     title = "Moratorium dates are inconsistent"
 

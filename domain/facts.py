@@ -29,8 +29,31 @@ ASSUMED: dict[str, Any] = {
     "article_15c": ViolenceLevel.NONE.value,
     "group": None,
 }
-GROUP_RANK = {None: 0, "vulnerable_minority": 1, "risk_profile": 2, "group_persecution": 3}
+# How a group's category reads from the applicant's side, lowest to highest: not designated;
+# an attention group (aandachtsgroep: assessed with particular care, no lighter burden of
+# proof); a vulnerable minority group; a risk profile (limited individual indications
+# suffice); group persecution (membership alone suffices). `special_policy` (bijzonder
+# beleid) is a rule of the group's own, whose content differs from case to case: it is off
+# this scale. Being given one is in the applicant's favour and losing it against; a move
+# between it and a category of the scale is UNCLEAR.
+GROUP_RANK = {
+    None: 0,
+    "attention_group": 1,
+    "vulnerable_minority": 2,
+    "risk_profile": 3,
+    "group_persecution": 4,
+}
+OFF_SCALE_GROUP = "special_policy"
 LEVEL_RANK = {level.value: level.rank for level in ViolenceLevel}
+# An Article 15(c) element may state only a bound ("not the most exceptional situation":
+# at_most higher). Its fact is the bound itself, "at_most:<level>", never a level made up
+# for it: it stands for the levels from `none` up to the bound. A change of the fact is in
+# favour only when every level after lies above every level before (against: below); when
+# the two ranges overlap (a level and a bound that admits it, two bounds) it is UNCLEAR.
+BOUND_PREFIX = "at_most:"
+UNCLEAR = "unclear"
+# The ways a change of a fact can go, as bits of a verdict: unclear counts as both.
+WAYS = {"in_favour": 1, "against": 2, UNCLEAR: 3}
 
 
 class Verdict(StrEnum):
@@ -170,9 +193,32 @@ def place_specs(region: str | None, minor: bool) -> tuple[FactSpec, ...]:
 def read_fact(spec: FactSpec, v: Values) -> Fact:
     for element in spec.candidates:
         if element in v:
-            value = True if spec.field is None else v[element][spec.field]
+            stated = v[element]
+            if spec.field is None:
+                value: Any = True
+            elif spec.field == "level" and "level" not in stated:
+                value = BOUND_PREFIX + str(stated["at_most"])  # a bound, not a level
+            else:
+                value = stated[spec.field]
             return Fact(spec.key, value, element)
     return Fact(spec.key, ASSUMED[spec.assumption], None)
+
+
+def level_range(value: str) -> tuple[int, int]:
+    """The ranks an Article 15(c) fact admits: one for a level, `none` to the bound for a
+    bound."""
+    if value.startswith(BOUND_PREFIX):
+        return 0, LEVEL_RANK[value[len(BOUND_PREFIX) :]]
+    rank = LEVEL_RANK[value]
+    return rank, rank
+
+
+def _ranges_direction(before: tuple[int, int], after: tuple[int, int]) -> str:
+    if after[0] > before[1]:
+        return "in_favour"
+    if after[1] < before[0]:
+        return "against"
+    return UNCLEAR
 
 
 def _ipa_candidates(group: str, region: str | None) -> tuple[str, ...]:
@@ -200,14 +246,19 @@ class FactChange:
 
 
 def direction(key: str, before: Any, after: Any) -> str | None:
-    """How a change of one fact reads from the applicant's side (None: no change)."""
+    """How a change of one fact reads from the applicant's side (None: no change; UNCLEAR:
+    it may go either way, see GROUP_RANK and BOUND_PREFIX)."""
     if before == after:
         return None
     kind = key.split(":")[0]
     if kind == "group":
+        if before == OFF_SCALE_GROUP or after == OFF_SCALE_GROUP:
+            if before is None:
+                return "in_favour"
+            return "against" if after is None else UNCLEAR
         better = GROUP_RANK[after] > GROUP_RANK[before]
     elif kind == "article_15c":
-        better = LEVEL_RANK[after] > LEVEL_RANK[before]
+        return _ranges_direction(level_range(str(before)), level_range(str(after)))
     elif kind == "moratorium":
         better = bool(after)
     else:  # protection, internal protection alternative, reception: losing them favours
@@ -226,8 +277,11 @@ def compare(before: dict[str, Fact], after: dict[str, Fact]) -> list[FactChange]
 
 
 def verdict(changes: Iterable[FactChange]) -> Verdict:
-    ways = {c.direction for c in changes}
-    return verdict_of("in_favour" in ways, "against" in ways)
+    """Unclear changes count both ways: the verdict is then mixed (a person must look)."""
+    ways = 0
+    for c in changes:
+        ways |= WAYS[c.direction]
+    return verdict_of(bool(ways & 1), bool(ways & 2))
 
 
 def verdict_of(in_favour: bool, against: bool) -> Verdict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from domain.commands import AmendmentDraft
 from domain.countries import check_region
@@ -16,6 +16,8 @@ from domain.errors import (
     InvalidSourceError,
     NoChangesError,
     NoSourcesError,
+    SourceIndexError,
+    UnknownGroupError,
 )
 from domain.fold import state_on
 from domain.instants import END_OF_TIME
@@ -25,6 +27,7 @@ from events.vocabulary import (
     ECLI_PATTERN,
     Change,
     DefineArea,
+    DesignateGroup,
     ImposeMoratorium,
     Reaffirm,
     RelabelGroup,
@@ -44,6 +47,8 @@ def check_amendment(
     check_regions(country, draft)
     check_areas_defined(draft, records)
     check_moratoria(draft)
+    check_change_sources(draft)
+    check_exception_groups(draft, records)
     check_groups_designated(draft, records)
 
 
@@ -131,16 +136,73 @@ def areas_defined(
 
 def check_moratoria(draft: AmendmentDraft) -> None:
     start = draft.in_force_from or draft.announced_on
-    check_moratoria_start(draft.changes, start, field="changes.{i}.until")
+    check_moratoria_start(draft.changes, start, field="changes.{i}.{end}")
 
 
 def check_moratoria_start(changes: Sequence[Change], start: dt.date, *, field: str) -> None:
-    """A moratorium must end after the day its amendment comes into force."""
+    """A moratorium must end after the day its amendment comes into force. `field` may name
+    the change ({i}) and how its end was stated ({end}: until or through)."""
     for i, change in enumerate(changes):
-        if isinstance(change, ImposeMoratorium) and change.until and change.until <= start:
+        if not isinstance(change, ImposeMoratorium) or change.end is None:
+            continue
+        if change.end <= start:
+            stated = "through" if change.through is not None else "until"
+            last = change.end - dt.timedelta(days=1)
             raise InvalidMoratoriumError(
-                f"the moratorium ends ({change.until}) on or before it starts ({start})",
-                field=field.format(i=i),
+                f"the moratorium ends ({stated} {change.through or change.until}: its last day "
+                f"is {last}) before it starts ({start})",
+                field=field.format(i=i, end=stated),
+            )
+
+
+def check_change_sources(draft: AmendmentDraft) -> None:
+    """A change's own sources are indices into its amendment's sources."""
+    for i, change in enumerate(draft.changes):
+        for j, index in enumerate(change.sources):
+            if index >= len(draft.sources):
+                raise SourceIndexError(
+                    f"source {index} of change {i}: the amendment cites {len(draft.sources)} "
+                    f"source(s), numbered from 0",
+                    field=f"changes.{i}.sources.{j}",
+                )
+
+
+def labelled_groups(changes: Iterable[Change]) -> set[str]:
+    """The group ids changes give labels to: designations, and any change that names a group
+    with its labels (a decline) or lists groups with theirs (a whole list)."""
+    found: set[str] = set()
+    for change in changes:
+        if isinstance(change, DesignateGroup) or hasattr(change, "label_nl"):
+            group = getattr(change, "group", None)
+            if isinstance(group, str) and not isinstance(change, RelabelGroup):
+                found.add(group)
+        for listed in getattr(change, "groups", None) or ():
+            if isinstance(getattr(listed, "group", None), str):
+                found.add(listed.group)
+    return found
+
+
+def check_exception_groups(draft: AmendmentDraft, records: Sequence[AmendmentRecord]) -> None:
+    """An exception's `group` must be one the country's ledger knows: labelled (designated or
+    declined) by this amendment or by any amendment recorded for the country, at any date,
+    pending and retracted ones included (the ledger keeps what they named)."""
+    named = [
+        (i, j, e.group)
+        for i, change in enumerate(draft.changes)
+        for j, e in enumerate(getattr(change, "exceptions", ()))
+        if e.group is not None
+    ]
+    if not named:
+        return
+    known = labelled_groups(draft.changes)
+    for record in records:
+        known |= labelled_groups(record.changes)
+    for i, j, group in named:
+        if group not in known:
+            raise UnknownGroupError(
+                f"group '{group}' is not known in this country: designate or decline it "
+                f"first, or state the exception in words only",
+                field=f"changes.{i}.exceptions.{j}.group",
             )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +20,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -62,14 +64,50 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _empty(value: object) -> bool:
+    return not value
+
+
+def _none(value: object) -> bool:
+    return value is None
+
+
+# Fields added after events were stored use one of these as `exclude_if`: a change that does
+# not use them dumps to exactly the bytes it had before (stored payloads, hashes, version ids).
+def _sources_field() -> Any:
+    return Field(
+        default=(),
+        max_length=50,
+        exclude_if=_empty,
+        description="Indices into the amendment's `sources`: the sources of this change alone "
+        "(none: every source of the amendment).",
+    )
+
+
+def _exceptions_field() -> Any:
+    return Field(
+        default=(),
+        max_length=50,
+        exclude_if=_empty,
+        description="Who the rule does not apply to, as the source says.",
+    )
+
+
+SourceIndex = Annotated[int, Field(ge=0, le=49)]
+
+
+class RuleException(Frozen):
+    """Who a rule does not apply to: in the source's words, and the group when it is one the
+    country's ledger has labelled (designated or declined, at any date)."""
+
+    group: GroupId | None = None
+    text: Note
+
+
 def _distinct(values: tuple[str, ...]) -> tuple[str, ...]:
     if len(set(values)) != len(values):
         raise ValueError("each place is named once")
     return values
-
-
-def _empty(values: tuple[str, ...]) -> bool:
-    return not values
 
 
 class Scope(Frozen):
@@ -120,6 +158,8 @@ class GroupCategory(StrEnum):
     RISK_PROFILE = "risk_profile"
     GROUP_PERSECUTION = "group_persecution"
     VULNERABLE_MINORITY = "vulnerable_minority"
+    ATTENTION_GROUP = "attention_group"  # aandachtsgroep
+    SPECIAL_POLICY = "special_policy"  # bijzonder beleid
 
 
 class ViolenceLevel(StrEnum):
@@ -135,6 +175,13 @@ class ViolenceLevel(StrEnum):
         return list(ViolenceLevel).index(self)
 
 
+class ProtectionActor(StrEnum):
+    """Who can offer protection (Article 7 of the Qualification Directive)."""
+
+    AUTHORITIES = "authorities"
+    INTERNATIONAL_ORGANISATIONS = "international_organisations"
+
+
 class MoratoriumKind(StrEnum):
     DECISION = "decision"
     DEPARTURE = "departure"
@@ -147,6 +194,8 @@ class DesignateGroup(Frozen):
     label_nl: Label
     label_en: Label
     scope: ScopeField = None
+    exceptions: tuple[RuleException, ...] = _exceptions_field()
+    sources: tuple[SourceIndex, ...] = _sources_field()
 
 
 class RevokeGroup(Frozen):
@@ -154,6 +203,7 @@ class RevokeGroup(Frozen):
     group: GroupId
     category: GroupCategory
     scope: ScopeField = None
+    sources: tuple[SourceIndex, ...] = _sources_field()
 
 
 class RelabelGroup(Frozen):
@@ -162,6 +212,7 @@ class RelabelGroup(Frozen):
     label_nl: Label | None = None
     label_en: Label | None = None
     scope: ScopeField = None
+    sources: tuple[SourceIndex, ...] = _sources_field()
 
 
 class SetProtection(Frozen):
@@ -170,6 +221,29 @@ class SetProtection(Frozen):
     authorities_protect: bool
     note: Note | None = None
     scope: ScopeField = None
+    actors: tuple[ProtectionActor, ...] = Field(
+        default=(),
+        max_length=2,
+        exclude_if=_empty,
+        description="Who can offer protection; lists `authorities` exactly when "
+        "`authorities_protect` is true. Omit when the source does not say.",
+    )
+    sources: tuple[SourceIndex, ...] = _sources_field()
+
+    @field_validator("actors")
+    @classmethod
+    def _actors(
+        cls, actors: tuple[ProtectionActor, ...], info: ValidationInfo
+    ) -> tuple[ProtectionActor, ...]:
+        if len(set(actors)) != len(actors):
+            raise ValueError("an actor is named twice")
+        protect = info.data.get("authorities_protect")
+        if actors and protect is not None and (ProtectionActor.AUTHORITIES in actors) != protect:
+            raise ValueError(
+                "`authorities` is among the actors exactly when authorities_protect is true"
+            )
+        # One order, so the same statement is the same value however it was listed.
+        return tuple(a for a in ProtectionActor if a in actors)
 
 
 class SetInternalProtectionAlternative(Frozen):
@@ -179,20 +253,65 @@ class SetInternalProtectionAlternative(Frozen):
     available: bool
     note: Note | None = None
     scope: ScopeField = None
+    exceptions: tuple[RuleException, ...] = _exceptions_field()
+    sources: tuple[SourceIndex, ...] = _sources_field()
 
 
 class SetArticle15c(Frozen):
     type: Literal["set_article_15c"] = "set_article_15c"
     region: RegionCode | None = None
-    level: ViolenceLevel
-    armed_conflict: bool
+    level: ViolenceLevel | None = Field(
+        default=None, exclude_if=_none, description="Exactly one of `level` and `at_most`."
+    )
+    armed_conflict: bool | None = Field(
+        default=None,
+        exclude_if=_none,
+        validate_default=True,
+        description="Required with `level`; with `at_most` only when the source says.",
+    )
+    at_most: ViolenceLevel | None = Field(
+        default=None,
+        exclude_if=_none,
+        validate_default=True,
+        description='Only a bound where the source states no level: `higher` for "not the '
+        'most exceptional situation", `lower` for "not a higher level".',
+    )
     scope: ScopeField = None
+    exceptions: tuple[RuleException, ...] = _exceptions_field()
+    sources: tuple[SourceIndex, ...] = _sources_field()
+
+    @field_validator("armed_conflict")
+    @classmethod
+    def _conflict_with_level(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value is None and info.data.get("level") is not None:
+            raise ValueError("armed_conflict is required with a level")
+        return value
+
+    @field_validator("at_most")
+    @classmethod
+    def _level_or_bound(
+        cls, value: ViolenceLevel | None, info: ValidationInfo
+    ) -> ViolenceLevel | None:
+        if "level" not in info.data:
+            return value  # the level itself was refused
+        level = info.data["level"]
+        if level is not None and value is not None:
+            raise ValueError("state a level or a bound (at_most), not both")
+        if level is None and value is None:
+            raise ValueError("state a level, or a bound (at_most) where the source gives none")
+        if value in (ViolenceLevel.NONE, ViolenceLevel.MOST_EXCEPTIONAL):
+            raise ValueError(
+                "a bound is `lower` or `higher` (at most none is the level none; "
+                "at most the most exceptional bounds nothing)"
+            )
+        return value
 
 
 class SetUnaccompaniedMinorsReception(Frozen):
     type: Literal["set_unaccompanied_minors_reception"] = "set_unaccompanied_minors_reception"
     adequate: bool
     note: Note | None = None
+    sources: tuple[SourceIndex, ...] = _sources_field()
 
 
 class ImposeMoratorium(Frozen):
@@ -202,12 +321,36 @@ class ImposeMoratorium(Frozen):
         default=None, description="First day the moratorium no longer applies (exclusive end)."
     )
     scope: ScopeField = None
+    through: Day | None = Field(
+        default=None,
+        exclude_if=_none,
+        description="Last day the moratorium applies (inclusive end); not with `until`.",
+    )
+    exceptions: tuple[RuleException, ...] = _exceptions_field()
+    sources: tuple[SourceIndex, ...] = _sources_field()
+
+    @field_validator("through")
+    @classmethod
+    def _one_end(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        if value is not None and info.data.get("until") is not None:
+            raise ValueError("state the end as `until` or as `through`, not both")
+        if value == dt.date.max:
+            raise ValueError("a moratorium through the last representable day has no end")
+        return value
+
+    @property
+    def end(self) -> dt.date | None:
+        """The first day without the moratorium, however its end was stated."""
+        if self.through is not None:
+            return self.through + dt.timedelta(days=1)
+        return self.until
 
 
 class LiftMoratorium(Frozen):
     type: Literal["lift_moratorium"] = "lift_moratorium"
     kind: MoratoriumKind
     scope: ScopeField = None
+    sources: tuple[SourceIndex, ...] = _sources_field()
 
 
 class DefineArea(Frozen):
@@ -225,6 +368,7 @@ class DefineArea(Frozen):
         description="The ISO 3166-2 regions the area lies in, where the source says so.",
     )
     description: Note | None = Field(default=None, exclude_if=lambda v: v is None)
+    sources: tuple[SourceIndex, ...] = _sources_field()
 
 
 # A place in an element id: an ISO 3166-2 region, or `area:<id>` (always its last part).
@@ -246,12 +390,14 @@ class Reaffirm(Frozen):
     type: Literal["reaffirm"] = "reaffirm"
     element: ElementId
     note: Note | None = None
+    sources: tuple[SourceIndex, ...] = _sources_field()
 
 
 class AddNote(Frozen):
     type: Literal["note"] = "note"
     topic: Topic
     text: Note
+    sources: tuple[SourceIndex, ...] = _sources_field()
 
 
 Change = Annotated[
@@ -286,5 +432,9 @@ ECLI_PATTERN = re.compile(r"^ECLI:[A-Z]{2}:[A-Z0-9]{1,7}:\d{4}:[A-Z0-9.]{1,25}$"
 class Source(Frozen):
     kind: SourceKind
     reference: Label
-    date: Day
+    date: Day | None = Field(
+        default=None,
+        exclude_if=_none,
+        description="Omit when the citation gives none (a Kamerstuk cited by number).",
+    )
     url: Annotated[str, StringConstraints(max_length=2000, pattern=r"^https?://\S+$")] | None = None

@@ -218,7 +218,7 @@ class ReadIndex:
             elements = self.elements(index.code, row["state_id"])
         records = list(index.records.values())
         check_place(index.code, place, defined_areas(elements, records, on, END_OF_TIME))
-        provenances = {k: provenance(elements[k], index.records) for k in sorted(elements)}
+        provenances = {k: provenance(k, elements[k], index.records) for k in sorted(elements)}
         sections = resolve_sections(provenances, place.region, place.areas)
         pending = [amendment_summary(r) for r in pending_on(records, on, END_OF_TIME)]
         head = policy_header(index.code, on, known_at, version, loaded.digest)

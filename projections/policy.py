@@ -221,7 +221,7 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
     def _element_row(
         self, country: str, key: str, element: ElementState
     ) -> tuple[str, str, str, str]:
-        doc = provenance(element.to_json(), self._countries[country].records)
+        doc = provenance(key, element.to_json(), self._countries[country].records)
         fragment = fragment_of(key, doc).decode()
         return country, key, element.canonical()[1].decode(), fragment
 

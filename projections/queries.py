@@ -22,6 +22,7 @@ from domain.countries import (
     parent_regions,
     region_name,
 )
+from domain.effects import element_ids
 from domain.errors import AreaNotDefinedError, CountryNotFoundError, VersionNotFoundError
 from domain.fold import (
     Transition,
@@ -34,7 +35,7 @@ from domain.fold import (
 from domain.instants import from_micros, iso, to_micros
 from domain.places import area_of, parse_element, place_chain, region_of, resolve, scope_of
 from domain.records import AmendmentRecord
-from events.vocabulary import DefineArea
+from events.vocabulary import DefineArea, Source
 from projections.records import record_from_json
 from projections.views import PolicyViewMixin
 
@@ -90,7 +91,7 @@ class PolicyQueries:
         by_id = {r.id: r for r in records}
         if place is not None:
             check_place(code, place, defined_areas(elements, records, on, known_at))
-            provenances = {k: provenance(e, by_id) for k, e in elements.items()}
+            provenances = {k: provenance(k, e, by_id) for k, e in elements.items()}
             sections = resolve_sections(provenances, place.region, place.areas)
         else:
             sections = policy_sections(elements, by_id)
@@ -177,14 +178,17 @@ class PolicyQueries:
         changes = []
         for d in diff(records, first, second, known_at):
             cause = by_id[d.cause.amendment_id] if d.cause else None
+            sources: list[Doc] = []
+            if cause is not None and d.cause is not None:
+                sources = change_sources(cause, d.cause.key[2])
             changes.append(
                 {
                     "element": d.element,
                     "kind": d.kind,
-                    "before": d.before.value if d.before else None,
-                    "after": d.after.value if d.after else None,
+                    "before": answer_value(d.element, d.before.value) if d.before else None,
+                    "after": answer_value(d.element, d.after.value) if d.after else None,
                     "amendment": amendment_summary(cause) if cause else None,
-                    "sources": amendment_summary(cause)["sources"] if cause else [],
+                    "sources": sources,
                 }
             )
         return {
@@ -240,7 +244,7 @@ def amendment_summary(record: AmendmentRecord) -> Doc:
         "title": record.title,
         "announced_on": record.announced_on.isoformat(),
         "attestation": record.attestation,
-        "sources": [s.model_dump(mode="json") for s in record.sources],
+        "sources": [source_json(s) for s in record.sources],
     }
 
 
@@ -257,7 +261,7 @@ def timeline_entry(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
         else None,
         "retracted_at": iso(record.retracted_at) if retracted else None,
         "retraction_reason": record.retraction_reason if retracted else None,
-        "retraction_source": record.retraction_source.model_dump(mode="json")
+        "retraction_source": source_json(record.retraction_source)
         if retracted and record.retraction_source
         else None,
         "author": record.author,
@@ -266,8 +270,9 @@ def timeline_entry(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
     }
 
 
-def provenance(element: Doc, records: dict[str, AmendmentRecord]) -> Doc:
-    """An element's value with the acts and sources behind it."""
+def provenance(element_id: str, element: Doc, records: dict[str, AmendmentRecord]) -> Doc:
+    """An element's value with the acts and sources behind it: of each act, the sources its
+    change cites (`sources` of the change), or every source of its amendment."""
     acts = [
         {
             "amendment": a["amendment"],
@@ -278,16 +283,29 @@ def provenance(element: Doc, records: dict[str, AmendmentRecord]) -> Doc:
         for a in element["acts"]
     ]
     return {
-        **element["value"],
+        **answer_value(element_id, element["value"]),
         "since": element["since"],
         "amendments": acts,
-        "sources": sources_of(records[a["amendment"]] for a in element["acts"]),
+        "sources": element_sources(element_id, element["acts"], records),
     }
+
+
+def answer_value(element_id: str, value: Doc) -> Doc:
+    """An element's value as answers show it: a moratorium's end both ways, `until` (the
+    first day without it, as stored) and `through` (its last day), derived here so stored
+    values and version ids stay as they were."""
+    if not element_id.startswith("moratorium:"):
+        return value
+    until = value.get("until")
+    through = None
+    if until is not None and until != dt.date.min.isoformat():
+        through = (dt.date.fromisoformat(until) - dt.timedelta(days=1)).isoformat()
+    return {"until": until, "through": through, **value}
 
 
 def policy_sections(elements: Mapping[str, Doc], records: dict[str, AmendmentRecord]) -> Doc:
     """Groups an annotated state's elements as the Vreemdelingencirculaire does."""
-    return arrange_sections({k: provenance(e, records) for k, e in elements.items()})
+    return arrange_sections({k: provenance(k, e, records) for k, e in elements.items()})
 
 
 def arrange_sections(provenances: Mapping[str, Doc]) -> Doc:
@@ -481,7 +499,7 @@ def history_intervals(
             {
                 "valid_from": on,
                 "valid_to": None,
-                "value": t.after.value if t.after else None,
+                "value": answer_value(t.effect.element, t.after.value) if t.after else None,
                 "action": t.effect.action,
                 "amendment": amendment_summary(record),
             }
@@ -490,8 +508,47 @@ def history_intervals(
 
 
 def sources_of(records: Iterable[AmendmentRecord]) -> list[Doc]:
+    """Every source of the records, each reference once, in order."""
     seen: dict[str, Doc] = {}
     for record in records:
         for source in record.sources:
-            seen.setdefault(source.reference, source.model_dump(mode="json"))
+            seen.setdefault(source.reference, source_json(source))
     return list(seen.values())
+
+
+def source_json(source: Source) -> Doc:
+    """A source as answers show it: a date not stated is null (never left out)."""
+    doc = source.model_dump(mode="json")
+    return {name: doc.get(name) for name in Source.model_fields}
+
+
+def cited_sources(record: AmendmentRecord, element_id: str, action: str) -> list[Source]:
+    """The sources behind an amendment's act on an element: those its changes on the
+    element cite, or, when one of them cites none of its own, every source of the amendment."""
+    cited: list[Source] = []
+    for change in record.changes:
+        if change.type != action or element_id not in element_ids(change):
+            continue
+        if not change.sources:
+            return list(record.sources)
+        cited += [record.sources[i] for i in change.sources if i < len(record.sources)]
+    return cited or list(record.sources)
+
+
+def element_sources(
+    element_id: str, acts: Iterable[Mapping[str, Any]], records: Mapping[str, AmendmentRecord]
+) -> list[Doc]:
+    """The sources of an element's acts, each reference once, in order."""
+    seen: dict[str, Doc] = {}
+    for act in acts:
+        for source in cited_sources(records[act["amendment"]], element_id, act["action"]):
+            seen.setdefault(source.reference, source_json(source))
+    return list(seen.values())
+
+
+def change_sources(record: AmendmentRecord, index: int) -> list[Doc]:
+    """The sources of one change of an amendment (by its index): its own, else all."""
+    change = record.changes[index] if 0 <= index < len(record.changes) else None
+    own = dict.fromkeys(change.sources if change is not None else ())
+    chosen = [record.sources[i] for i in own if i < len(record.sources)] or record.sources
+    return [source_json(s) for s in chosen]

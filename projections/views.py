@@ -111,7 +111,7 @@ DDL = [
 ]
 
 # The shape of the tables below; a store holding another is rebuilt from the log on start.
-READ_MODEL_VERSION = 4
+READ_MODEL_VERSION = 5
 READ_MODEL_TABLE = "CREATE TABLE IF NOT EXISTS {p}policy_read_model (version BIGINT NOT NULL)"
 
 SEGMENT_COLUMNS = "country, valid_from, valid_to, version_id, state_id"

@@ -57,7 +57,12 @@ def _audit(ledger: Ledger, body: AuditIn, primary: bool, response: Response) -> 
     }
 
 
-@router.post("/countries/{code}/policy/what-if", response_model=WhatIfOut, responses=ERRORS)
+@router.post(
+    "/countries/{code}/policy/what-if",
+    response_model=WhatIfOut,
+    response_model_exclude_unset=True,  # what is not stated stays out, as in GET …/policy
+    responses=ERRORS,
+)
 async def what_if(code: Code, body: WhatIfIn, ledger: LedgerDep, _: Reader) -> Any:
     """The answer of GET …/policy with the draft amendments applied; nothing is stored."""
     return await run_in_threadpool(_what_if, ledger, code, body)

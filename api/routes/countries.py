@@ -121,6 +121,7 @@ POLICY_PARAMETERS = [
 @router.get(
     "/{code}/policy",
     response_model=PolicyOut | PlacePolicyOut,
+    response_model_exclude_unset=True,
     responses=READ_ERRORS,
     openapi_extra={"parameters": POLICY_PARAMETERS, "security": [{"HTTPBearer": []}, {}]},
 )
@@ -166,9 +167,10 @@ def _place(region: str | None, areas: list[str]) -> Place | None:
 
 
 def _policy_json(doc: Any) -> Any:
-    """What FastAPI would send for the route's response model."""
+    """What FastAPI would send for the route's response model. A field the answer leaves out
+    (exceptions, a bound, actors: not stated) stays out, as in the index's bytes."""
     model = PlacePolicyOut if "place" in doc else PolicyOut
-    return model.model_validate(doc).model_dump(mode="json", by_alias=True)
+    return model.model_validate(doc).model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 @router.get("/{code}/versions", response_model=VersionsOut, responses=READ_ERRORS)

@@ -708,6 +708,11 @@ def _references(
     ]
 
 
+# Categories every country's page lists, even empty; the others (attention groups, special
+# policy: a few countries' policies have them) only where the answer holds some.
+ALWAYS_LISTED = ("risk_profile", "group_persecution", "vulnerable_minority")
+
+
 def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) -> list[Doc]:
     """The answer's elements in the Vreemdelingencirculaire's order and groups."""
     t = translator(lang)
@@ -720,9 +725,10 @@ def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) 
             group_value = {k: g[k] for k in ("category", "label_en", "label_nl")}
             row = _row(f"group:{g['id']}", {**g, **group_value}, lang, labels, link)
             row["name"] = _placed(g[f"label_{lang}"], g, lang)
-            row["value"] = t(category)
+            row["value"] = value_text(f"group:{g['id']}", g, lang)  # the category, exceptions
             rows.append(row)
-        sections.append({"id": category, "title": t(f"section_{category}"), "rows": rows})
+        if rows or category in ALWAYS_LISTED:
+            sections.append({"id": category, "title": t(f"section_{category}"), "rows": rows})
     for key, section, prefix in (
         ("protection", "protection", "protection"),
         ("internal_protection_alternative", "ipa", "ipa"),

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from api.web.describe import (
+    GROUP_CATEGORIES,
     Labels,
     act_word,
     change_text,
@@ -45,10 +46,15 @@ PALETTE: dict[str, str] = {
     "risk_profile": "#0072b2",
     "group_persecution": "#5e3c99",
     "vulnerable_minority": "#56b4e9",
+    "attention_group": "#f0e442",
+    "special_policy": "#cc79a7",
     "level-none": "#fef0d9",
     "level-lower": "#fdcc8a",
     "level-higher": "#fc8d59",
     "level-most_exceptional": "#b30000",
+    # A bound is no level: greys, darker for the higher bound.
+    "bound-lower": "#d9d9d9",
+    "bound-higher": "#969696",
     "yes": "#009e73",
     "no": "#d55e00",
     "moratorium": "#e69f00",
@@ -56,8 +62,21 @@ PALETTE: dict[str, str] = {
     "group": "#8c959f",
 }
 LEGEND_KEYS: dict[str, tuple[str, ...]] = {
-    "group": ("risk_profile", "group_persecution", "vulnerable_minority"),
-    "article_15c": ("level-none", "level-lower", "level-higher", "level-most_exceptional"),
+    "group": (
+        "risk_profile",
+        "group_persecution",
+        "vulnerable_minority",
+        "attention_group",
+        "special_policy",
+    ),
+    "article_15c": (
+        "level-none",
+        "level-lower",
+        "level-higher",
+        "level-most_exceptional",
+        "bound-lower",
+        "bound-higher",
+    ),
     "yes_no": ("yes", "no"),
     "other": ("moratorium", "note"),
 }
@@ -79,10 +98,14 @@ def legend(lang: Lang) -> list[Doc]:
         "risk_profile": word("risk_profile", lang),
         "group_persecution": word("group_persecution", lang),
         "vulnerable_minority": word("vulnerable_minority", lang),
+        "attention_group": word("attention_group", lang),
+        "special_policy": word("special_policy", lang),
         "level-none": word("level_none", lang),
         "level-lower": word("level_lower", lang),
         "level-higher": word("level_higher", lang),
         "level-most_exceptional": word("level_most_exceptional", lang),
+        "bound-lower": word("at_most_lower", lang),
+        "bound-higher": word("at_most_higher", lang),
         "yes": f"{word('protect_yes', lang)} / {word('reception_yes', lang)} / "
         f"{word('ipa_yes', lang).split(':')[0]}",
         "no": f"{word('protect_no', lang)} / {word('reception_no', lang)} / "
@@ -322,7 +345,7 @@ def _lane_order(element: str, histories: Mapping[str, list[Doc]]) -> tuple[Any, 
     if element.startswith("group:"):
         values = [i["value"] for i in histories.get(element, []) if i["value"]]
         category = str(values[-1].get("category", "")) if values else ""
-        order = ("risk_profile", "group_persecution", "vulnerable_minority")
+        order = GROUP_CATEGORIES
         return kind, order.index(category) if category in order else len(order), rank, rest
     return kind, 0, rank, rest
 

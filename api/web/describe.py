@@ -14,14 +14,15 @@ from pydantic import TypeAdapter
 
 from api.web.i18n import WORDS, local_region_name, word
 from domain.effects import change_effects
+from domain.facts import BOUND_PREFIX, level_range
 from domain.places import area_of, parse_element
 from domain.words import Lang, long_date
-from events.vocabulary import Change, ViolenceLevel
+from events.vocabulary import Change, GroupCategory, ViolenceLevel
 
 Doc = dict[str, Any]
 Labels = Mapping[str, Mapping[str, Any]]  # group id -> a value holding label_en / label_nl
 
-GROUP_CATEGORIES = ("risk_profile", "group_persecution", "vulnerable_minority")
+GROUP_CATEGORIES = tuple(c.value for c in GroupCategory)
 LEVELS = tuple(level.value for level in ViolenceLevel)
 # The order of the Vreemdelingencirculaire's paragraphs, for lanes and lists.
 KIND_ORDER = (
@@ -100,24 +101,39 @@ def value_text(element: str, value: Mapping[str, Any] | None, lang: Lang) -> str
     kind = element.partition(":")[0]
     if kind == "group":
         category = value.get("category")
-        return word(category, lang) if category in GROUP_CATEGORIES else _labels_text(value)
+        if category not in GROUP_CATEGORIES:
+            return _labels_text(value)
+        return _with_exceptions(word(str(category), lang), value, lang)
     if kind == "article_15c":
-        conflict = "armed_conflict" if value.get("armed_conflict") else "no_armed_conflict"
-        return f"{word('level_' + str(value.get('level')), lang)}; {word(conflict, lang)}"
+        return _with_exceptions(_level_text(value, lang), value, lang)
     if kind == "protection":
-        return _with_note(
-            word("protect_yes" if value.get("authorities_protect") else "protect_no", lang), value
-        )
+        text = word("protect_yes" if value.get("authorities_protect") else "protect_no", lang)
+        actors = value.get("actors")
+        if actors:
+            who = ", ".join(word(f"actor_{a}", lang) for a in actors)
+            text = f"{text}; {word('protected_by', lang, actors=who)}"
+        return _with_note(text, value)
     if kind == "ipa":
-        return _with_note(word("ipa_yes" if value.get("available") else "ipa_no", lang), value)
+        text = _with_note(word("ipa_yes" if value.get("available") else "ipa_no", lang), value)
+        return _with_exceptions(text, value, lang)
     if kind == "unaccompanied_minors":
         adequate = "reception_yes" if value.get("adequate") else "reception_no"
         return _with_note(word(adequate, lang), value)
     if kind == "moratorium":
         until = value.get("until")
         if until:
-            return word("moratorium_until", lang, date=long_date(until, lang))
-        return word("moratorium_open", lang)
+            through = value.get("through") or (
+                dt.date.fromisoformat(str(until)) - dt.timedelta(days=1)
+            )
+            text = word(
+                "moratorium_through_until",
+                lang,
+                through=long_date(through, lang),
+                until=long_date(until, lang),
+            )
+        else:
+            text = word("moratorium_open", lang)
+        return _with_exceptions(text, value, lang)
     if kind == "note":
         return str(value.get("text", ""))
     if kind == "area":
@@ -127,6 +143,26 @@ def value_text(element: str, value: Mapping[str, Any] | None, lang: Lang) -> str
             text += f" ({word('area_within', lang)} {', '.join(within)})"
         return _with_note(text, {"note": value.get("description")})
     return ", ".join(f"{k}: {v}" for k, v in value.items())
+
+
+def _level_text(value: Mapping[str, Any], lang: Lang) -> str:
+    """A level, or only a bound (no level is made up for it); armed conflict if stated."""
+    if value.get("level") is None and value.get("at_most"):
+        text = word(f"at_most_{value['at_most']}", lang)
+    else:
+        text = word("level_" + str(value.get("level")), lang)
+    conflict = value.get("armed_conflict")
+    if conflict is None:
+        return text
+    return f"{text}; {word('armed_conflict' if conflict else 'no_armed_conflict', lang)}"
+
+
+def _with_exceptions(text: str, value: Mapping[str, Any], lang: Lang) -> str:
+    exceptions = value.get("exceptions")
+    if not exceptions:
+        return text
+    listed = "; ".join(str(e.get("text", "")) for e in exceptions)
+    return f"{text}. {word('except', lang, list=listed)}"
 
 
 def _labels_text(value: Mapping[str, Any]) -> str:
@@ -144,6 +180,8 @@ def value_short(element: str, value: Mapping[str, Any] | None, lang: Lang) -> st
         return ""
     kind = element.partition(":")[0]
     if kind == "article_15c":
+        if value.get("level") is None and value.get("at_most"):
+            return word(f"short_at_most_{value['at_most']}", lang)
         return word(f"short_level_{value.get('level')}", lang)
     if kind == "note":
         text = str(value.get("text", ""))
@@ -159,6 +197,8 @@ def value_key(element: str, value: Mapping[str, Any] | None) -> str:
     if kind == "group":
         return str(value.get("category", "group"))
     if kind == "article_15c":
+        if value.get("level") is None and value.get("at_most"):
+            return f"bound-{value['at_most']}"
         return f"level-{value.get('level')}"
     for flag in ("authorities_protect", "available", "adequate"):
         if flag in value:
@@ -171,13 +211,24 @@ def value_key(element: str, value: Mapping[str, Any] | None) -> str:
 def direction(
     element: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
 ) -> str | None:
-    """ "raised" or "lowered" for an Article 15(c) level that moved on its ordinal scale."""
+    """ "raised" or "lowered" for an Article 15(c) level that moved on its ordinal scale.
+
+    A bound (at_most) stands for every level up to it: a move is raised or lowered only when
+    every level after lies above (below) every level before; otherwise it is not called."""
     if not element.startswith("article_15c:") or before is None or after is None:
         return None
-    low, high = LEVELS.index(before["level"]), LEVELS.index(after["level"])
-    if high == low:
-        return None
-    return "raised" if high > low else "lowered"
+    old, new = level_range(_level_fact(before)), level_range(_level_fact(after))
+    if new[0] > old[1]:
+        return "raised"
+    if new[1] < old[0]:
+        return "lowered"
+    return None
+
+
+def _level_fact(value: Mapping[str, Any]) -> str:
+    if value.get("level") is None and value.get("at_most"):
+        return BOUND_PREFIX + str(value["at_most"])
+    return str(value["level"])
 
 
 def change_text(change: Mapping[str, Any], lang: Lang, labels: Labels) -> Doc:

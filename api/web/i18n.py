@@ -131,9 +131,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "ze gelden nog nergens voor.",
     ),
     "announced": ("Announced", "Aangekondigd"),
+    "date_not_stated": ("not stated", "niet vermeld"),
     "section_risk_profile": ("Risk profiles", "Risicoprofielen"),
     "section_group_persecution": ("Group persecution", "Groepsvervolging"),
     "section_vulnerable_minority": ("Vulnerable minority groups", "Kwetsbare minderheidsgroepen"),
+    "section_attention_group": ("Attention groups", "Aandachtsgroepen"),
+    "section_special_policy": ("Special policy", "Bijzonder beleid"),
     "section_protection": ("Protection by the authorities", "Bescherming door de autoriteiten"),
     "section_ipa": (
         "Internal protection alternative",
@@ -156,6 +159,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "risk_profile": ("Risk profile", "Risicoprofiel"),
     "group_persecution": ("Group persecution", "Groepsvervolging"),
     "vulnerable_minority": ("Vulnerable minority group", "Kwetsbare minderheidsgroep"),
+    "attention_group": ("Attention group", "Aandachtsgroep"),
+    "special_policy": ("Special policy", "Bijzonder beleid"),
+    "except": ("Except: {list}", "Uitgezonderd: {list}"),
     "not_designated": ("Not designated", "Niet aangewezen"),
     "level_none": ("No indiscriminate violence", "Geen willekeurig geweld"),
     "level_lower": (
@@ -174,10 +180,26 @@ WORDS: dict[str, tuple[str, str]] = {
     "short_level_lower": ("lower", "lager"),
     "short_level_higher": ("higher", "hoger"),
     "short_level_most_exceptional": ("most exceptional", "meest uitzonderlijk"),
+    "at_most_lower": (
+        "At most a relatively lower level of indiscriminate violence (no level stated)",
+        "Hoogstens een relatief lager niveau van willekeurig geweld (geen niveau genoemd)",
+    ),
+    "at_most_higher": (
+        "Not the most exceptional situation (no level stated)",
+        "Geen meest uitzonderlijke situatie (geen niveau genoemd)",
+    ),
+    "short_at_most_lower": ("at most lower", "hoogstens lager"),
+    "short_at_most_higher": ("not most exceptional", "niet meest uitzonderlijk"),
     "armed_conflict": ("armed conflict", "gewapend conflict"),
     "no_armed_conflict": ("no armed conflict", "geen gewapend conflict"),
     "protect_yes": ("The authorities protect", "De autoriteiten bieden bescherming"),
     "protect_no": ("The authorities do not protect", "De autoriteiten bieden geen bescherming"),
+    "protected_by": ("protection by: {actors}", "bescherming door: {actors}"),
+    "actor_authorities": ("the authorities", "de autoriteiten"),
+    "actor_international_organisations": (
+        "international organisations",
+        "internationale organisaties",
+    ),
     "ipa_yes": (
         "Available: can be held against the applicant",
         "Beschikbaar: kan worden tegengeworpen",
@@ -193,6 +215,10 @@ WORDS: dict[str, tuple[str, str]] = {
         "Van kracht; {date} is de eerste dag zonder",
     ),
     "moratorium_open": ("In place; no end stated", "Van kracht; geen einde vermeld"),
+    "moratorium_through_until": (
+        "In place up to and including {through}; {until} is the first day without it",
+        "Van kracht tot en met {through}; {until} is de eerste dag zonder",
+    ),
     "removed": ("Not in force", "Niet van kracht"),
     "general": ("general", "algemeen"),
     # Element names

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple, Protocol
 
 from domain.decision import Decision
 from domain.facts import (
+    WAYS,
     Case,
     Citation,
     Fact,
@@ -49,7 +50,7 @@ from projections.timeline import FactColumn, Timeline, ValueChanges
 Doc = dict[str, Any]
 NO_CHANGES: tuple[list[str], list[str]] = ([], [])
 END_OF_DAYS = "\uffff"  # after every ISO date
-DIRECTIONS = {"in_favour": "in favour", "against": "against"}
+DIRECTIONS = {"in_favour": "in favour", "against": "against", "unclear": "direction unclear"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +329,6 @@ class Run:
 VERDICTS = tuple(verdict_of(f, a).value for a in (False, True) for f in (False, True))
 CITATIONS = {c: c.value for c in Citation}  # an enum's `value` is a slow descriptor
 # by ways
-WAYS = {"in_favour": 1, "against": 2}
 # Remembered parts, and runs judged in them: bounded whatever the file. A run takes about
 # 220 bytes with what it shares (a million decisions in random order judge ~82,000); below
 # the runs a file keeps asking for, forgetting would judge them over and over.

@@ -52,7 +52,7 @@ def test_regions_and_elements_in_both_languages() -> None:
         "Higher level of indiscriminate violence; armed conflict"
     )
     assert value_text("moratorium:decision", {"until": "2025-03-01"}, "en") == (
-        "In place; 1 March 2025 is the first day without it"
+        "In place up to and including 28 February 2025; 1 March 2025 is the first day without it"
     )
 
 
