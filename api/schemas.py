@@ -126,6 +126,13 @@ class GroupOut(Provenance):
     internal_protection_alternative: bool | None
 
 
+class AttestedOut(Model):
+    element: str = Field(description="e.g. group:ahmadis")
+    value: dict[str, Any] = Field(description="The value the attestation states.")
+    attested_from: dt.date = Field(description="The attestation's in-force date.")
+    amendment: str = Field(description="The attestation (an amendment id).")
+
+
 class ProtectionOut(Provenance):
     authorities_protect: bool
     note: str | None
@@ -176,6 +183,9 @@ class PolicyOut(Model):
     valid_to: dt.date | None = Field(description="Exclusive; null while no later change.")
     ledger_digest: LedgerDigest
     groups: list[GroupOut]
+    declined_groups: list[GroupOut] = Field(
+        description="Groups the policy states are NOT designated in the category given."
+    )
     protection: dict[str, ProtectionOut]
     internal_protection_alternative: dict[str, IpaOut]
     article_15c: Article15cOut
@@ -183,6 +193,11 @@ class PolicyOut(Model):
     moratoria: list[MoratoriumOut]
     notes: list[NoteOut]
     pending: list[AmendmentRef]
+    attested_later: list[AttestedOut] = Field(
+        description="Elements an attestation in force after `on` states, whose value on `on` "
+        "is not that one: attested from a later date, with no statement about `on` itself "
+        "(not recorded is not 'not so'). An annotation: not part of the version."
+    )
 
 
 class VersionSpan(Model):

@@ -3,6 +3,16 @@
 Each element evolves on its own: its value on a date is set by its own effects only. An
 effect's sort key is (in-force date, record position, change index, phase): at one date the
 later-recorded change wins, and within an amendment the later change wins.
+
+One effect speaks about many elements: a whole-list replacement (`replace_groups`) ends
+every designation in its category that it does not name. It is a *category-wide* effect
+(element `groups:<category>`, never itself in a state) that `apply` expands, over the state
+at that point of the fold, into one end per designated group (`expand`). Its outcome for a
+group element depends on that element's own state only (designated in the category, not
+declined, not on the list), so elements still evolve on their own: folding a subset of the
+elements (`only`) gives each of them the value the whole fold gives, and a re-sweep from
+any date replays it over the state of that date. The `only` filter therefore keeps a
+category-wide effect whenever any group element is asked for (`touches`).
 """
 
 from __future__ import annotations
@@ -17,20 +27,25 @@ import rfc8785
 from events.vocabulary import (
     AddNote,
     Change,
+    DeclineGroup,
     DesignateGroup,
     ImposeMoratorium,
     LiftMoratorium,
     Reaffirm,
     RelabelGroup,
+    ReplaceGroups,
     RevokeGroup,
     SetArticle15c,
     SetInternalProtectionAlternative,
     SetProtection,
     SetUnaccompaniedMinorsReception,
+    Withdraw,
 )
 
 Value = dict[str, Any]
 EffectKey = tuple[dt.date, int, int, int]
+# The element of a category-wide effect: `groups:<category>` (no state holds it).
+CATEGORY_WIDE = "groups:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +104,12 @@ class ElementState:
 def element_ids(change: Change) -> str:
     """The element a change speaks about (see the element id grammar in the README)."""
     match change:
-        case DesignateGroup() | RevokeGroup() | RelabelGroup():
+        case DesignateGroup() | RevokeGroup() | RelabelGroup() | DeclineGroup():
             return f"group:{change.group}"
+        case ReplaceGroups():
+            return f"{CATEGORY_WIDE}{change.category.value}"
+        case Withdraw():
+            return change.element
         case SetProtection():
             return f"protection:{change.group or 'general'}"
         case SetInternalProtectionAlternative():
@@ -115,6 +134,12 @@ def _value_of(change: Change) -> Value | None:
             return change.model_dump(mode="json", include={"category", "label_nl", "label_en"})
         case RevokeGroup():
             return {"category": change.category.value}
+        case DeclineGroup():
+            # A designation's value shape, marked: designations keep exactly theirs.
+            value = change.model_dump(mode="json", include={"category", "label_nl", "label_en"})
+            return {**value, "declined": True}
+        case ReplaceGroups():
+            return {"category": change.category.value, "keep": [g.group for g in change.groups]}
         case RelabelGroup():
             return change.model_dump(
                 mode="json", include={"label_nl", "label_en"}, exclude_none=True
@@ -147,24 +172,75 @@ def effects_of(
         # An amendment in force covers its date even when none of its changes alters anything.
         yield Effect((in_force, position, -1, 0), "", "enact", None, amendment_id)
     for index, change in enumerate(changes):
-        if only is not None and element_ids(change) not in only:
-            continue
-        if isinstance(change, ImposeMoratorium) and change.until and change.until <= in_force:
-            continue  # it ended before it began: it never applies
-        effect = change_effect(change, (in_force, position, index, 0), amendment_id)
-        yield effect
-        if isinstance(change, ImposeMoratorium) and change.until is not None:
-            lapse_key = (change.until, position, index, 1)
-            yield Effect(lapse_key, effect.element, "lapse", None, amendment_id)
+        for effect in change_effects(change, in_force, position, index, amendment_id):
+            if only is None or touches(effect, only):
+                yield effect
+
+
+def change_effects(
+    change: Change, in_force: dt.date, position: int, index: int, amendment_id: str
+) -> Iterator[Effect]:
+    """Every effect of one change: its own; a moratorium's lapse; a replacement's
+    category-wide end of the others, then a designation per listed group."""
+    if isinstance(change, ImposeMoratorium) and change.until and change.until <= in_force:
+        return  # it ended before it began: it never applies
+    effect = change_effect(change, (in_force, position, index, 0), amendment_id)
+    yield effect
+    if isinstance(change, ImposeMoratorium) and change.until is not None:
+        lapse_key = (change.until, position, index, 1)
+        yield Effect(lapse_key, effect.element, "lapse", None, amendment_id)
+    if isinstance(change, ReplaceGroups):
+        category = change.category.value
+        for j, listed in enumerate(change.groups, start=1):
+            value = {"category": category, "label_nl": listed.label_nl, "label_en": listed.label_en}
+            key = (in_force, position, index, j)
+            yield Effect(key, f"group:{listed.group}", change.type, value, amendment_id)
+
+
+def touches(effect: Effect, only: frozenset[str]) -> bool:
+    """Whether an effect can alter one of `only`: a category-wide effect alters groups."""
+    if effect.element.startswith(CATEGORY_WIDE):
+        return any(e.startswith("group:") for e in only)
+    return effect.element in only
+
+
+def is_category_wide(effect: Effect) -> bool:
+    return effect.element.startswith(CATEGORY_WIDE)
 
 
 def change_effect(change: Change, key: EffectKey, amendment_id: str) -> Effect:
-    """The effect of one change on its element (a moratorium's lapse comes apart)."""
+    """The first effect of one change (see `change_effects` for all of them)."""
     return Effect(key, element_ids(change), change.type, _value_of(change), amendment_id)
 
 
+def expand(state: dict[str, ElementState], effect: Effect) -> Iterator[Effect]:
+    """The effect on single elements: itself, or for a category-wide effect an end of each
+    group designated in its category (not declined) that it does not keep."""
+    if not is_category_wide(effect):
+        yield effect
+        return
+    assert effect.value is not None
+    category, keep = effect.value["category"], set(effect.value["keep"])
+    for element in sorted(state):
+        if not element.startswith("group:") or element[6:] in keep:
+            continue
+        value = state[element].value
+        if value["category"] == category and not value.get("declined"):
+            yield Effect(effect.key, element, effect.action, None, effect.amendment_id)
+
+
 def apply(state: dict[str, ElementState], effect: Effect) -> bool:
-    """Alters `state` by one effect; True when the element's state changed."""
+    """Alters `state` by one effect; True when an element's state changed."""
+    if is_category_wide(effect):
+        changed = False
+        for single in list(expand(state, effect)):
+            changed = apply_single(state, single) or changed
+        return changed
+    return apply_single(state, effect)
+
+
+def apply_single(state: dict[str, ElementState], effect: Effect) -> bool:
+    """Alters `state` by an effect on one element; True when its state changed."""
     current = state.get(effect.element)
     new = _next_state(current, effect)
     if new is current:
@@ -185,6 +261,7 @@ _SETTERS = frozenset(
         "set_unaccompanied_minors_reception",
         "impose_moratorium",
         "note",
+        "decline_group",
     }
 )
 
@@ -194,7 +271,9 @@ def _next_state(current: ElementState | None, effect: Effect) -> ElementState | 
     action = effect.action
     if action == "enact":
         return current
-    if action in _SETTERS:
+    if action == "replace_groups" and effect.value is None:
+        return None  # a replacement ends a designation it does not name
+    if action in _SETTERS or action == "replace_groups":
         assert effect.value is not None
         if current is not None and current.value == effect.value:
             # The same value stated again: a confirmation, not a new value.
@@ -202,9 +281,13 @@ def _next_state(current: ElementState | None, effect: Effect) -> ElementState | 
         return ElementState(effect.value, effect.on, (act,), effect.origin)
     if current is None:
         return None  # revoking, relabelling, lifting or reaffirming nothing changes nothing
+    if action == "withdraw":
+        return None
     if action == "revoke_group":
         assert effect.value is not None
-        return None if current.value["category"] == effect.value["category"] else current
+        designated = not current.value.get("declined")
+        same = current.value["category"] == effect.value["category"]
+        return None if designated and same else current
     if action == "relabel_group":
         assert effect.value is not None
         return replace(current, value={**current.value, **effect.value}, acts=(*current.acts, act))

@@ -48,6 +48,14 @@ class GroupNotDesignatedError(DomainRuleError):
     title = "Group is not designated"
 
 
+class ElementNotStatedError(DomainRuleError):
+    title = "Element is not stated"
+
+
+class DuplicateGroupError(DomainRuleError):
+    title = "Group listed twice"
+
+
 class InvalidMoratoriumError(DomainRuleError):
     title = "Moratorium dates are inconsistent"
 

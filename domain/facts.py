@@ -169,7 +169,11 @@ def place_specs(region: str | None, minor: bool) -> tuple[FactSpec, ...]:
 def read_fact(spec: FactSpec, v: Values) -> Fact:
     for element in spec.candidates:
         if element in v:
-            value = True if spec.field is None else v[element][spec.field]
+            found = v[element]
+            if spec.field == "category" and found.get("declined"):
+                # A stated no: the group is stated as not designated (in that category).
+                return Fact(spec.key, None, element)
+            value = True if spec.field is None else found[spec.field]
             return Fact(spec.key, value, element)
     return Fact(spec.key, ASSUMED[spec.assumption], None)
 

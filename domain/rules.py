@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 from domain.commands import AmendmentDraft
 from domain.countries import check_region
-from domain.effects import apply, change_effect, element_ids
+from domain.effects import apply, change_effects, element_ids
 from domain.errors import (
+    DuplicateGroupError,
+    ElementNotStatedError,
     GroupNotDesignatedError,
     InvalidMoratoriumError,
     InvalidSourceError,
@@ -24,11 +26,13 @@ from events.vocabulary import (
     ImposeMoratorium,
     Reaffirm,
     RelabelGroup,
+    ReplaceGroups,
     RevokeGroup,
     SetArticle15c,
     SetInternalProtectionAlternative,
     Source,
     SourceKind,
+    Withdraw,
 )
 
 
@@ -39,6 +43,7 @@ def check_amendment(
     check_has_changes(draft)
     check_regions(country, draft)
     check_moratoria(draft)
+    check_replacements(draft)
     check_groups_designated(draft, records)
 
 
@@ -66,7 +71,9 @@ def check_regions(country: str, draft: AmendmentDraft) -> None:
     for i, change in enumerate(draft.changes):
         if isinstance(change, SetArticle15c | SetInternalProtectionAlternative) and change.region:
             check_region(country, change.region, field=f"changes.{i}.region")
-        if isinstance(change, Reaffirm) and (region := region_of_element(change.element)):
+        if isinstance(change, Reaffirm | Withdraw) and (
+            region := region_of_element(change.element)
+        ):
             check_region(country, region, field=f"changes.{i}.element")
 
 
@@ -95,22 +102,41 @@ def check_moratoria_start(changes: Sequence[Change], start: dt.date, *, field: s
             )
 
 
+def check_replacements(draft: AmendmentDraft) -> None:
+    """A whole list names each group once."""
+    for i, change in enumerate(draft.changes):
+        if not isinstance(change, ReplaceGroups):
+            continue
+        seen: set[str] = set()
+        for j, listed in enumerate(change.groups):
+            if listed.group in seen:
+                raise DuplicateGroupError(
+                    f"group '{listed.group}' is listed twice in the {change.category.value} list",
+                    field=f"changes.{i}.groups.{j}.group",
+                )
+            seen.add(listed.group)
+
+
 def check_groups_designated(draft: AmendmentDraft, records: Sequence[AmendmentRecord]) -> None:
-    """Revoking or relabelling needs the group designated on the amendment's date.
+    """Revoking or relabelling needs the group designated (a declined group is not) on the
+    amendment's date, and withdrawing needs the element stated then.
 
     The date is the in-force date, or for a pending amendment its announcement; earlier
     changes of the same amendment count.
     """
-    groups = {element_ids(c) for c in draft.changes if isinstance(c, RevokeGroup | RelabelGroup)}
-    if not groups:
+    needs_state = RevokeGroup | RelabelGroup | Withdraw
+    elements = {element_ids(c) for c in draft.changes if isinstance(c, needs_state)}
+    if not elements:
         return
     on = draft.in_force_from or draft.announced_on
-    state = state_on(records, on, END_OF_TIME, only=frozenset(groups)) or {}
+    state = state_on(records, on, END_OF_TIME, only=frozenset(elements)) or {}
     for i, change in enumerate(draft.changes):
-        effect = change_effect(change, (on, 1 << 62, i, 0), "draft")
-        current = state.get(effect.element)
+        element = element_ids(change)
+        current = state.get(element)
         if isinstance(change, RevokeGroup) and (
-            current is None or current.value["category"] != change.category.value
+            current is None
+            or current.value["category"] != change.category.value
+            or current.value.get("declined")
         ):
             raise GroupNotDesignatedError(
                 f"group '{change.group}' is not designated as {change.category.value} on {on}",
@@ -120,4 +146,11 @@ def check_groups_designated(draft: AmendmentDraft, records: Sequence[AmendmentRe
             raise GroupNotDesignatedError(
                 f"group '{change.group}' is not designated on {on}", field=f"changes.{i}.group"
             )
-        apply(state, effect)
+        if isinstance(change, Withdraw) and current is None:
+            raise ElementNotStatedError(
+                f"'{change.element}' is not stated on {on}: there is nothing to withdraw",
+                field=f"changes.{i}.element",
+            )
+        for effect in change_effects(change, on, 1 << 62, i, "draft"):
+            if effect.on == on:  # a moratorium's lapse comes later
+                apply(state, effect)

@@ -18,12 +18,14 @@ import orjson
 from domain.countries import region_name
 
 NULL = b"null"
+# Stored before the body of a declined group's fragment: its section is `declined_groups`.
+DECLINED = b"declined:"
 
 
 @dataclass(frozen=True, slots=True)
 class Fragment:
     """One element in answer form: `body` as it appears inside its section, and the boolean
-    a group reads from it (protection: authorities_protect; ipa: available)."""
+    a group reads from it (protection: authorities_protect; ipa: available; group: declined)."""
 
     element: str
     body: bytes
@@ -35,6 +37,9 @@ def fragment_of(element: str, doc: dict[str, Any]) -> bytes:
     """The bytes of an element's provenance document as its section holds it."""
     kind, _, rest = element.partition(":")
     if kind == "group":
+        if doc.get("declined"):
+            body = {"id": rest, **{k: v for k, v in doc.items() if k != "declined"}}
+            return DECLINED + orjson.dumps(body)[:-1]
         return orjson.dumps({"id": rest, **doc})[:-1]  # closed by `assemble_sections`
     if kind in ("protection", "ipa") or (kind == "article_15c" and rest != "default"):
         if kind == "article_15c":
@@ -50,6 +55,8 @@ def fragment_of(element: str, doc: dict[str, Any]) -> bytes:
 def load_fragment(element: str, body: bytes, content_id: str = "") -> Fragment:
     kind = element.partition(":")[0]
     flag = None
+    if kind == "group" and body.startswith(DECLINED):
+        return Fragment(element, body[len(DECLINED) :], True, content_id)
     if kind in ("protection", "ipa"):
         (doc,) = orjson.loads(b"{" + body + b"}").values()
         flag = doc["authorities_protect" if kind == "protection" else "available"]
@@ -60,6 +67,7 @@ def assemble_sections(fragments: Iterable[Fragment]) -> bytes:
     """The sections of a policy answer (without the enclosing braces), from the fragments of
     a state's elements in element-id order."""
     groups: list[tuple[str, bytes]] = []
+    declined: list[tuple[str, bytes]] = []
     protection: dict[str, Fragment] = {}
     ipa: dict[str, Fragment] = {}
     regions: list[bytes] = []
@@ -69,7 +77,7 @@ def assemble_sections(fragments: Iterable[Fragment]) -> bytes:
     for f in fragments:
         kind, _, rest = f.element.partition(":")
         if kind == "group":
-            groups.append((rest, f.body))
+            (declined if f.flag else groups).append((rest, f.body))
         elif kind == "protection":
             protection[rest] = f
         elif kind == "ipa":
@@ -85,23 +93,28 @@ def assemble_sections(fragments: Iterable[Fragment]) -> bytes:
             moratoria.append(f.body)
         elif kind == "note":
             notes.append(f.body)
-    group_docs = [
-        b"".join(
-            (
-                body,
-                b',"authorities_protect":',
-                _flag(protection.get(group) or protection.get("general")),
-                b',"internal_protection_alternative":',
-                _flag(ipa.get(group) or ipa.get("general")),
-                b"}",
+
+    def group_docs(entries: list[tuple[str, bytes]]) -> bytes:
+        return b",".join(
+            b"".join(
+                (
+                    body,
+                    b',"authorities_protect":',
+                    _flag(protection.get(group) or protection.get("general")),
+                    b',"internal_protection_alternative":',
+                    _flag(ipa.get(group) or ipa.get("general")),
+                    b"}",
+                )
             )
+            for group, body in entries
         )
-        for group, body in groups
-    ]
+
     return b"".join(
         (
             b'"groups":[',
-            b",".join(group_docs),
+            group_docs(groups),
+            b'],"declined_groups":[',
+            group_docs(declined),
             b'],"protection":{',
             b",".join(f.body for f in protection.values()),
             b'},"internal_protection_alternative":{',

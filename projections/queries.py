@@ -17,7 +17,11 @@ from typing import Any, TypeVar
 from domain.countries import country_code, country_name, region_name
 from domain.errors import CountryNotFoundError, VersionNotFoundError
 from domain.fold import (
+    Attested,
     Transition,
+    attestations,
+    attested_later,
+    attests_after,
     diff,
     element_history,
     pending_on,
@@ -76,8 +80,17 @@ class PolicyQueries:
             version = (segment["version_id"], *self._version_span(code, segment, at))
         sections = policy_sections(elements, {r.id: r for r in records})
         pending = [amendment_summary(r) for r in pending_on(records, on, known_at)]
+        later: list[Attested] = []
+        if attests_after(records, on, known_at):
+            values = {k: e["value"] for k, e in elements.items()}
+            later = attested_later(attestations(records, known_at), values, on)
         doc = policy_header(code, on, known_at, version, self.ledger_digest())
-        return {**doc, **sections, "pending": pending}
+        return {
+            **doc,
+            **sections,
+            "pending": pending,
+            "attested_later": [attested_doc(a) for a in later],
+        }
 
     def ledger_digest(self) -> str:
         """The digest of the ledger the read model holds (stored by the projection)."""
@@ -247,6 +260,17 @@ def timeline_entry(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
     }
 
 
+def attested_doc(attested: Attested) -> Doc:
+    """An entry of `attested_later`: an element an attestation in force after the answer's
+    date states, so a reader does not take "not yet recorded" for "not so"."""
+    return {
+        "element": attested.element,
+        "value": attested.value,
+        "attested_from": attested.attested_from.isoformat(),
+        "amendment": attested.amendment_id,
+    }
+
+
 def provenance(element: Doc, records: dict[str, AmendmentRecord]) -> Doc:
     """An element's value with the acts and sources behind it."""
     acts = [
@@ -280,10 +304,17 @@ def arrange_sections(provenances: Mapping[str, Doc]) -> Doc:
     protection = by_kind.get("protection", {})
     ipa = by_kind.get("ipa", {})
     article_15c = by_kind.get("article_15c", {})
+    groups = sorted(by_kind.get("group", {}).items())
     return {
         "groups": [
             _group(group_id, doc, protection, ipa)
-            for group_id, doc in sorted(by_kind.get("group", {}).items())
+            for group_id, doc in groups
+            if not doc.get("declined")
+        ],
+        "declined_groups": [
+            _group(group_id, {k: v for k, v in doc.items() if k != "declined"}, protection, ipa)
+            for group_id, doc in groups
+            if doc.get("declined")
         ],
         "protection": protection,
         "internal_protection_alternative": ipa,
