@@ -97,11 +97,12 @@ class CountryIndex:
                     }
                     for r in rows
                 ]
-        pending = sorted(
+        # In record order, as the SQL answer lists them (pending_on).
+        pending = [
             (r.announced_on.isoformat(), orjson.dumps(amendment_summary(r)))
             for r in records
             if r.is_pending_on(dt.date.max, END_OF_TIME)
-        )
+        ]
         return cls(
             code=code,
             records={r.id: r for r in records},
