@@ -238,7 +238,7 @@ def country(request: Request, code: str) -> Response:
     moment = known_at or dt.datetime.now(dt.UTC)
     doc = queries.policy(code, on, moment)
     versions = queries.versions(code, moment)["versions"]
-    labels: Labels = {g["id"]: g for g in doc["groups"]}
+    labels: Labels = {g["id"]: g for g in [*doc["groups"], *doc["declined_groups"]]}
     amendment_link = _amendment_link(page, code, known_at)
     sections = _sections(doc, page.lang, labels, amendment_link) if doc["coverage"] else []
     references = _references(sections, queries.timeline(code, moment)["amendments"], amendment_link)
@@ -256,6 +256,15 @@ def country(request: Request, code: str) -> Response:
         pending=[
             {**p, "href": amendment_link(p["id"]), "sources": _sources(p["sources"])}
             for p in doc["pending"]
+        ],
+        attested=[
+            {
+                **a,
+                "name": element_name(a["element"], page.lang, {**labels, **_attested_labels(doc)}),
+                "text": value_text(a["element"], a["value"], page.lang),
+                "href": amendment_link(a["amendment"]),
+            }
+            for a in doc["attested_later"]
         ],
         fixed_link=page.link(_country_path(code), on=on.isoformat(), known_at=doc["known_at"]),
         json_link=f"{_country_path(code, 'policy')}?"
@@ -627,6 +636,15 @@ def _row(
     }
 
 
+def _attested_labels(doc: Doc) -> Labels:
+    """Group labels as the attested values state them (the groups need not be in force)."""
+    return {
+        a["element"].partition(":")[2]: a["value"]
+        for a in doc["attested_later"]
+        if a["element"].startswith("group:")
+    }
+
+
 def _blocks(sections: list[Doc]) -> list[Doc]:
     """The sections as the page lays them out: a run of empty ones together, in one line."""
     blocks: list[Doc] = []
@@ -684,6 +702,15 @@ def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) 
             row["value"] = t(category)
             rows.append(row)
         sections.append({"id": category, "title": t(f"section_{category}"), "rows": rows})
+    rows = []
+    for g in doc.get("declined_groups", []):
+        group_value = {k: g[k] for k in ("category", "label_en", "label_nl")}
+        value = {**group_value, "declined": True}
+        row = _row(f"group:{g['id']}", {**g, **value}, lang, labels, link)
+        row["name"] = g[f"label_{lang}"]
+        row["value"] = value_text(f"group:{g['id']}", value, lang)
+        rows.append(row)
+    sections.append({"id": "declined_groups", "title": t("section_declined_groups"), "rows": rows})
     for key, section, prefix in (
         ("protection", "protection", "protection"),
         ("internal_protection_alternative", "ipa", "ipa"),

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 
 from api.web.i18n import WORDS, Lang, local_region_name, long_date, word
 from domain.effects import change_effect
-from events.vocabulary import Change, ViolenceLevel
+from events.vocabulary import Change, ReplaceGroups, ViolenceLevel
 
 Doc = dict[str, Any]
 Labels = Mapping[str, Mapping[str, Any]]  # group id -> a value holding label_en / label_nl
@@ -88,7 +88,11 @@ def value_text(element: str, value: Mapping[str, Any] | None, lang: Lang) -> str
     kind = element.partition(":")[0]
     if kind == "group":
         category = value.get("category")
-        return word(category, lang) if category in GROUP_CATEGORIES else _labels_text(value)
+        if category not in GROUP_CATEGORIES:
+            return _labels_text(value)
+        if value.get("declined"):
+            return word("declined_as", lang, category=word(category, lang).lower())
+        return word(category, lang)
     if kind == "article_15c":
         conflict = "armed_conflict" if value.get("armed_conflict") else "no_armed_conflict"
         return f"{word('level_' + str(value.get('level')), lang)}; {word(conflict, lang)}"
@@ -139,7 +143,7 @@ def value_key(element: str, value: Mapping[str, Any] | None) -> str:
     if value is None:
         return "removed"
     if kind == "group":
-        return str(value.get("category", "group"))
+        return "declined" if value.get("declined") else str(value.get("category", "group"))
     if kind == "article_15c":
         return f"level-{value.get('level')}"
     for flag in ("authorities_protect", "available", "adequate"):
@@ -175,8 +179,18 @@ def change_text(change: Mapping[str, Any], lang: Lang, labels: Labels) -> Doc:
         text = f"{action}: {_labels_text(effect.value or {})}"
     elif parsed.type == "revoke_group":
         text = f"{action} ({word(str((effect.value or {}).get('category')), lang).lower()})"
-    elif parsed.type == "lift_moratorium":
+    elif parsed.type in ("lift_moratorium", "withdraw"):
         text = action
+    elif parsed.type == "replace_groups":
+        assert isinstance(parsed, ReplaceGroups)
+        category = word(parsed.category.value, lang)
+        names = ", ".join(getattr(g, f"label_{lang}") for g in parsed.groups)
+        listed = (
+            word("replaced_list", lang, groups=names)
+            if names
+            else word("replaced_list_empty", lang)
+        )
+        text = f"{action} ({category.lower()}): {listed}"
     else:
         text = f"{action}: {value_text(element, effect.value, lang)}"
     note = getattr(parsed, "note", None)

@@ -328,3 +328,30 @@ def test_attested_later_does_not_change_versions(client: TestClient, pakistan: D
     version = client.get(f"/countries/PK/versions/{on['version_id']}").json()
     assert "attested_later" not in version
     assert on["attested_later"] == []
+
+
+# Pages --------------------------------------------------------------------------------------
+
+
+def test_the_country_page_shows_declines_and_attested_elements(
+    client: TestClient, editor_token: str, pakistan: Demo
+) -> None:
+    replace = {"type": "replace_groups", "category": "risk_profile", "groups": listed("sikhs")}
+    write(client, editor_token, pakistan.version, [SHIA_NO, replace])
+
+    page = client.get("/countries/PK", params={"on": "2025-01-10"}).text
+    assert 'id="declined_groups"' in page
+    assert "Shia Muslims" in page
+    assert "Not: vulnerable minority group" in page
+    dutch = client.get("/countries/PK", params={"on": "2025-01-10", "lang": "nl"}).text
+    assert "Uitdrukkelijk niet aangewezen" in dutch
+    assert "Sjiitische moslims" in dutch
+
+    before = client.get("/countries/PK", params={"on": "2024-11-24"}).text
+    assert 'id="attested-later"' in before
+    assert 'data-element="group:ahmadis"' in before
+
+    timeline = client.get("/countries/PK/timeline").json()["amendments"]
+    letter = client.get(f"/countries/PK/amendments/{timeline[-1]['id']}")
+    assert letter.status_code == 200
+    assert "list replaced (risk profile): now exactly: Sikhs" in letter.text
