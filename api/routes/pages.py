@@ -710,7 +710,9 @@ def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) 
         row["name"] = g[f"label_{lang}"]
         row["value"] = value_text(f"group:{g['id']}", value, lang)
         rows.append(row)
-    sections.append({"id": "declined_groups", "title": t("section_declined_groups"), "rows": rows})
+    if rows:  # only where the policy states a no: an empty section would read as news
+        title = t("section_declined_groups")
+        sections.append({"id": "declined_groups", "title": title, "rows": rows})
     for key, section, prefix in (
         ("protection", "protection", "protection"),
         ("internal_protection_alternative", "ipa", "ipa"),
