@@ -15,12 +15,18 @@ from typing import Any
 from domain.commands import AmendmentDraft
 from domain.domainmodel import CountryPolicy
 from domain.errors import LedgerError
-from domain.fold import Chronicle, Segment, pending_on
+from domain.fold import Chronicle, Segment, attestations, attested_later, attests_after, pending_on
 from domain.instants import END_OF_TIME, iso
 from domain.records import AmendmentRecord
 from projections.audit import NO_POLICY, Snapshot, StoredStates
 from projections.index import EMPTY_SECTIONS, ReadIndex
-from projections.queries import amendment_summary, policy_header, policy_sections, version_spans
+from projections.queries import (
+    amendment_summary,
+    attested_doc,
+    policy_header,
+    policy_sections,
+    version_spans,
+)
 from projections.timeline import Timeline, ValueChanges, value_changes
 
 
@@ -139,6 +145,11 @@ def what_if_policy(
     else:
         doc.update(EMPTY_SECTIONS)
     doc["pending"] = [amendment_summary(r) for r in pending_on(records.values(), on, END_OF_TIME)]
+    later = []
+    if attests_after(records.values(), on, END_OF_TIME):
+        values = {k: s.value for k, s in (segment.state.items() if segment else ())}
+        later = attested_later(attestations(records.values(), END_OF_TIME), values, on)
+    doc["attested_later"] = [attested_doc(a) for a in later]
     doc["drafts"] = [amendment_summary(records[i]) for i in states.draft_ids(country)]
     return doc
 
