@@ -92,6 +92,7 @@ def policy(doc: Doc) -> Group:
         parts: list[Any] = [head, Text("No recorded policy for this date.", style="yellow")]
         notes = Notes("Sources:")
         parts += pending(doc, notes) if doc["pending"] else []
+        parts += attested(doc) if doc.get("attested_later") else []
         return Group(*parts, *notes.parts())
     version = Text(
         f"version {doc['version_id'][:12]}… valid {doc['valid_from']} to {doc['valid_to'] or '…'}"
@@ -107,6 +108,9 @@ def policy(doc: Doc) -> Group:
     for g in doc["groups"]:
         text = f"{g['category']}: {g['label_en']} / {g['label_nl']}"
         row(_scoped(f"group:{g['id']}", g), text + _except(g), g)
+    for g in doc.get("declined_groups", []):
+        text = f"NOT {g['category']}: {g['label_en']} / {g['label_nl']}"
+        row(_scoped(f"group:{g['id']}", g), text, g)
     for key in ("protection", "internal_protection_alternative"):
         for name, e in doc[key].items():
             row(_scoped(f"{key}:{name}", e), _plain(e), e)
@@ -142,6 +146,8 @@ def policy(doc: Doc) -> Group:
     parts = [head, version, table]
     if doc["pending"]:
         parts += pending(doc, notes)
+    if doc.get("attested_later"):
+        parts += attested(doc)
     return Group(*parts, *notes.parts())
 
 
@@ -149,6 +155,23 @@ def _scoped(element: str, e: Doc) -> str:
     """An element's name with the place its rule holds for, when it says (`scope`)."""
     scope = e.get("scope")
     return f"{element} [{scope}]" if scope else element
+
+
+def attested(doc: Doc) -> list[Any]:
+    """Elements an attestation in force after the date states (start unknown)."""
+    table = _table("element", "value", "from")
+    table.columns[0].max_width = 30
+    table.columns[2].no_wrap = True
+    for a in doc["attested_later"]:
+        v = a["value"]
+        if a["element"].startswith("group:"):
+            no = "NOT " if v.get("declined") else ""
+            text = f"{no}{v['category']}: {v['label_en']} / {v['label_nl']}"
+        else:
+            text = _plain(v)
+        table.add_row(a["element"], text, a["attested_from"])
+    title = "Attested from a later date (since when is not recorded):"
+    return [Text(title, style="bold"), table]
 
 
 def _level(e: Doc) -> str:

@@ -155,6 +155,13 @@ class GroupOut(Provenance):
     internal_protection_alternative: bool | None
 
 
+class AttestedOut(Model):
+    element: str = Field(description="e.g. group:ahmadis")
+    value: dict[str, Any] = Field(description="The value the attestation states.")
+    attested_from: dt.date = Field(description="The attestation's in-force date.")
+    amendment: str = Field(description="The attestation (an amendment id).")
+
+
 class ProtectionOut(Provenance):
     scope: Scope = None
     authorities_protect: bool
@@ -236,6 +243,9 @@ class PolicyOut(AnswerHead):
     """The whole-country document; rules limited to a place are listed under their place."""
 
     groups: list[GroupOut]
+    declined_groups: list[GroupOut] = Field(
+        description="Groups the policy states are NOT designated in the category given."
+    )
     protection: dict[str, ProtectionOut] = Field(description="By `<group|general>[:<place>]`.")
     internal_protection_alternative: dict[str, IpaOut] = Field(
         description="By `<group|general>[:<place>]`."
@@ -276,6 +286,11 @@ class PlacePolicyOut(AnswerHead):
     moratoria: list[MoratoriumOut]
     notes: list[NoteOut]
     pending: list[AmendmentRef]
+    attested_later: list[AttestedOut] = Field(
+        description="Elements an attestation in force after `on` states, whose value on `on` "
+        "is not that one: attested from a later date, with no statement about `on` itself "
+        "(not recorded is not 'not so'). An annotation: not part of the version."
+    )
 
 
 class VersionSpan(Model):

@@ -3,6 +3,16 @@
 Each element evolves on its own: its value on a date is set by its own effects only. An
 effect's sort key is (in-force date, record position, change index, phase): at one date the
 later-recorded change wins, and within an amendment the later change wins.
+
+One effect speaks about many elements: a whole-list replacement (`replace_groups`) ends
+every designation in its category that it does not name. It is a *category-wide* effect
+(element `groups:<category>`, never itself in a state) that `apply` expands, over the state
+at that point of the fold, into one end per designated group (`expand`). Its outcome for a
+group element depends on that element's own state only (designated in the category, not
+declined, not on the list), so elements still evolve on their own: folding a subset of the
+elements (`only`) gives each of them the value the whole fold gives, and a re-sweep from
+any date replays it over the state of that date. The `only` filter therefore keeps a
+category-wide effect whenever any group element is asked for (`touches`).
 """
 
 from __future__ import annotations
@@ -17,22 +27,27 @@ import rfc8785
 from events.vocabulary import (
     AddNote,
     Change,
+    DeclineGroup,
     DefineArea,
     DesignateGroup,
     ImposeMoratorium,
     LiftMoratorium,
     Reaffirm,
     RelabelGroup,
+    ReplaceGroups,
     RevokeGroup,
     Scope,
     SetArticle15c,
     SetInternalProtectionAlternative,
     SetProtection,
     SetUnaccompaniedMinorsReception,
+    Withdraw,
 )
 
 Value = dict[str, Any]
 EffectKey = tuple[dt.date, int, int, int]
+# The element of a category-wide effect: `groups:<category>` (no state holds it).
+CATEGORY_WIDE = "groups:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +110,12 @@ def element_ids(change: Change) -> tuple[str, ...]:
     match change:
         case DesignateGroup() | RevokeGroup() | RelabelGroup():
             return _placed(f"group:{change.group}", change.scope)
+        case DeclineGroup():
+            return _placed(f"group:{change.group}", change.scope)
+        case ReplaceGroups():
+            return (f"{CATEGORY_WIDE}{change.category.value}",)
+        case Withdraw():
+            return (change.element,)
         case SetProtection():
             return _placed(f"protection:{change.group or 'general'}", change.scope)
         case SetInternalProtectionAlternative():
@@ -135,6 +156,12 @@ def _value_of(change: Change) -> Value | None:
             )
         case RevokeGroup():
             return {"category": change.category.value}
+        case DeclineGroup():
+            # A designation's value shape, marked: designations keep exactly theirs.
+            stated = change.model_dump(mode="json", include={"category", "label_nl", "label_en"})
+            return {**stated, "declined": True}
+        case ReplaceGroups():
+            return {"category": change.category.value, "keep": [g.group for g in change.groups]}
         case RelabelGroup():
             return change.model_dump(
                 mode="json", include={"label_nl", "label_en"}, exclude_none=True
@@ -178,27 +205,76 @@ def effects_of(
         # An amendment in force covers its date even when none of its changes alters anything.
         yield Effect((in_force, position, -1, 0), "", "enact", None, amendment_id)
     for index, change in enumerate(changes):
-        end = change.end if isinstance(change, ImposeMoratorium) else None
-        if end is not None and end <= in_force:
-            continue  # it ended before it began: it never applies
-        for effect in change_effects(change, (in_force, position, index, 0), amendment_id):
-            if only is not None and effect.element not in only:
-                continue
-            yield effect
-            if end is not None:
-                lapse_key = (end, position, index, 1)
-                yield Effect(lapse_key, effect.element, "lapse", None, amendment_id)
+        for effect in change_effects(change, in_force, position, index, amendment_id):
+            if only is None or touches(effect, only):
+                yield effect
 
 
-def change_effects(change: Change, key: EffectKey, amendment_id: str) -> tuple[Effect, ...]:
-    """The effects of one change, one per element it names (a moratorium's lapse comes
-    apart). The effects of one change share its key: they touch different elements."""
+def change_effects(
+    change: Change, in_force: dt.date, position: int, index: int, amendment_id: str
+) -> Iterator[Effect]:
+    """Every effect of one change: one per element it names (a scope names one per place,
+    sharing the change's key: they touch different elements); a moratorium's lapse at its
+    stated end; a replacement's category-wide end of the others, then a designation per
+    listed group."""
+    end = change.end if isinstance(change, ImposeMoratorium) else None
+    if end is not None and end <= in_force:
+        return  # it ended before it began: it never applies
     value = _value_of(change)
-    return tuple(Effect(key, e, change.type, value, amendment_id) for e in element_ids(change))
+    for element in element_ids(change):
+        yield Effect((in_force, position, index, 0), element, change.type, value, amendment_id)
+        if end is not None:
+            yield Effect((end, position, index, 1), element, "lapse", None, amendment_id)
+    if isinstance(change, ReplaceGroups):
+        category = change.category.value
+        for j, listed in enumerate(change.groups, start=1):
+            value = {"category": category, "label_nl": listed.label_nl, "label_en": listed.label_en}
+            key = (in_force, position, index, j)
+            yield Effect(key, f"group:{listed.group}", change.type, value, amendment_id)
+
+
+def touches(effect: Effect, only: frozenset[str]) -> bool:
+    """Whether an effect can alter one of `only`: a category-wide effect alters groups."""
+    if effect.element.startswith(CATEGORY_WIDE):
+        return any(e.startswith("group:") for e in only)
+    return effect.element in only
+
+
+def is_category_wide(effect: Effect) -> bool:
+    return effect.element.startswith(CATEGORY_WIDE)
+
+
+def expand(state: dict[str, ElementState], effect: Effect) -> Iterator[Effect]:
+    """The effect on single elements: itself, or for a category-wide effect an end of each
+    group designated country-wide in its category (not declined) that it does not keep. A
+    replacement speaks of the whole-country list: designations limited to a place
+    (`group:<id>:<place>`) are not its to end."""
+    if not is_category_wide(effect):
+        yield effect
+        return
+    assert effect.value is not None
+    category, keep = effect.value["category"], set(effect.value["keep"])
+    for element in sorted(state):
+        group = element[6:]
+        if not element.startswith("group:") or group in keep or ":" in group:
+            continue
+        value = state[element].value
+        if value["category"] == category and not value.get("declined"):
+            yield Effect(effect.key, element, effect.action, None, effect.amendment_id)
 
 
 def apply(state: dict[str, ElementState], effect: Effect) -> bool:
-    """Alters `state` by one effect; True when the element's state changed."""
+    """Alters `state` by one effect; True when an element's state changed."""
+    if is_category_wide(effect):
+        changed = False
+        for single in list(expand(state, effect)):
+            changed = apply_single(state, single) or changed
+        return changed
+    return apply_single(state, effect)
+
+
+def apply_single(state: dict[str, ElementState], effect: Effect) -> bool:
+    """Alters `state` by an effect on one element; True when its state changed."""
     current = state.get(effect.element)
     new = _next_state(current, effect)
     if new is current:
@@ -220,6 +296,7 @@ _SETTERS = frozenset(
         "impose_moratorium",
         "note",
         "define_area",
+        "decline_group",
     }
 )
 
@@ -229,7 +306,9 @@ def _next_state(current: ElementState | None, effect: Effect) -> ElementState | 
     action = effect.action
     if action == "enact":
         return current
-    if action in _SETTERS:
+    if action == "replace_groups" and effect.value is None:
+        return None  # a replacement ends a designation it does not name
+    if action in _SETTERS or action == "replace_groups":
         assert effect.value is not None
         if current is not None and current.value == effect.value:
             # The same value stated again: a confirmation, not a new value.
@@ -237,9 +316,13 @@ def _next_state(current: ElementState | None, effect: Effect) -> ElementState | 
         return ElementState(effect.value, effect.on, (act,), effect.origin)
     if current is None:
         return None  # revoking, relabelling, lifting or reaffirming nothing changes nothing
+    if action == "withdraw":
+        return None
     if action == "revoke_group":
         assert effect.value is not None
-        return None if current.value["category"] == effect.value["category"] else current
+        designated = not current.value.get("declined")
+        same = current.value["category"] == effect.value["category"]
+        return None if designated and same else current
     if action == "relabel_group":
         assert effect.value is not None
         return replace(current, value={**current.value, **effect.value}, acts=(*current.acts, act))

@@ -56,6 +56,14 @@ class SourceIndexError(DomainRuleError):
     title = "Source index out of range"
 
 
+class ElementNotStatedError(DomainRuleError):
+    title = "Element is not stated"
+
+
+class DuplicateGroupError(DomainRuleError):
+    title = "Group listed twice"
+
+
 class InvalidMoratoriumError(DomainRuleError):
     title = "Moratorium dates are inconsistent"
 

@@ -194,6 +194,9 @@ def read_fact(spec: FactSpec, v: Values) -> Fact:
     for element in spec.candidates:
         if element in v:
             stated = v[element]
+            if spec.field == "category" and stated.get("declined"):
+                # A stated no: the group is stated as not designated (in that category).
+                return Fact(spec.key, None, element)
             if spec.field is None:
                 value: Any = True
             elif spec.field == "level" and "level" not in stated:

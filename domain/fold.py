@@ -4,6 +4,13 @@
 on or before D in order). `Chronicle` computes the same answer for every D at once, as
 segments of valid time, and keeps them current as records arrive, re-sweeping only from the
 earliest date a new fact touches. Property tests hold the two to each other.
+
+A whole-list replacement is one category-wide effect that `apply` expands over the state at
+its point of the fold (see domain.effects): the sweep always carries the full state of the
+date it starts from, so a re-sweep from any date meets the replacement with exactly the
+designations the plain fold meets, and ends the same ones. `transitions` and the element
+histories expand it the same way, so history and diff show each end it makes with its
+amendment.
 """
 
 from __future__ import annotations
@@ -11,15 +18,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import rfc8785
 
-from domain.effects import Effect, ElementState, apply, effects_of
+from domain.effects import (
+    Effect,
+    ElementState,
+    Value,
+    apply,
+    apply_single,
+    effects_of,
+    element_ids,
+    expand,
+    is_category_wide,
+)
 from domain.records import AmendmentRecord
+from events.vocabulary import Change, ReplaceGroups
 
 State = dict[str, ElementState]
 
@@ -260,9 +278,10 @@ def transitions(effects: Iterable[Effect]) -> Iterator[Transition]:
     """Every state change the (sorted) effects make, element by element."""
     state: State = {}
     for effect in effects:
-        before = state.get(effect.element)
-        if apply(state, effect):
-            yield Transition(effect, before, state.get(effect.element))
+        for single in list(expand(state, effect)):
+            before = state.get(single.element)
+            if apply_single(state, single):
+                yield Transition(single, before, state.get(single.element))
 
 
 def element_history(
@@ -277,6 +296,12 @@ def element_histories(
     """`element_history` of every element, from one pass over the effects."""
     by_element: dict[str, list[Effect]] = {}
     for effect in visible_effects(records, at):
+        if is_category_wide(effect):
+            # It can end any group seen so far (a later one is not designated yet).
+            for element, effects in by_element.items():
+                if element.startswith("group:"):
+                    effects.append(effect)
+            continue
         by_element.setdefault(effect.element, []).append(effect)
     return {element: list(transitions(effects)) for element, effects in by_element.items()}
 
@@ -308,3 +333,75 @@ def diff(
         kind = "added" if old is None else "removed" if new is None else "changed"
         result.append(ElementDiff(element, kind, old, new, causes.get(element)))
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class Attested:
+    """An element an attestation states: the value it holds at the end of the attestation's
+    in-force date, while that value carries the attestation's act (so a later change of the
+    same date that overrides it leaves nothing attested)."""
+
+    element: str
+    value: Value
+    attested_from: dt.date
+    amendment_id: str
+
+
+def attested_elements(changes: Iterable[Change]) -> set[str]:
+    """The elements an amendment's changes speak about (a replacement: its listed groups)."""
+    found: set[str] = set()
+    for change in changes:
+        if isinstance(change, ReplaceGroups):
+            found.update(f"group:{g.group}" for g in change.groups)
+        else:
+            found.update(element_ids(change))
+    return found
+
+
+def attestations(records: Iterable[AmendmentRecord], at: dt.datetime) -> list[Attested]:
+    """What every attestation known at `at` (not retracted, in force) states, by date."""
+    records = list(records)
+    by_date: dict[dt.date, list[AmendmentRecord]] = {}
+    for record in records:
+        in_force = record.applies_as_of(at)
+        if record.attestation and in_force is not None:
+            by_date.setdefault(in_force, []).append(record)
+    if not by_date:
+        return []
+    found: list[Attested] = []
+    state: State = {}
+    effects = visible_effects(records, at)
+    i = 0
+    while i < len(effects):
+        day = effects[i].on
+        while i < len(effects) and effects[i].on == day:
+            apply(state, effects[i])
+            i += 1
+        for record in by_date.get(day, ()):
+            for element in sorted(attested_elements(record.changes)):
+                held = state.get(element)
+                if held is not None and any(a.amendment_id == record.id for a in held.acts):
+                    found.append(Attested(element, held.value, day, record.id))
+    return sorted(found, key=lambda a: (a.attested_from, a.element, a.amendment_id))
+
+
+def attested_later(
+    attested: Iterable[Attested], values: Mapping[str, Value], on: dt.date
+) -> list[Attested]:
+    """The attested elements an answer for `on` lists: attested from a later date, and not
+    already holding the same value on `on` (`values`: the element values on `on`).
+
+    An annotation of the answer, not part of the state: version ids do not change."""
+    return sorted(
+        (a for a in attested if a.attested_from > on and values.get(a.element) != a.value),
+        key=lambda a: (a.element, a.attested_from, a.amendment_id),
+    )
+
+
+def attests_after(records: Iterable[AmendmentRecord], on: dt.date, at: dt.datetime) -> bool:
+    """Whether any attestation known at `at` comes into force after `on` (cheap)."""
+    for record in records:
+        in_force = record.applies_as_of(at) if record.attestation else None
+        if in_force is not None and in_force > on:
+            return True
+    return False

@@ -10,6 +10,8 @@ from domain.countries import check_region
 from domain.effects import apply, change_effects, element_ids
 from domain.errors import (
     AreaNotDefinedError,
+    DuplicateGroupError,
+    ElementNotStatedError,
     GroupNotDesignatedError,
     InvalidMoratoriumError,
     InvalidScopeError,
@@ -31,11 +33,13 @@ from events.vocabulary import (
     ImposeMoratorium,
     Reaffirm,
     RelabelGroup,
+    ReplaceGroups,
     RevokeGroup,
     SetArticle15c,
     SetInternalProtectionAlternative,
     Source,
     SourceKind,
+    Withdraw,
 )
 
 
@@ -49,6 +53,7 @@ def check_amendment(
     check_moratoria(draft)
     check_change_sources(draft)
     check_exception_groups(draft, records)
+    check_replacements(draft)
     check_groups_designated(draft, records)
 
 
@@ -88,7 +93,9 @@ def check_regions(country: str, draft: AmendmentDraft) -> None:
         if isinstance(change, DefineArea):
             for j, region in enumerate(change.within):
                 check_region(country, region, field=f"changes.{i}.within.{j}")
-        if isinstance(change, Reaffirm) and (region := region_of_element(change.element)):
+        if isinstance(change, Reaffirm | Withdraw) and (
+            region := region_of_element(change.element)
+        ):
             check_region(country, region, field=f"changes.{i}.element")
 
 
@@ -206,28 +213,42 @@ def check_exception_groups(draft: AmendmentDraft, records: Sequence[AmendmentRec
             )
 
 
+def check_replacements(draft: AmendmentDraft) -> None:
+    """A whole list names each group once."""
+    for i, change in enumerate(draft.changes):
+        if not isinstance(change, ReplaceGroups):
+            continue
+        seen: set[str] = set()
+        for j, listed in enumerate(change.groups):
+            if listed.group in seen:
+                raise DuplicateGroupError(
+                    f"group '{listed.group}' is listed twice in the {change.category.value} list",
+                    field=f"changes.{i}.groups.{j}.group",
+                )
+            seen.add(listed.group)
+
+
 def check_groups_designated(draft: AmendmentDraft, records: Sequence[AmendmentRecord]) -> None:
-    """Revoking or relabelling needs the group designated on the amendment's date.
+    """Revoking or relabelling needs the group designated (a declined group is not) on the
+    amendment's date, and withdrawing needs the element stated then.
 
     The date is the in-force date, or for a pending amendment its announcement; earlier
     changes of the same amendment count.
     """
-    groups = {
-        e
-        for c in draft.changes
-        if isinstance(c, RevokeGroup | RelabelGroup)
-        for e in element_ids(c)
-    }
-    if not groups:
+    needs_state = RevokeGroup | RelabelGroup | Withdraw
+    elements = {e for c in draft.changes if isinstance(c, needs_state) for e in element_ids(c)}
+    if not elements:
         return
     on = draft.in_force_from or draft.announced_on
-    state = state_on(records, on, END_OF_TIME, only=frozenset(groups)) or {}
+    state = state_on(records, on, END_OF_TIME, only=frozenset(elements)) or {}
     for i, change in enumerate(draft.changes):
-        for effect in change_effects(change, (on, 1 << 62, i, 0), "draft"):
-            current = state.get(effect.element)
-            where = _where(effect.element)
+        for element in element_ids(change):
+            current = state.get(element)
+            where = _where(element)
             if isinstance(change, RevokeGroup) and (
-                current is None or current.value["category"] != change.category.value
+                current is None
+                or current.value["category"] != change.category.value
+                or current.value.get("declined")
             ):
                 raise GroupNotDesignatedError(
                     f"group '{change.group}' is not designated as {change.category.value}"
@@ -239,7 +260,14 @@ def check_groups_designated(draft: AmendmentDraft, records: Sequence[AmendmentRe
                     f"group '{change.group}' is not designated{where} on {on}",
                     field=f"changes.{i}.group",
                 )
-            apply(state, effect)
+            if isinstance(change, Withdraw) and current is None:
+                raise ElementNotStatedError(
+                    f"'{change.element}' is not stated on {on}: there is nothing to withdraw",
+                    field=f"changes.{i}.element",
+                )
+        for effect in change_effects(change, on, 1 << 62, i, "draft"):
+            if effect.on == on:  # a moratorium's lapse comes later
+                apply(state, effect)
 
 
 def _where(element: str) -> str:

@@ -386,6 +386,43 @@ ELEMENT_ID_PATTERN = re.compile(
 ElementId = Annotated[str, StringConstraints(pattern=ELEMENT_ID_PATTERN.pattern)]
 
 
+class DeclineGroup(Frozen):
+    """The policy states that the group is NOT designated in the category (a stated no:
+    "Shia Muslims are not a vulnerable minority group"), not the absence of a statement."""
+
+    type: Literal["decline_group"] = "decline_group"
+    group: GroupId
+    category: GroupCategory
+    label_nl: Label
+    label_en: Label
+    scope: ScopeField = None
+    sources: tuple[SourceIndex, ...] = _sources_field()
+
+
+class Withdraw(Frozen):
+    """The element is no longer stated from the amendment's in-force date on."""
+
+    type: Literal["withdraw"] = "withdraw"
+    element: ElementId
+    sources: tuple[SourceIndex, ...] = _sources_field()
+
+
+class ListedGroup(Frozen):
+    group: GroupId
+    label_nl: Label
+    label_en: Label
+
+
+class ReplaceGroups(Frozen):
+    """From its in-force date the category holds exactly these groups ("komt te luiden"):
+    every other designation in it ends then. An empty list ends them all."""
+
+    type: Literal["replace_groups"] = "replace_groups"
+    category: GroupCategory
+    groups: tuple[ListedGroup, ...] = Field(max_length=500)
+    sources: tuple[SourceIndex, ...] = _sources_field()
+
+
 class Reaffirm(Frozen):
     type: Literal["reaffirm"] = "reaffirm"
     element: ElementId
@@ -412,7 +449,10 @@ Change = Annotated[
     | LiftMoratorium
     | Reaffirm
     | AddNote
-    | DefineArea,
+    | DefineArea
+    | DeclineGroup
+    | Withdraw
+    | ReplaceGroups,
     Field(discriminator="type"),
 ]
 

@@ -20,12 +20,14 @@ from domain.places import area_of
 from projections.queries import chain_of
 
 NULL = b"null"
+# Stored before the body of a declined group's fragment: its section is `declined_groups`.
+DECLINED = b"declined:"
 
 
 @dataclass(frozen=True, slots=True)
 class Fragment:
     """One element in answer form: `body` as it appears inside its section, and the boolean
-    a group reads from it (protection: authorities_protect; ipa: available)."""
+    a group reads from it (protection: authorities_protect; ipa: available; group: declined)."""
 
     element: str
     body: bytes
@@ -38,8 +40,11 @@ def fragment_of(element: str, doc: dict[str, Any]) -> bytes:
     """The bytes of an element's provenance document as its section holds it."""
     kind, _, rest = element.partition(":")
     if kind == "group":
-        # closed by `assemble_sections`
-        return orjson.dumps({**_subject_and_scope("id", rest), **doc})[:-1]
+        scoped = _subject_and_scope("id", rest)
+        if doc.get("declined"):
+            body = {**scoped, **{k: v for k, v in doc.items() if k != "declined"}}
+            return DECLINED + orjson.dumps(body)[:-1]
+        return orjson.dumps({**scoped, **doc})[:-1]  # closed by `assemble_sections`
     if kind == "article_15c" and area_of(rest) is not None:
         return orjson.dumps({rest: doc})[1:-2]  # named (by the area's label) when assembled
     if kind in ("protection", "ipa", "area") or (kind == "article_15c" and rest != "default"):
@@ -56,6 +61,8 @@ def fragment_of(element: str, doc: dict[str, Any]) -> bytes:
 def load_fragment(element: str, body: bytes, content_id: str = "") -> Fragment:
     kind = element.partition(":")[0]
     flag = label = None
+    if kind == "group" and body.startswith(DECLINED):
+        return Fragment(element, body[len(DECLINED) :], True, content_id)
     if kind in ("protection", "ipa"):
         (doc,) = orjson.loads(b"{" + body + b"}").values()
         flag = doc["authorities_protect" if kind == "protection" else "available"]
@@ -69,6 +76,7 @@ def assemble_sections(fragments: Iterable[Fragment]) -> bytes:
     """The sections of a policy answer (without the enclosing braces), from the fragments of
     a state's elements in element-id order."""
     groups: list[tuple[str, bytes]] = []
+    declined: list[tuple[str, bytes]] = []
     protection: dict[str, Fragment] = {}
     ipa: dict[str, Fragment] = {}
     regions: list[tuple[str, Fragment]] = []
@@ -79,7 +87,7 @@ def assemble_sections(fragments: Iterable[Fragment]) -> bytes:
     for f in fragments:
         kind, _, rest = f.element.partition(":")
         if kind == "group":
-            groups.append((rest, f.body))
+            (declined if f.flag else groups).append((rest, f.body))
         elif kind == "protection":
             protection[rest] = f
         elif kind == "ipa":
@@ -97,23 +105,28 @@ def assemble_sections(fragments: Iterable[Fragment]) -> bytes:
             notes.append(f.body)
         elif kind == "area":
             areas[rest] = f
-    group_docs = [
-        b"".join(
-            (
-                body,
-                b',"authorities_protect":',
-                _group_flag(protection, rest),
-                b',"internal_protection_alternative":',
-                _group_flag(ipa, rest),
-                b"}",
+
+    def group_docs(entries: list[tuple[str, bytes]]) -> bytes:
+        return b",".join(
+            b"".join(
+                (
+                    body,
+                    b',"authorities_protect":',
+                    _group_flag(protection, rest),
+                    b',"internal_protection_alternative":',
+                    _group_flag(ipa, rest),
+                    b"}",
+                )
             )
+            for rest, body in entries
         )
-        for rest, body in groups
-    ]
+
     sections = b"".join(
         (
             b'"groups":[',
-            b",".join(group_docs),
+            group_docs(groups),
+            b'],"declined_groups":[',
+            group_docs(declined),
             b'],"protection":{',
             b",".join(f.body for f in protection.values()),
             b'},"internal_protection_alternative":{',

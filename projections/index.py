@@ -29,7 +29,7 @@ import orjson
 from domain.chain import EMPTY_DIGEST
 from domain.countries import country_code
 from domain.errors import CountryNotFoundError
-from domain.fold import pending_on
+from domain.fold import Attested, attestations, attested_later, pending_on
 from domain.instants import END_OF_TIME
 from domain.records import AmendmentRecord
 from projections.fragments import Fragment, assemble_sections, load_fragment
@@ -37,6 +37,7 @@ from projections.lru import Lru
 from projections.queries import (
     Place,
     amendment_summary,
+    attested_doc,
     check_place,
     defined_areas,
     policy_header,
@@ -64,6 +65,12 @@ class CountryIndex:
     parts: list[tuple[Fragment, ...]]  # the answer fragments of each row's state
     parts_of: dict[str, tuple[Fragment, ...]]  # the same by state id
     pending: list[tuple[str, bytes]] = field(default_factory=list)  # (announced_on, json)
+    # What attestations state, by date (ISO dates alongside, to bisect), and each row's values
+    # of the elements they attest: `attested_later` of an answer is made from these.
+    attested: list[Attested] = field(default_factory=list)
+    attested_from: list[str] = field(default_factory=list)
+    attested_values: list[dict[str, Any]] = field(default_factory=list)
+    _attested_json: dict[tuple[int | None, int], bytes] = field(default_factory=dict)
 
     @classmethod
     def load(cls, view: PolicyViewMixin, code: str, answers: bool = True) -> CountryIndex:
@@ -74,6 +81,8 @@ class CountryIndex:
         rows = view.open_segments(code) if answers else []
         records = [record_from_json(r) for r in view.amendment_rows(code)]
         parts: dict[str, tuple[Fragment, ...]] = {}
+        attested: list[Attested] = []
+        attested_values: list[dict[str, Any]] = []
         if answers:
             # States and elements are only ever added, so those of these rows are all there.
             fragments = {
@@ -82,11 +91,24 @@ class CountryIndex:
             }
             states = view.states_elements({r["state_id"] for r in rows})
             parts = {s: tuple(fragments[c] for c in refs.values()) for s, refs in states.items()}
-        pending = sorted(
+            attested = attestations(records, END_OF_TIME)
+            if attested:
+                bodies = view.country_element_bodies(code)
+                wanted = {a.element for a in attested}
+                attested_values = [
+                    {
+                        e: orjson.loads(bodies[c])["value"]
+                        for e, c in states[r["state_id"]].items()
+                        if e in wanted
+                    }
+                    for r in rows
+                ]
+        # In record order, as the SQL answer lists them (pending_on).
+        pending = [
             (r.announced_on.isoformat(), orjson.dumps(amendment_summary(r)))
             for r in records
             if r.is_pending_on(dt.date.max, END_OF_TIME)
-        )
+        ]
         return cls(
             code=code,
             records={r.id: r for r in records},
@@ -96,6 +118,9 @@ class CountryIndex:
             parts=[parts.get(r["state_id"], ()) for r in rows],
             parts_of=parts,
             pending=pending,
+            attested=attested,
+            attested_from=[a.attested_from.isoformat() for a in attested],
+            attested_values=attested_values,
         )
 
     def row_on(self, on: str) -> int | None:
@@ -104,6 +129,19 @@ class CountryIndex:
             return None
         valid_to = self.rows[i]["valid_to"]
         return i if valid_to is None or on < valid_to else None
+
+    def attested_json(self, i: int | None, on: dt.date) -> bytes:
+        """`attested_later` of the answer for `on` (row `i`, None: no coverage), as JSON."""
+        k = bisect_right(self.attested_from, on.isoformat())
+        if k == len(self.attested):
+            return b"[]"
+        found = self._attested_json.get((i, k))
+        if found is None:
+            values = self.attested_values[i] if i is not None else {}
+            later = attested_later(self.attested[k:], values, on)
+            found = orjson.dumps([attested_doc(a) for a in later])
+            self._attested_json[(i, k)] = found
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +240,19 @@ class ReadIndex:
         head = policy_header(index.code, on, known_at, version, loaded.digest)
         sections = self._sections_json(index, i)
         pending = b",".join(p for announced, p in index.pending if announced <= day)
-        return b"".join((orjson.dumps(head)[:-1], b",", sections, b',"pending":[', pending, b"]}"))
+        attested = index.attested_json(i, on)
+        return b"".join(
+            (
+                orjson.dumps(head)[:-1],
+                b",",
+                sections,
+                b',"pending":[',
+                pending,
+                b'],"attested_later":',
+                attested,
+                b"}",
+            )
+        )
 
     def place_policy(self, raw: str, on: dt.date, known_at: dt.datetime, place: Place) -> Doc:
         """`PolicyQueries.policy` with a place, for the current knowledge: resolved from the
@@ -222,7 +272,8 @@ class ReadIndex:
         sections = resolve_sections(provenances, place.region, place.areas)
         pending = [amendment_summary(r) for r in pending_on(records, on, END_OF_TIME)]
         head = policy_header(index.code, on, known_at, version, loaded.digest)
-        return {**head, **sections, "pending": pending}
+        later = orjson.loads(index.attested_json(i, on))
+        return {**head, **sections, "pending": pending, "attested_later": later}
 
     def _sections_json(self, index: CountryIndex, i: int | None) -> bytes:
         if i is None:

@@ -25,7 +25,11 @@ from domain.countries import (
 from domain.effects import element_ids
 from domain.errors import AreaNotDefinedError, CountryNotFoundError, VersionNotFoundError
 from domain.fold import (
+    Attested,
     Transition,
+    attestations,
+    attested_later,
+    attests_after,
     diff,
     element_history,
     pending_on,
@@ -96,8 +100,17 @@ class PolicyQueries:
         else:
             sections = policy_sections(elements, by_id)
         pending = [amendment_summary(r) for r in pending_on(records, on, known_at)]
+        later: list[Attested] = []
+        if attests_after(records, on, known_at):
+            values = {k: e["value"] for k, e in elements.items()}
+            later = attested_later(attestations(records, known_at), values, on)
         doc = policy_header(code, on, known_at, version, self.ledger_digest())
-        return {**doc, **sections, "pending": pending}
+        return {
+            **doc,
+            **sections,
+            "pending": pending,
+            "attested_later": [attested_doc(a) for a in later],
+        }
 
     def ledger_digest(self) -> str:
         """The digest of the ledger the read model holds (stored by the projection)."""
@@ -270,6 +283,17 @@ def timeline_entry(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
     }
 
 
+def attested_doc(attested: Attested) -> Doc:
+    """An entry of `attested_later`: an element an attestation in force after the answer's
+    date states, so a reader does not take "not yet recorded" for "not so"."""
+    return {
+        "element": attested.element,
+        "value": attested.value,
+        "attested_from": attested.attested_from.isoformat(),
+        "amendment": attested.amendment_id,
+    }
+
+
 def provenance(element_id: str, element: Doc, records: dict[str, AmendmentRecord]) -> Doc:
     """An element's value with the acts and sources behind it: of each act, the sources its
     change cites (`sources` of the change), or every source of its amendment."""
@@ -323,10 +347,15 @@ def arrange_sections(provenances: Mapping[str, Doc]) -> Doc:
     ipa = by_kind.get("ipa", {})
     article_15c = by_kind.get("article_15c", {})
     areas = by_kind.get("area", {})
+    groups = sorted(by_kind.get("group", {}).items())
     sections: Doc = {
         "groups": [
-            _group(rest, doc, protection, ipa)
-            for rest, doc in sorted(by_kind.get("group", {}).items())
+            _group(rest, doc, protection, ipa) for rest, doc in groups if not doc.get("declined")
+        ],
+        "declined_groups": [
+            _group(rest, {k: v for k, v in doc.items() if k != "declined"}, protection, ipa)
+            for rest, doc in groups
+            if doc.get("declined")
         ],
         "protection": protection,
         "internal_protection_alternative": ipa,

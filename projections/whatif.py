@@ -10,11 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from domain.fold import Chronicle, Segment, pending_on
+from domain.fold import Chronicle, Segment, attestations, attested_later, attests_after, pending_on
 from domain.instants import END_OF_TIME, iso
 from projections.audit.drafts import WhatIfStates
 from projections.index import EMPTY_SECTIONS
-from projections.queries import amendment_summary, policy_header, policy_sections, version_spans
+from projections.queries import (
+    amendment_summary,
+    attested_doc,
+    policy_header,
+    policy_sections,
+    version_spans,
+)
 
 
 def what_if_policy(
@@ -35,6 +41,11 @@ def what_if_policy(
     else:
         doc.update(EMPTY_SECTIONS)
     doc["pending"] = [amendment_summary(r) for r in pending_on(records.values(), on, END_OF_TIME)]
+    later = []
+    if attests_after(records.values(), on, END_OF_TIME):
+        values = {k: s.value for k, s in (segment.state.items() if segment else ())}
+        later = attested_later(attestations(records.values(), END_OF_TIME), values, on)
+    doc["attested_later"] = [attested_doc(a) for a in later]
     doc["drafts"] = [amendment_summary(records[i]) for i in states.draft_ids(country)]
     return doc
 

@@ -263,7 +263,7 @@ def country(request: Request, code: str) -> Response:
     place = _place(request)
     doc = queries.policy(code, on, moment, place)
     versions = queries.versions(code, moment)["versions"]
-    labels: Labels = {g["id"]: g for g in doc["groups"]}
+    labels: Labels = {g["id"]: g for g in [*doc["groups"], *doc["declined_groups"]]}
     amendment_link = _amendment_link(page, code, known_at)
     sections = _sections(doc, page.lang, labels, amendment_link) if doc["coverage"] else []
     references = _references(sections, queries.timeline(code, moment)["amendments"], amendment_link)
@@ -284,6 +284,15 @@ def country(request: Request, code: str) -> Response:
         pending=[
             {**p, "href": amendment_link(p["id"]), "sources": _sources(p["sources"])}
             for p in doc["pending"]
+        ],
+        attested=[
+            {
+                **a,
+                "name": element_name(a["element"], page.lang, {**labels, **_attested_labels(doc)}),
+                "text": value_text(a["element"], a["value"], page.lang),
+                "href": amendment_link(a["amendment"]),
+            }
+            for a in doc["attested_later"]
         ],
         fixed_link=page.link(_country_path(code), on=on.isoformat(), known_at=doc["known_at"]),
         json_link=f"{_country_path(code, 'policy')}?"
@@ -666,6 +675,15 @@ def _placed(name: str, doc: Doc, lang: Lang) -> str:
     return f"{name}, {place_words(scope, lang)}" if scope and scope != "country" else name
 
 
+def _attested_labels(doc: Doc) -> Labels:
+    """Group labels as the attested values state them (the groups need not be in force)."""
+    return {
+        a["element"].partition(":")[2]: a["value"]
+        for a in doc["attested_later"]
+        if a["element"].startswith("group:")
+    }
+
+
 def _blocks(sections: list[Doc]) -> list[Doc]:
     """The sections as the page lays them out: a run of empty ones together, in one line."""
     blocks: list[Doc] = []
@@ -729,6 +747,17 @@ def _sections(doc: Doc, lang: Lang, labels: Labels, link: Callable[[str], str]) 
             rows.append(row)
         if rows or category in ALWAYS_LISTED:
             sections.append({"id": category, "title": t(f"section_{category}"), "rows": rows})
+    rows = []
+    for g in doc.get("declined_groups", []):
+        group_value = {k: g[k] for k in ("category", "label_en", "label_nl")}
+        value = {**group_value, "declined": True}
+        row = _row(f"group:{g['id']}", {**g, **value}, lang, labels, link)
+        row["name"] = _placed(g[f"label_{lang}"], g, lang)
+        row["value"] = value_text(f"group:{g['id']}", value, lang)
+        rows.append(row)
+    if rows:  # only where the policy states a no: an empty section would read as news
+        title = t("section_declined_groups")
+        sections.append({"id": "declined_groups", "title": title, "rows": rows})
     for key, section, prefix in (
         ("protection", "protection", "protection"),
         ("internal_protection_alternative", "ipa", "ipa"),

@@ -17,7 +17,7 @@ from domain.effects import change_effects
 from domain.facts import BOUND_PREFIX, level_range
 from domain.places import area_of, parse_element
 from domain.words import Lang, long_date
-from events.vocabulary import Change, GroupCategory, ViolenceLevel
+from events.vocabulary import Change, GroupCategory, ReplaceGroups, ViolenceLevel
 
 Doc = dict[str, Any]
 Labels = Mapping[str, Mapping[str, Any]]  # group id -> a value holding label_en / label_nl
@@ -103,6 +103,8 @@ def value_text(element: str, value: Mapping[str, Any] | None, lang: Lang) -> str
         category = value.get("category")
         if category not in GROUP_CATEGORIES:
             return _labels_text(value)
+        if value.get("declined"):
+            return word("declined_as", lang, category=word(str(category), lang).lower())
         return _with_exceptions(word(str(category), lang), value, lang)
     if kind == "article_15c":
         return _with_exceptions(_level_text(value, lang), value, lang)
@@ -195,7 +197,7 @@ def value_key(element: str, value: Mapping[str, Any] | None) -> str:
     if value is None:
         return "removed"
     if kind == "group":
-        return str(value.get("category", "group"))
+        return "declined" if value.get("declined") else str(value.get("category", "group"))
     if kind == "article_15c":
         if value.get("level") is None and value.get("at_most"):
             return f"bound-{value['at_most']}"
@@ -236,7 +238,7 @@ def change_text(change: Mapping[str, Any], lang: Lang, labels: Labels) -> Doc:
     parsed = _CHANGE.validate_python(change)
     # An effect needs a key; its date plays no part in how a change reads. A change with a
     # scope has one effect per place, all with the same value.
-    effects = change_effects(parsed, (dt.date.min, 0, 0, 0), "")
+    effects = list(change_effects(parsed, dt.date.min, 0, 0, ""))
     effect = effects[0]
     element = effect.element
     action = word(f"act_{parsed.type}", lang)
@@ -246,8 +248,18 @@ def change_text(change: Mapping[str, Any], lang: Lang, labels: Labels) -> Doc:
         text = f"{action}: {_labels_text(effect.value or {})}"
     elif parsed.type == "revoke_group":
         text = f"{action} ({word(str((effect.value or {}).get('category')), lang).lower()})"
-    elif parsed.type == "lift_moratorium":
+    elif parsed.type in ("lift_moratorium", "withdraw"):
         text = action
+    elif parsed.type == "replace_groups":
+        assert isinstance(parsed, ReplaceGroups)
+        category = word(parsed.category.value, lang)
+        names = ", ".join(getattr(g, f"label_{lang}") for g in parsed.groups)
+        listed = (
+            word("replaced_list", lang, groups=names)
+            if names
+            else word("replaced_list_empty", lang)
+        )
+        text = f"{action} ({category.lower()}): {listed}"
     else:
         text = f"{action}: {value_text(element, effect.value, lang)}"
     note = getattr(parsed, "note", None)

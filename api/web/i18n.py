@@ -132,6 +132,18 @@ WORDS: dict[str, tuple[str, str]] = {
     ),
     "announced": ("Announced", "Aangekondigd"),
     "date_not_stated": ("not stated", "niet vermeld"),
+    "section_declined_groups": (
+        "Stated as not designated",
+        "Uitdrukkelijk niet aangewezen",
+    ),
+    "attested_title": ("Attested from a later date", "Vastgesteld vanaf een latere datum"),
+    "attested_lead": (
+        "An attestation in force after this date says these held from its date; since when "
+        'is not recorded. Not recorded here is not "not so".',
+        "Een vaststelling die na deze datum in werking is, zegt dat dit gold vanaf haar datum; "
+        'sinds wanneer is niet vastgelegd. Niet vastgelegd is hier niet "niet zo".',
+    ),
+    "attested_from": ("Attested from", "Vastgesteld vanaf"),
     "section_risk_profile": ("Risk profiles", "Risicoprofielen"),
     "section_group_persecution": ("Group persecution", "Groepsvervolging"),
     "section_vulnerable_minority": ("Vulnerable minority groups", "Kwetsbare minderheidsgroepen"),
@@ -275,6 +287,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "act_lapse": ("lapsed", "verlopen"),
     "act_reaffirm": ("reaffirmed", "bevestigd"),
     "act_note": ("noted", "genoteerd"),
+    "act_decline_group": ("stated as not designated", "uitdrukkelijk niet aangewezen"),
+    "act_withdraw": ("no longer stated", "niet langer vastgelegd"),
+    "act_replace_groups": ("list replaced", "lijst vervangen"),
+    "declined_as": ("Not: {category}", "Niet: {category}"),
+    "replaced_list": ("now exactly: {groups}", "luidt nu: {groups}"),
+    "replaced_list_empty": ("now none", "luidt nu: geen"),
     "by": ("by", "door"),
     # Amendment page
     "amendment": ("Amendment", "Wijziging"),
