@@ -258,6 +258,11 @@ class PolicyOut(AnswerHead):
         default=None, exclude_if=_absent, description="Defined areas; absent when none."
     )
     pending: list[AmendmentRef]
+    attested_later: list[AttestedOut] = Field(
+        description="Elements an attestation in force after `on` states, whose value on `on` "
+        "is not that one: attested from a later date, with no statement about `on` itself "
+        "(not recorded is not 'not so'). An annotation: not part of the version."
+    )
 
 
 class PlaceOut(Model):
@@ -277,6 +282,9 @@ class PlacePolicyOut(AnswerHead):
 
     place: PlaceOut
     groups: list[GroupOut]
+    declined_groups: list[GroupOut] = Field(
+        description="Groups the policy states are NOT designated there, in the category given."
+    )
     protection: dict[str, ProtectionOut] = Field(description="By group, or `general`.")
     internal_protection_alternative: dict[str, IpaOut] = Field(
         description="By group, or `general`."

@@ -446,12 +446,15 @@ def resolve_sections(
         return {s: d for s, d in docs.items() if d is not None}
 
     protection, ipa = by_subject("protection"), by_subject("ipa")
-    groups = []
+    groups: list[Doc] = []
+    declined: list[Doc] = []
     for group, doc in by_subject("group").items():
-        groups.append(
+        # The most specific place's rule decides: a stated no there is a declined group.
+        stated = {k: v for k, v in doc.items() if k != "declined"}
+        (declined if doc.get("declined") else groups).append(
             {
                 "id": group,
-                **doc,
+                **stated,
                 "authorities_protect": _resolved_flag(protection, group, "authorities_protect"),
                 "internal_protection_alternative": _resolved_flag(ipa, group, "available"),
             }
@@ -465,6 +468,7 @@ def resolve_sections(
             "areas": list(areas),
         },
         "groups": groups,
+        "declined_groups": declined,
         "protection": protection,
         "internal_protection_alternative": ipa,
         "article_15c": resolved("article_15c", ""),
