@@ -77,7 +77,8 @@ def _short(text: str, width: int = 90) -> str:
 
 def policy(doc: Doc) -> Group:
     head = Text(
-        f"{doc['name']} ({doc['country']}) on {doc['on']}, as known at {doc['known_at']}",
+        f"{doc['name']} ({doc['country']}) on {doc['on']}, as known at {doc['known_at']}"
+        + _published(doc),
         style="bold",
     )
     if not doc["coverage"]:
@@ -160,7 +161,10 @@ def timeline(doc: Doc) -> Group:
             str(len(a["changes"])),
             notes.mark(_all_sources(a)),
         )
-    head = Text(f"Timeline of {doc['country']} as known at {doc['known_at']}", style="bold")
+    head = Text(
+        f"Timeline of {doc['country']} as known at {doc['known_at']}{_published(doc)}",
+        style="bold",
+    )
     return Group(head, table, *notes.parts())
 
 
@@ -259,3 +263,8 @@ def integrity(doc: Doc) -> Group:
     else:
         lines.append(Text("not signed: no signing key (policy-ledger init creates one)"))
     return Group(*lines)
+
+
+def _published(doc: Doc) -> str:
+    """ ", published by P" when the answer counts only what was published by P."""
+    return f", published by {doc['published_by']}" if "published_by" in doc else ""

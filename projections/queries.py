@@ -2,8 +2,10 @@
 
 Point-in-time answers come from the bitemporal segment rows; timelines, element histories
 and diffs fold the amendment records as known at the moment asked (they are per country
-and small). Policy and version answers name the ledger digest of the read model, read after
-their rows: the ledger it names holds every event the answer rests on.
+and small). The rows hold record time only: an answer that also counts only what was
+published by a date P (`published_by`) folds the country's records in memory. Policy and
+version answers name the ledger digest of the read model, read after their rows: the ledger
+it names holds every event the answer rests on.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Any, TypeVar
 from domain.countries import country_code, country_name, region_name
 from domain.errors import CountryNotFoundError, VersionNotFoundError
 from domain.fold import (
+    Chronicle,
     Transition,
+    annotated_document,
     diff,
     element_history,
     pending_on,
@@ -25,7 +29,7 @@ from domain.fold import (
     visible_effects,
 )
 from domain.instants import from_micros, iso, to_micros
-from domain.records import AmendmentRecord
+from domain.records import AmendmentRecord, as_published
 from projections.records import record_from_json
 from projections.views import PolicyViewMixin
 
@@ -79,6 +83,30 @@ class PolicyQueries:
         doc = policy_header(code, on, known_at, version, self.ledger_digest())
         return {**doc, **sections, "pending": pending}
 
+    def published_policy(
+        self, country: str, on: dt.date, known_at: dt.datetime, published_by: dt.date
+    ) -> Doc:
+        """`policy`, counting only the acts published on or before `published_by` (and
+        recorded by `known_at`): folded from the country's records in memory, since the
+        segment rows hold record time only. The same document, saying `published_by`."""
+        code = country_code(country)
+        records = self.records(code)
+        digest = self.ledger_digest()  # after the records: it names every event they rest on
+        chronicle = Chronicle.build(code, as_published(records, published_by), known_at)
+        segment = chronicle.segment_on(on)
+        version: tuple[str, str, str | None] | None = None
+        elements: dict[str, Any] = {}
+        if segment is not None:
+            elements = annotated_document(code, segment.state)["elements"]
+            segments = chronicle.segments
+            spans = version_spans([(s.version_id, s.valid_from, s.valid_to) for s in segments])
+            valid_from, valid_to = spans[segments.index(segment)]
+            version = (segment.version_id, valid_from.isoformat(), iso(valid_to))
+        sections = policy_sections(elements, {r.id: r for r in records})
+        pending = pending_on(records, on, known_at, published_by=published_by)
+        doc = policy_header(code, on, known_at, version, digest, published_by)
+        return {**doc, **sections, "pending": [amendment_summary(r) for r in pending]}
+
     def ledger_digest(self) -> str:
         """The digest of the ledger the read model holds (stored by the projection)."""
         return self.view.ledger_digest()[1]
@@ -88,15 +116,32 @@ class PolicyQueries:
         i = next(k for k, r in enumerate(rows) if r["valid_from"] == segment["valid_from"])
         return version_spans([(r["version_id"], r["valid_from"], r["valid_to"]) for r in rows])[i]
 
-    def versions(self, country: str, known_at: dt.datetime) -> Doc:
-        code = self.records(country)[0].country
+    def versions(
+        self, country: str, known_at: dt.datetime, published_by: dt.date | None = None
+    ) -> Doc:
+        """The versions over valid time as known at `known_at`: from the segment rows, or
+        with `published_by`, folded from the records (the rows hold record time only)."""
+        records = self.records(country)
+        code = records[0].country
+        if published_by is None:
+            rows = self.view.segments_as_of(code, to_micros(known_at))
+        else:
+            chronicle = Chronicle.build(code, as_published(records, published_by), known_at)
+            rows = [
+                {
+                    "version_id": s.version_id,
+                    "valid_from": iso(s.valid_from),
+                    "valid_to": iso(s.valid_to),
+                }
+                for s in chronicle.segments
+            ]
         runs: list[Doc] = []
-        for row in self.view.segments_as_of(code, to_micros(known_at)):
+        for row in rows:
             if runs and runs[-1]["version_id"] == row["version_id"]:
                 runs[-1]["valid_to"] = row["valid_to"]
             else:
                 runs.append({k: row[k] for k in ("version_id", "valid_from", "valid_to")})
-        return {"country": code, "known_at": known_at.isoformat(), "versions": runs}
+        return {"country": code, **moments(known_at, published_by), "versions": runs}
 
     def version(self, country: str, version_id: str) -> Doc:
         code = self.records(country)[0].country
@@ -118,45 +163,67 @@ class PolicyQueries:
 
     # Over time ------------------------------------------------------------------------
 
-    def timeline(self, country: str, known_at: dt.datetime) -> Doc:
-        records = [r for r in self.records(country) if r.is_known(known_at)]
+    def timeline(
+        self, country: str, known_at: dt.datetime, published_by: dt.date | None = None
+    ) -> Doc:
+        code = country_code(country)
+        records = [
+            r for r in as_published(self.records(code), published_by) if r.is_known(known_at)
+        ]
         return {
-            "country": records[0].country if records else country_code(country),
-            "known_at": known_at.isoformat(),
+            "country": code,
+            **moments(known_at, published_by),
             "amendments": [timeline_entry(r, known_at) for r in records],
         }
 
-    def history(self, country: str, element: str, known_at: dt.datetime) -> Doc:
+    def history(
+        self,
+        country: str,
+        element: str,
+        known_at: dt.datetime,
+        published_by: dt.date | None = None,
+    ) -> Doc:
         records = self.records(country)
         by_id = {r.id: r for r in records}
-        transitions = element_history(records, element, known_at)
+        visible = as_published(records, published_by)
+        transitions = element_history(visible, element, known_at)
         return {
             "country": records[0].country,
             "element": element,
-            "known_at": known_at.isoformat(),
+            **moments(known_at, published_by),
             "intervals": history_intervals(transitions, by_id),
         }
 
-    def histories(self, country: str, known_at: dt.datetime) -> Doc:
+    def histories(
+        self, country: str, known_at: dt.datetime, published_by: dt.date | None = None
+    ) -> Doc:
         """Every element's history at once: `history` for each element, in one fold."""
         records = self.records(country)
         by_id = {r.id: r for r in records}
         by_element: dict[str, list[Transition]] = {}
-        for t in transitions(visible_effects(records, known_at)):
+        visible = as_published(records, published_by)
+        for t in transitions(visible_effects(visible, known_at)):
             by_element.setdefault(t.effect.element, []).append(t)
         return {
             "country": records[0].country,
-            "known_at": known_at.isoformat(),
+            **moments(known_at, published_by),
             "elements": {
                 element: history_intervals(ts, by_id) for element, ts in sorted(by_element.items())
             },
         }
 
-    def diff(self, country: str, first: dt.date, second: dt.date, known_at: dt.datetime) -> Doc:
+    def diff(
+        self,
+        country: str,
+        first: dt.date,
+        second: dt.date,
+        known_at: dt.datetime,
+        published_by: dt.date | None = None,
+    ) -> Doc:
         records = self.records(country)
         by_id = {r.id: r for r in records}
         changes = []
-        for d in diff(records, first, second, known_at):
+        for d in diff(as_published(records, published_by), first, second, known_at):
             cause = by_id[d.cause.amendment_id] if d.cause else None
             changes.append(
                 {
@@ -172,9 +239,17 @@ class PolicyQueries:
             "country": records[0].country,
             "from": first.isoformat(),
             "to": second.isoformat(),
-            "known_at": known_at.isoformat(),
+            **moments(known_at, published_by),
             "changes": changes,
         }
+
+
+def moments(known_at: dt.datetime, published_by: dt.date | None = None) -> Doc:
+    """An answer's knowledge time, and its publication date only when one was asked (so
+    every answer without it reads as it always did)."""
+    if published_by is None:
+        return {"known_at": known_at.isoformat()}
+    return {"known_at": known_at.isoformat(), "published_by": published_by.isoformat()}
 
 
 def policy_header(
@@ -183,6 +258,7 @@ def policy_header(
     known_at: dt.datetime,
     version: tuple[str, str, str | None] | None,
     ledger_digest: str,
+    published_by: dt.date | None = None,
 ) -> Doc:
     """The fields at the top of a policy answer; `version`: (version id, valid from, valid to)
     of the version in force on `on`, None when nothing is recorded for that date."""
@@ -191,7 +267,7 @@ def policy_header(
         "country": code,
         "name": country_name(code),
         "on": on.isoformat(),
-        "known_at": known_at.isoformat(),
+        **moments(known_at, published_by),
         "coverage": version is not None,
         "version_id": version_id,
         "valid_from": valid_from,
@@ -241,10 +317,23 @@ def timeline_entry(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
         "retraction_source": record.retraction_source.model_dump(mode="json")
         if retracted and record.retraction_source
         else None,
+        **stated_publications(record, known_at),
         "author": record.author,
         "rationale": record.rationale,
         "changes": [c.model_dump(mode="json") for c in record.changes],
     }
+
+
+def stated_publications(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
+    """When the in-force date learned later and the retraction were published, where the
+    editor stated it (and the fact counts at `known_at`); absent otherwise."""
+    stated: Doc = {}
+    learned_at = record.in_force_learned_at
+    if record.in_force_announced_on and learned_at is not None and learned_at <= known_at:
+        stated["in_force_announced_on"] = record.in_force_announced_on.isoformat()
+    if record.retraction_announced_on and record.is_retracted(known_at):
+        stated["retraction_announced_on"] = record.retraction_announced_on.isoformat()
+    return stated
 
 
 def provenance(element: Doc, records: dict[str, AmendmentRecord]) -> Doc:
