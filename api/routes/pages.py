@@ -235,13 +235,18 @@ def country(request: Request, code: str) -> Response:
     code = country_code(code)
     page = Page(request)
     on, known_at = _day(request, "on") or _today(), _known_at(request)
+    published_by = _day(request, "published_by")
     moment = known_at or dt.datetime.now(dt.UTC)
-    doc = queries.policy(code, on, moment)
-    versions = queries.versions(code, moment)["versions"]
+    if published_by is None:
+        doc = queries.policy(code, on, moment)
+    else:
+        doc = queries.published_policy(code, on, moment, published_by)
+    versions = queries.versions(code, moment, published_by)["versions"]
     labels: Labels = {g["id"]: g for g in doc["groups"]}
     amendment_link = _amendment_link(page, code, known_at)
     sections = _sections(doc, page.lang, labels, amendment_link) if doc["coverage"] else []
-    references = _references(sections, queries.timeline(code, moment)["amendments"], amendment_link)
+    timeline = queries.timeline(code, moment, published_by)["amendments"]
+    references = _references(sections, timeline, amendment_link)
     return render(
         request,
         "country.html",
@@ -250,6 +255,7 @@ def country(request: Request, code: str) -> Response:
         on=on,
         known_at=known_at,
         known_at_text=_param(request, "known_at") or "",
+        published_by_text=_param(request, "published_by") or "",
         first_covered=versions[0]["valid_from"] if versions else None,
         blocks=_blocks(sections),
         references=references,
@@ -257,9 +263,17 @@ def country(request: Request, code: str) -> Response:
             {**p, "href": amendment_link(p["id"]), "sources": _sources(p["sources"])}
             for p in doc["pending"]
         ],
-        fixed_link=page.link(_country_path(code), on=on.isoformat(), known_at=doc["known_at"]),
+        fixed_link=page.link(
+            _country_path(code),
+            on=on.isoformat(),
+            known_at=doc["known_at"],
+            published_by=doc.get("published_by"),
+        ),
         json_link=f"{_country_path(code, 'policy')}?"
-        + urlencode({"on": on.isoformat(), "known_at": doc["known_at"]}),
+        + urlencode(
+            {"on": on.isoformat(), "known_at": doc["known_at"]}
+            | ({"published_by": doc["published_by"]} if "published_by" in doc else {})
+        ),
         version_link=_country_path(code, "versions", doc["version_id"])
         if doc["version_id"]
         else None,

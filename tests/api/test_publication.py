@@ -183,3 +183,17 @@ def test_published_by_is_documented_on_the_hot_route(client: TestClient) -> None
     ]
     [published_by] = [p for p in parameters if p["name"] == "published_by"]
     assert published_by["schema"] == {"type": "string", "format": "date"}
+
+
+def test_the_country_page_takes_published_by(
+    client: TestClient, pakistan: Demo, decree_in_force: dict[str, Any]
+) -> None:
+    page = client.get("/countries/PK", params={"on": JAN15, "published_by": "2025-01-19"})
+    assert page.status_code == 200, page.text
+    assert 'name="published_by"' in page.text
+    assert 'value="2025-01-19"' in page.text
+    assert "counting only acts published by" in page.text
+    assert "published_by=2025-01-19" in page.text  # the fixed link and the JSON link keep it
+    plain = client.get("/countries/PK", params={"on": JAN15})
+    assert "counting only acts published by" not in plain.text
+    assert client.get("/countries/PK", params={"published_by": "soon"}).status_code == 422
