@@ -195,5 +195,6 @@ def test_the_country_page_takes_published_by(
     assert "counting only acts published by" in page.text
     assert "published_by=2025-01-19" in page.text  # the fixed link and the JSON link keep it
     plain = client.get("/countries/PK", params={"on": JAN15})
+    assert plain.status_code == 200, plain.text
     assert "counting only acts published by" not in plain.text
     assert client.get("/countries/PK", params={"published_by": "soon"}).status_code == 422
