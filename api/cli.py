@@ -39,6 +39,13 @@ KnownAt = Annotated[
     str | None,
     typer.Option("--known-at", help="As recorded at this moment (ISO 8601; default: now)."),
 ]
+PublishedBy = Annotated[
+    str | None,
+    typer.Option(
+        "--published-by",
+        help="Count only acts published on or before this date (YYYY-MM-DD; default: all).",
+    ),
+]
 
 
 def refused(red: str, rest: str = "", code: int = 2) -> typer.Exit:
@@ -82,6 +89,10 @@ def emit(doc: Any, as_json: bool, human: Callable[[Any], Any], *, soft_wrap: boo
 
 def _known_at(text: str | None) -> Any:
     return parse_moment(text, name="--known-at") if text else now()
+
+
+def _published_by(text: str | None) -> Any:
+    return parse_date(text, name="--published-by") if text else None
 
 
 @cli.command()
@@ -178,6 +189,7 @@ def policy(
         list[str] | None,
         typer.Option(help="An area the person is in (a defined area id); repeatable."),
     ] = None,
+    published_by: PublishedBy = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The policy in force on a date, as the ledger knew it at a moment; with --region or
@@ -189,17 +201,24 @@ def policy(
         place = Place(region.strip().upper() if region else None, tuple(dict.fromkeys(area or [])))
     with opened_ledger() as ledger:
         day = parse_date(on, name="--on") if on else today()
-        doc = ledger.reads.queries().policy(country, day, _known_at(known_at), place)
-        emit(doc, as_json, render.policy)
+        by = _published_by(published_by)
+        known = _known_at(known_at)
+        answer = ledger.reads.policy(country, day, known, published_by=by, place=place)
+        emit(answer.doc, as_json, render.policy)
 
 
 @cli.command()
-def timeline(country: str, known_at: KnownAt = None, as_json: JsonFlag = False) -> None:
+def timeline(
+    country: str,
+    known_at: KnownAt = None,
+    published_by: PublishedBy = None,
+    as_json: JsonFlag = False,
+) -> None:
     """Every amendment of a country with its status and dates."""
     with opened_ledger() as ledger:
-        emit(
-            ledger.reads.queries().timeline(country, _known_at(known_at)), as_json, render.timeline
-        )
+        by = _published_by(published_by)
+        doc = ledger.reads.queries().timeline(country, _known_at(known_at), by)
+        emit(doc, as_json, render.timeline)
 
 
 @cli.command()
@@ -207,11 +226,13 @@ def history(
     country: str,
     element: Annotated[str, typer.Argument(help="e.g. group:pti or article_15c:PK-BA")],
     known_at: KnownAt = None,
+    published_by: PublishedBy = None,
     as_json: JsonFlag = False,
 ) -> None:
     """The life of one policy element over valid time."""
     with opened_ledger() as ledger:
-        doc = ledger.reads.queries().history(country, element, _known_at(known_at))
+        by = _published_by(published_by)
+        doc = ledger.reads.queries().history(country, element, _known_at(known_at), by)
         emit(doc, as_json, render.history)
 
 
@@ -221,12 +242,14 @@ def diff(
     from_: Annotated[str, typer.Option("--from", help="First date (YYYY-MM-DD).")],
     to: Annotated[str, typer.Option("--to", help="Second date (YYYY-MM-DD).")],
     known_at: KnownAt = None,
+    published_by: PublishedBy = None,
     as_json: JsonFlag = False,
 ) -> None:
     """What changed between two dates, element by element, with the amendment behind it."""
     with opened_ledger() as ledger:
         first, second = parse_date(from_, name="--from"), parse_date(to, name="--to")
-        doc = ledger.reads.queries().diff(country, first, second, _known_at(known_at))
+        by = _published_by(published_by)
+        doc = ledger.reads.queries().diff(country, first, second, _known_at(known_at), by)
         emit(doc, as_json, render.diff)
 
 

@@ -85,7 +85,9 @@ def policy(doc: Doc) -> Group:
         named += [f"area {a}" for a in place["areas"]]
         where = f", for a person from {', '.join(named)}"
     head = Text(
-        f"{doc['name']} ({doc['country']}) on {doc['on']}, as known at {doc['known_at']}{where}",
+        f"{doc['name']} ({doc['country']}) on {doc['on']}, as known at {doc['known_at']}"
+        + _published(doc)
+        + where,
         style="bold",
     )
     if not doc["coverage"]:
@@ -222,7 +224,10 @@ def timeline(doc: Doc) -> Group:
             str(len(a["changes"])),
             notes.mark(_all_sources(a)),
         )
-    head = Text(f"Timeline of {doc['country']} as known at {doc['known_at']}", style="bold")
+    head = Text(
+        f"Timeline of {doc['country']} as known at {doc['known_at']}{_published(doc)}",
+        style="bold",
+    )
     return Group(head, table, *notes.parts())
 
 
@@ -332,3 +337,8 @@ def integrity(doc: Doc) -> Group:
     else:
         lines.append(Text("not signed: no signing key (policy-ledger init creates one)"))
     return Group(*lines)
+
+
+def _published(doc: Doc) -> str:
+    """ ", published by P" when the answer counts only what was published by P."""
+    return f", published by {doc['published_by']}" if "published_by" in doc else ""

@@ -52,6 +52,11 @@ class AmendmentIn(AmendmentDraft, ExpectedVersion):
 
 class InForceIn(Model):
     in_force_from: Day
+    announced_on: Day | None = Field(
+        default=None,
+        description="When the in-force date was published (not after today, not before the "
+        "amendment's own announced_on); default: the day it is recorded.",
+    )
     expected_version: int = Field(ge=1, le=2**62)
 
 
@@ -60,10 +65,34 @@ class RetractionIn(Model):
     source: Source | None = Field(
         default=None, description="The act that withdrew the amendment (e.g. a ruling), if any."
     )
+    announced_on: Day | None = Field(
+        default=None,
+        description="When the retraction was published (not after today, not before the "
+        "amendment's own announced_on); default: the day it is recorded.",
+    )
     expected_version: int = Field(ge=1, le=2**62)
 
 
 # Responses ---------------------------------------------------------------------------
+
+
+def _unasked(value: object) -> bool:
+    return value is None
+
+
+# Present in an answer only when the question named a publication date.
+PublishedBy = Annotated[
+    dt.date | None,
+    Field(
+        default=None,
+        exclude_if=_unasked,
+        description="Only acts published on or before this date count (present when asked).",
+    ),
+]
+Stated = Annotated[
+    dt.date | None,
+    Field(default=None, exclude_if=_unasked, description="Present when the editor stated it."),
+]
 
 
 class RecordedEvent(Model):
@@ -232,6 +261,7 @@ class AnswerHead(Model):
     name: str
     on: dt.date
     known_at: dt.datetime
+    published_by: PublishedBy = None
     coverage: bool = Field(description="False: nothing is recorded for this date.")
     version_id: str | None
     valid_from: dt.date | None
@@ -310,6 +340,7 @@ class VersionSpan(Model):
 class VersionsOut(Model):
     country: str
     known_at: dt.datetime
+    published_by: PublishedBy = None
     versions: list[VersionSpan]
 
 
@@ -328,6 +359,8 @@ class TimelineEntry(AmendmentRef):
     retracted_at: dt.datetime | None
     retraction_reason: str | None
     retraction_source: SourceOut | None
+    in_force_announced_on: Stated = None
+    retraction_announced_on: Stated = None
     author: str
     rationale: str
     changes: list[dict[str, Any]]
@@ -336,6 +369,7 @@ class TimelineEntry(AmendmentRef):
 class TimelineOut(Model):
     country: str
     known_at: dt.datetime
+    published_by: PublishedBy = None
     amendments: list[TimelineEntry]
 
 
@@ -351,6 +385,7 @@ class HistoryOut(Model):
     country: str
     element: str
     known_at: dt.datetime
+    published_by: PublishedBy = None
     intervals: list[HistoryInterval]
 
 
@@ -370,6 +405,7 @@ class DiffOut(Model):
     from_: dt.date = Field(alias="from")
     to: dt.date
     known_at: dt.datetime
+    published_by: PublishedBy = None
     changes: list[DiffEntry]
 
 

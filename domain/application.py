@@ -71,9 +71,10 @@ class PolicyLedger(Application[UUID]):
         *,
         author: str,
         expected_version: int,
+        announced_on: dt.date | None = None,
     ) -> Recorded:
         policy = self._existing_policy(country_code(country), expected_version)
-        policy.record_in_force_date(amendment_id, in_force_from, author, self.clock())
+        policy.record_in_force_date(amendment_id, in_force_from, author, self.clock(), announced_on)
         return self._save(policy, amendment_id)
 
     def retract_amendment(
@@ -85,9 +86,10 @@ class PolicyLedger(Application[UUID]):
         author: str,
         expected_version: int,
         source: Source | None = None,
+        announced_on: dt.date | None = None,
     ) -> Recorded:
         policy = self._existing_policy(country_code(country), expected_version)
-        policy.retract(amendment_id, reason, author, self.clock(), source)
+        policy.retract(amendment_id, reason, author, self.clock(), source, announced_on)
         return self._save(policy, amendment_id)
 
     def record_amendments(

@@ -22,7 +22,12 @@ from domain.errors import (
     InForceDateAlreadyKnownError,
 )
 from domain.records import AmendmentRecord
-from domain.rules import check_amendment, check_moratoria_start, check_source
+from domain.rules import (
+    check_amendment,
+    check_moratoria_start,
+    check_publication,
+    check_source,
+)
 from events import payloads, upcasting
 from events.vocabulary import Source
 
@@ -139,10 +144,18 @@ class CountryPolicy(Aggregate):
         return payload.amendment_id
 
     def record_in_force_date(
-        self, amendment_id: str, in_force_from: dt.date, author: str, at: dt.datetime
+        self,
+        amendment_id: str,
+        in_force_from: dt.date,
+        author: str,
+        at: dt.datetime,
+        announced_on: dt.date | None = None,
     ) -> None:
+        """`announced_on`: when the in-force date was published; None: the day it is
+        recorded (stored as absent, read so)."""
         record = self.check_live(amendment_id)
         check_moratoria_start(record.changes, in_force_from, field="in_force_from")
+        check_publication(announced_on, record, at, field="announced_on")
         if record.in_force_as_of(self.modified_on) is not None:
             raise InForceDateAlreadyKnownError(
                 f"amendment {amendment_id} is already in force from "
@@ -154,6 +167,7 @@ class CountryPolicy(Aggregate):
             country=self.country,
             in_force_from=in_force_from,
             author=author,
+            announced_on=announced_on,
         )
         self._trigger(self.InForceDateRecorded, payload.model_dump(mode="json"), at)
 
@@ -164,16 +178,20 @@ class CountryPolicy(Aggregate):
         author: str,
         at: dt.datetime,
         source: Source | None = None,
+        announced_on: dt.date | None = None,
     ) -> None:
-        self.check_live(amendment_id)
+        """`announced_on`: when the retraction was published; None: the day it is recorded."""
+        record = self.check_live(amendment_id)
         if source is not None:
             check_source(source, field="source")
+        check_publication(announced_on, record, at, field="announced_on")
         payload = payloads.AmendmentRetracted(
             amendment_id=amendment_id,
             country=self.country,
             reason=reason,
             source=source,
             author=author,
+            announced_on=announced_on,
         )
         self._trigger(self.AmendmentRetracted, payload.model_dump(mode="json"), at)
 
@@ -216,13 +234,15 @@ class CountryPolicy(Aggregate):
     def on_in_force_date_recorded(self, event: CountryPolicy.InForceDateRecorded) -> None:
         payload = payloads.InForceDateRecorded.model_validate(event.payload)
         record = self.amendments[payload.amendment_id]
-        self.amendments[record.id] = record.with_in_force(payload.in_force_from, event.timestamp)
+        self.amendments[record.id] = record.with_in_force(
+            payload.in_force_from, event.timestamp, payload.announced_on
+        )
 
     def on_amendment_retracted(self, event: CountryPolicy.AmendmentRetracted) -> None:
         payload = payloads.AmendmentRetracted.model_validate(event.payload)
         record = self.amendments[payload.amendment_id]
         self.amendments[record.id] = record.with_retraction(
-            payload.reason, event.timestamp, payload.source
+            payload.reason, event.timestamp, payload.source, payload.announced_on
         )
 
 

@@ -72,6 +72,10 @@ class InForceDateAlreadyKnownError(DomainRuleError):
     title = "In-force date already recorded"
 
 
+class PublicationDateError(DomainRuleError):
+    title = "Publication date is inconsistent"
+
+
 class AmendmentRetractedError(DomainRuleError):
     title = "Amendment is retracted"
 

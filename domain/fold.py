@@ -1,9 +1,10 @@
 """The temporal fold: amendment records -> the policy on date D as known at moment T.
 
-`state_on` is the plain definition (filter what was known at T, apply every effect in force
-on or before D in order). `Chronicle` computes the same answer for every D at once, as
-segments of valid time, and keeps them current as records arrive, re-sweeping only from the
-earliest date a new fact touches. Property tests hold the two to each other.
+`state_on` is the plain definition (filter what was published by P and known at T, apply
+every effect in force on or before D in order). `Chronicle` computes the same answer for
+every D at once, as segments of valid time, and keeps them current as records arrive,
+re-sweeping only from the earliest date a new fact touches.
+Property tests hold the two to each other.
 
 A whole-list replacement is one category-wide effect that `apply` expands over the state at
 its point of the fold (see domain.effects): the sweep always carries the full state of the
@@ -36,7 +37,7 @@ from domain.effects import (
     expand,
     is_category_wide,
 )
-from domain.records import AmendmentRecord
+from domain.records import AmendmentRecord, as_published
 from events.vocabulary import Change, ReplaceGroups
 
 State = dict[str, ElementState]
@@ -61,12 +62,16 @@ def state_on(
     on: dt.date,
     at: dt.datetime,
     only: frozenset[str] | None = None,
+    *,
+    published_by: dt.date | None = None,
 ) -> State | None:
     """The policy state on `on` as known at `at`; None when nothing was in force yet.
 
-    With `only`, just those elements are folded (coverage then means nothing).
+    With `only`, just those elements are folded (coverage then means nothing). With
+    `published_by`, only the acts published on or before that date count (`as_published`).
     """
-    effects = [e for e in visible_effects(records, at, only) if e.on <= on]
+    visible = as_published(records, published_by)
+    effects = [e for e in visible_effects(visible, at, only) if e.on <= on]
     if not effects:
         return None
     state: State = {}
@@ -76,9 +81,13 @@ def state_on(
 
 
 def pending_on(
-    records: Iterable[AmendmentRecord], on: dt.date, at: dt.datetime
+    records: Iterable[AmendmentRecord],
+    on: dt.date,
+    at: dt.datetime,
+    *,
+    published_by: dt.date | None = None,
 ) -> list[AmendmentRecord]:
-    return [r for r in records if r.is_pending_on(on, at)]
+    return [r for r in as_published(records, published_by) if r.is_pending_on(on, at)]
 
 
 def values_document(country: str, state: State) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """What the ledger knows about one amendment, and when it came to know it.
 
 An `AmendmentRecord` is the input of the temporal fold. It holds its own knowledge timeline
-(recorded, in-force date learned, retracted), so the same record answers for any moment T.
+(recorded, in-force date learned, retracted), so the same record answers for any moment T,
+and the publication date of each of those acts, so it answers for any publication date P
+(`as_published`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -40,6 +43,10 @@ class AmendmentRecord:
     retracted_at: dt.datetime | None = None
     retraction_reason: str | None = None
     retraction_source: Source | None = None
+    # Publication dates as stated when the in-force date / the retraction was recorded; None
+    # when none was stated (every event stored before publication time existed).
+    in_force_announced_on: dt.date | None = None
+    retraction_announced_on: dt.date | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> AmendmentRecord:
         # Immutable (frozen, holding frozen models): a copy of an aggregate may share it.
@@ -79,13 +86,68 @@ class AmendmentRecord:
             changes=self.changes,
         )
 
-    def with_in_force(self, on: dt.date, at: dt.datetime) -> AmendmentRecord:
-        return replace(self, in_force_learned=on, in_force_learned_at=at)
+    def with_in_force(
+        self, on: dt.date, at: dt.datetime, announced_on: dt.date | None = None
+    ) -> AmendmentRecord:
+        return replace(
+            self, in_force_learned=on, in_force_learned_at=at, in_force_announced_on=announced_on
+        )
 
     def with_retraction(
-        self, reason: str, at: dt.datetime, source: Source | None = None
+        self,
+        reason: str,
+        at: dt.datetime,
+        source: Source | None = None,
+        announced_on: dt.date | None = None,
     ) -> AmendmentRecord:
-        return replace(self, retracted_at=at, retraction_reason=reason, retraction_source=source)
+        return replace(
+            self,
+            retracted_at=at,
+            retraction_reason=reason,
+            retraction_source=source,
+            retraction_announced_on=announced_on,
+        )
+
+    # Publication time ---------------------------------------------------------------------
+
+    @property
+    def in_force_published_on(self) -> dt.date | None:
+        """When the in-force date learned later was published: as stated, else (as for every
+        event stored before publication dates were) the UTC day it was recorded."""
+        if self.in_force_learned_at is None:
+            return None
+        return self.in_force_announced_on or self.in_force_learned_at.astimezone(dt.UTC).date()
+
+    @property
+    def retraction_published_on(self) -> dt.date | None:
+        """When the retraction was published: as stated, else the UTC day it was recorded."""
+        if self.retracted_at is None:
+            return None
+        return self.retraction_announced_on or self.retracted_at.astimezone(dt.UTC).date()
+
+    def as_published(self, by: dt.date) -> AmendmentRecord | None:
+        """The record with only the acts published on or before `by`: None when the
+        amendment itself was not (its `announced_on` is later); without its learned in-force
+        date or its retraction when those were published later. An in-force date stated
+        with the amendment is published with it."""
+        if self.announced_on > by:
+            return None
+        record = self
+        published = self.in_force_published_on
+        if published is not None and published > by:
+            record = replace(
+                record, in_force_learned=None, in_force_learned_at=None, in_force_announced_on=None
+            )
+        published = self.retraction_published_on
+        if published is not None and published > by:
+            record = replace(
+                record,
+                retracted_at=None,
+                retraction_reason=None,
+                retraction_source=None,
+                retraction_announced_on=None,
+            )
+        return record
 
     def is_known(self, at: dt.datetime) -> bool:
         return self.recorded_at <= at
@@ -118,6 +180,17 @@ class AmendmentRecord:
             and self.in_force_as_of(at) is None
             and self.announced_on <= on
         )
+
+
+def as_published(records: Iterable[AmendmentRecord], by: dt.date | None) -> list[AmendmentRecord]:
+    """The records as the acts published on or before `by` leave them (None: all of them).
+
+    Publication filters beside knowledge time: an act counts in an answer when it was
+    published by P *and* recorded by T, so the fold applies T to these records as to any.
+    """
+    if by is None:
+        return list(records)
+    return [p for r in records if (p := r.as_published(by)) is not None]
 
 
 def knowledge_moments(records: list[AmendmentRecord]) -> list[dt.datetime]:

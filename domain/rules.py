@@ -18,6 +18,7 @@ from domain.errors import (
     InvalidSourceError,
     NoChangesError,
     NoSourcesError,
+    PublicationDateError,
     SourceIndexError,
     UnknownGroupError,
 )
@@ -69,6 +70,30 @@ def check_source(source: Source, *, field: str) -> None:
         raise InvalidSourceError(
             f"'{source.reference}' is not an ECLI (e.g. ECLI:NL:RVS:2024:2927)",
             field=f"{field}.reference",
+        )
+
+
+def check_publication(
+    announced_on: dt.date | None, record: AmendmentRecord, at: dt.datetime, *, field: str
+) -> None:
+    """The publication date of an in-force date or a retraction of `record`, recorded at
+    `at`: not after the day it is recorded (what the ledger records has been published;
+    a history entered years later has publication dates in the past), and not before the
+    amendment it concerns was announced."""
+    if announced_on is None:
+        return
+    recorded_on = at.astimezone(dt.UTC).date()
+    if announced_on > recorded_on:
+        raise PublicationDateError(
+            f"{field} {announced_on} is after the day it is recorded ({recorded_on}): "
+            "record an act once it has been published",
+            field=field,
+        )
+    if announced_on < record.announced_on:
+        raise PublicationDateError(
+            f"{field} {announced_on} is before amendment {record.id} itself was announced "
+            f"({record.announced_on})",
+            field=field,
         )
 
 

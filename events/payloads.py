@@ -9,12 +9,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import Field, StringConstraints
 
 from events.vocabulary import Change, Frozen, Label, Source
 
 Author = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=20000)]
+
+
+def _unstated(value: object) -> bool:
+    return value is None
+
+
+# When the act was published, if stated; absent from the stored payload otherwise, so an event
+# recorded without it keeps the bytes (and hash) of every event stored before the field
+# existed. Read as "published the day it was recorded" (domain.records).
+AnnouncedOn = Annotated[dt.date | None, Field(default=None, exclude_if=_unstated)]
 
 
 class AmendmentRecordedV1(Frozen):
@@ -33,12 +43,16 @@ class AmendmentRecordedV1(Frozen):
 
 
 class InForceDateRecordedV1(Frozen):
-    """The in-force date of an announced amendment, learned after it was recorded."""
+    """The in-force date of an announced amendment, learned after it was recorded.
+
+    `announced_on` (when that date was published) is stored only when stated.
+    """
 
     amendment_id: str
     country: str
     in_force_from: dt.date
     author: Author
+    announced_on: AnnouncedOn = None
 
 
 class AmendmentRetractedV1(Frozen):
@@ -58,6 +72,7 @@ class AmendmentRetractedV2(Frozen):
     (a court ruling, a correcting letter) when there is one; nothing is deleted.
 
     `source` is always stated, null when none was given (as in every version 1 event).
+    `announced_on` (when the retraction was published) is stored only when stated.
     """
 
     amendment_id: str
@@ -65,6 +80,7 @@ class AmendmentRetractedV2(Frozen):
     reason: Text
     source: Source | None
     author: Author
+    announced_on: AnnouncedOn = None
 
 
 AmendmentRecorded = AmendmentRecordedV1

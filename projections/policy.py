@@ -169,10 +169,15 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         if isinstance(event, CountryPolicy.InForceDateRecorded):
             learned = payloads.InForceDateRecorded.model_validate(event.payload)
             record = cache.records[learned.amendment_id]
-            return record.with_in_force(learned.in_force_from, event.timestamp), _add_effects
+            learned_record = record.with_in_force(
+                learned.in_force_from, event.timestamp, learned.announced_on
+            )
+            return learned_record, _add_effects
         retracted = payloads.AmendmentRetracted.model_validate(event.payload)
         record = cache.records[retracted.amendment_id]
-        retraction = record.with_retraction(retracted.reason, event.timestamp, retracted.source)
+        retraction = record.with_retraction(
+            retracted.reason, event.timestamp, retracted.source, retracted.announced_on
+        )
         return retraction, _remove_effects
 
     def _country_of(self, event: Any) -> CountryCache:

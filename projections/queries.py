@@ -2,8 +2,10 @@
 
 Point-in-time answers come from the bitemporal segment rows; timelines, element histories
 and diffs fold the amendment records as known at the moment asked (they are per country
-and small). Policy and version answers name the ledger digest of the read model, read after
-their rows: the ledger it names holds every event the answer rests on.
+and small). The rows hold record time only: an answer that also counts only what was
+published by a date P (`published_by`) folds the country's records in memory. Policy and
+version answers name the ledger digest of the read model, read after their rows: the ledger
+it names holds every event the answer rests on.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from domain.effects import element_ids
 from domain.errors import AreaNotDefinedError, CountryNotFoundError, VersionNotFoundError
 from domain.fold import (
     Attested,
+    Chronicle,
     Transition,
+    annotated_document,
     attestations,
     attested_later,
     attests_after,
@@ -38,7 +42,7 @@ from domain.fold import (
 )
 from domain.instants import from_micros, iso, to_micros
 from domain.places import area_of, parse_element, place_chain, region_of, resolve, scope_of
-from domain.records import AmendmentRecord
+from domain.records import AmendmentRecord, as_published
 from events.vocabulary import DefineArea, Source
 from projections.records import record_from_json
 from projections.views import PolicyViewMixin
@@ -112,6 +116,51 @@ class PolicyQueries:
             "attested_later": [attested_doc(a) for a in later],
         }
 
+    def published_policy(
+        self,
+        country: str,
+        on: dt.date,
+        known_at: dt.datetime,
+        published_by: dt.date,
+        place: Place | None = None,
+    ) -> Doc:
+        """`policy`, counting only the acts published on or before `published_by` (and
+        recorded by `known_at`): folded from the country's records in memory, since the
+        segment rows hold record time only. The same document, saying `published_by`."""
+        code = country_code(country)
+        records = self.records(code)
+        digest = self.ledger_digest()  # after the records: it names every event they rest on
+        published = as_published(records, published_by)
+        chronicle = Chronicle.build(code, published, known_at)
+        segment = chronicle.segment_on(on)
+        version: tuple[str, str, str | None] | None = None
+        elements: dict[str, Any] = {}
+        if segment is not None:
+            elements = annotated_document(code, segment.state)["elements"]
+            segments = chronicle.segments
+            spans = version_spans([(s.version_id, s.valid_from, s.valid_to) for s in segments])
+            valid_from, valid_to = spans[segments.index(segment)]
+            version = (segment.version_id, valid_from.isoformat(), iso(valid_to))
+        by_id = {r.id: r for r in records}
+        if place is not None:
+            check_place(code, place, defined_areas(elements, published, on, known_at))
+            provenances = {k: provenance(k, e, by_id) for k, e in elements.items()}
+            sections = resolve_sections(provenances, place.region, place.areas)
+        else:
+            sections = policy_sections(elements, by_id)
+        pending = pending_on(records, on, known_at, published_by=published_by)
+        later: list[Attested] = []
+        if attests_after(published, on, known_at):
+            values = {k: e["value"] for k, e in elements.items()}
+            later = attested_later(attestations(published, known_at), values, on)
+        doc = policy_header(code, on, known_at, version, digest, published_by)
+        return {
+            **doc,
+            **sections,
+            "pending": [amendment_summary(r) for r in pending],
+            "attested_later": [attested_doc(a) for a in later],
+        }
+
     def ledger_digest(self) -> str:
         """The digest of the ledger the read model holds (stored by the projection)."""
         return self.view.ledger_digest()[1]
@@ -121,15 +170,32 @@ class PolicyQueries:
         i = next(k for k, r in enumerate(rows) if r["valid_from"] == segment["valid_from"])
         return version_spans([(r["version_id"], r["valid_from"], r["valid_to"]) for r in rows])[i]
 
-    def versions(self, country: str, known_at: dt.datetime) -> Doc:
-        code = self.records(country)[0].country
+    def versions(
+        self, country: str, known_at: dt.datetime, published_by: dt.date | None = None
+    ) -> Doc:
+        """The versions over valid time as known at `known_at`: from the segment rows, or
+        with `published_by`, folded from the records (the rows hold record time only)."""
+        records = self.records(country)
+        code = records[0].country
+        if published_by is None:
+            rows = self.view.segments_as_of(code, to_micros(known_at))
+        else:
+            chronicle = Chronicle.build(code, as_published(records, published_by), known_at)
+            rows = [
+                {
+                    "version_id": s.version_id,
+                    "valid_from": iso(s.valid_from),
+                    "valid_to": iso(s.valid_to),
+                }
+                for s in chronicle.segments
+            ]
         runs: list[Doc] = []
-        for row in self.view.segments_as_of(code, to_micros(known_at)):
+        for row in rows:
             if runs and runs[-1]["version_id"] == row["version_id"]:
                 runs[-1]["valid_to"] = row["valid_to"]
             else:
                 runs.append({k: row[k] for k in ("version_id", "valid_from", "valid_to")})
-        return {"country": code, "known_at": known_at.isoformat(), "versions": runs}
+        return {"country": code, **moments(known_at, published_by), "versions": runs}
 
     def version(self, country: str, version_id: str) -> Doc:
         code = self.records(country)[0].country
@@ -151,45 +217,67 @@ class PolicyQueries:
 
     # Over time ------------------------------------------------------------------------
 
-    def timeline(self, country: str, known_at: dt.datetime) -> Doc:
-        records = [r for r in self.records(country) if r.is_known(known_at)]
+    def timeline(
+        self, country: str, known_at: dt.datetime, published_by: dt.date | None = None
+    ) -> Doc:
+        code = country_code(country)
+        records = [
+            r for r in as_published(self.records(code), published_by) if r.is_known(known_at)
+        ]
         return {
-            "country": records[0].country if records else country_code(country),
-            "known_at": known_at.isoformat(),
+            "country": code,
+            **moments(known_at, published_by),
             "amendments": [timeline_entry(r, known_at) for r in records],
         }
 
-    def history(self, country: str, element: str, known_at: dt.datetime) -> Doc:
+    def history(
+        self,
+        country: str,
+        element: str,
+        known_at: dt.datetime,
+        published_by: dt.date | None = None,
+    ) -> Doc:
         records = self.records(country)
         by_id = {r.id: r for r in records}
-        transitions = element_history(records, element, known_at)
+        visible = as_published(records, published_by)
+        transitions = element_history(visible, element, known_at)
         return {
             "country": records[0].country,
             "element": element,
-            "known_at": known_at.isoformat(),
+            **moments(known_at, published_by),
             "intervals": history_intervals(transitions, by_id),
         }
 
-    def histories(self, country: str, known_at: dt.datetime) -> Doc:
+    def histories(
+        self, country: str, known_at: dt.datetime, published_by: dt.date | None = None
+    ) -> Doc:
         """Every element's history at once: `history` for each element, in one fold."""
         records = self.records(country)
         by_id = {r.id: r for r in records}
         by_element: dict[str, list[Transition]] = {}
-        for t in transitions(visible_effects(records, known_at)):
+        visible = as_published(records, published_by)
+        for t in transitions(visible_effects(visible, known_at)):
             by_element.setdefault(t.effect.element, []).append(t)
         return {
             "country": records[0].country,
-            "known_at": known_at.isoformat(),
+            **moments(known_at, published_by),
             "elements": {
                 element: history_intervals(ts, by_id) for element, ts in sorted(by_element.items())
             },
         }
 
-    def diff(self, country: str, first: dt.date, second: dt.date, known_at: dt.datetime) -> Doc:
+    def diff(
+        self,
+        country: str,
+        first: dt.date,
+        second: dt.date,
+        known_at: dt.datetime,
+        published_by: dt.date | None = None,
+    ) -> Doc:
         records = self.records(country)
         by_id = {r.id: r for r in records}
         changes = []
-        for d in diff(records, first, second, known_at):
+        for d in diff(as_published(records, published_by), first, second, known_at):
             cause = by_id[d.cause.amendment_id] if d.cause else None
             sources: list[Doc] = []
             if cause is not None and d.cause is not None:
@@ -208,9 +296,17 @@ class PolicyQueries:
             "country": records[0].country,
             "from": first.isoformat(),
             "to": second.isoformat(),
-            "known_at": known_at.isoformat(),
+            **moments(known_at, published_by),
             "changes": changes,
         }
+
+
+def moments(known_at: dt.datetime, published_by: dt.date | None = None) -> Doc:
+    """An answer's knowledge time, and its publication date only when one was asked (so
+    every answer without it reads as it always did)."""
+    if published_by is None:
+        return {"known_at": known_at.isoformat()}
+    return {"known_at": known_at.isoformat(), "published_by": published_by.isoformat()}
 
 
 def policy_header(
@@ -219,6 +315,7 @@ def policy_header(
     known_at: dt.datetime,
     version: tuple[str, str, str | None] | None,
     ledger_digest: str,
+    published_by: dt.date | None = None,
 ) -> Doc:
     """The fields at the top of a policy answer; `version`: (version id, valid from, valid to)
     of the version in force on `on`, None when nothing is recorded for that date."""
@@ -227,7 +324,7 @@ def policy_header(
         "country": code,
         "name": country_name(code),
         "on": on.isoformat(),
-        "known_at": known_at.isoformat(),
+        **moments(known_at, published_by),
         "coverage": version is not None,
         "version_id": version_id,
         "valid_from": valid_from,
@@ -277,10 +374,23 @@ def timeline_entry(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
         "retraction_source": source_json(record.retraction_source)
         if retracted and record.retraction_source
         else None,
+        **stated_publications(record, known_at),
         "author": record.author,
         "rationale": record.rationale,
         "changes": [c.model_dump(mode="json") for c in record.changes],
     }
+
+
+def stated_publications(record: AmendmentRecord, known_at: dt.datetime) -> Doc:
+    """When the in-force date learned later and the retraction were published, where the
+    editor stated it (and the fact counts at `known_at`); absent otherwise."""
+    stated: Doc = {}
+    learned_at = record.in_force_learned_at
+    if record.in_force_announced_on and learned_at is not None and learned_at <= known_at:
+        stated["in_force_announced_on"] = record.in_force_announced_on.isoformat()
+    if record.retraction_announced_on and record.is_retracted(known_at):
+        stated["retraction_announced_on"] = record.retraction_announced_on.isoformat()
+    return stated
 
 
 def attested_doc(attested: Attested) -> Doc:

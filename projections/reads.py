@@ -7,7 +7,9 @@ Every face asks here, so one rule holds everywhere:
 - where a read replica is configured, reads go there unless the caller asks for the primary
   (`primary=True`), and the answer says how far the replica lags (`Origin`);
 - "the policy of C on D as known now" comes from the in-process index; "as known at T"
-  from the bitemporal rows (SQL). `Reads.policy` is the one call that chooses.
+  from the bitemporal rows (SQL); "counting only what was published by P" (at any T) from
+  the country's records folded in memory, since the rows hold record time only.
+  `Reads.policy` is the one call that chooses.
 """
 
 from __future__ import annotations
@@ -158,13 +160,21 @@ class Reads:
         on: dt.date,
         known_at: dt.datetime | None,
         *,
+        published_by: dt.date | None = None,
         primary: bool = False,
         place: Place | None = None,
     ) -> PolicyAnswer:
-        """The policy of `country` in force on `on` as known at `known_at` (None: now); with
+        """The policy of `country` in force on `on` as known at `known_at` (None: now),
+        counting only the acts published on or before `published_by` when it is given; with
         `place`, as it applies to a person from there."""
         replica = self.replica_for(primary)
         origin = self._origin(replica)
+        if published_by is not None:
+            queries = replica.queries if replica is not None else self.queries()
+            moment = known_at or dt.datetime.now(dt.UTC)
+            return PolicyAnswer(
+                origin, doc=queries.published_policy(country, on, moment, published_by, place)
+            )
         if known_at is not None:
             queries = replica.queries if replica is not None else self.queries()
             return PolicyAnswer(origin, doc=queries.policy(country, on, known_at, place))

@@ -13,19 +13,22 @@ from events.vocabulary import Source
 
 
 def record_to_json(record: AmendmentRecord) -> str:
-    return json.dumps(
-        {
-            "payload": record.payload().model_dump(mode="json"),
-            "position": record.position,
-            "recorded_at": record.recorded_at.isoformat(),
-            "in_force_learned": iso(record.in_force_learned),
-            "in_force_learned_at": iso(record.in_force_learned_at),
-            "retracted_at": iso(record.retracted_at),
-            "retraction_reason": record.retraction_reason,
-            "retraction_source": _source(record.retraction_source),
-        },
-        separators=(",", ":"),
-    )
+    row = {
+        "payload": record.payload().model_dump(mode="json"),
+        "position": record.position,
+        "recorded_at": record.recorded_at.isoformat(),
+        "in_force_learned": iso(record.in_force_learned),
+        "in_force_learned_at": iso(record.in_force_learned_at),
+        "retracted_at": iso(record.retracted_at),
+        "retraction_reason": record.retraction_reason,
+        "retraction_source": _source(record.retraction_source),
+    }
+    # Publication dates only when stated, so the rows of earlier events stay as they were.
+    if record.in_force_announced_on is not None:
+        row["in_force_announced_on"] = record.in_force_announced_on.isoformat()
+    if record.retraction_announced_on is not None:
+        row["retraction_announced_on"] = record.retraction_announced_on.isoformat()
+    return json.dumps(row, separators=(",", ":"))
 
 
 def record_from_json(text: str) -> AmendmentRecord:
@@ -39,6 +42,7 @@ def record_from_json(text: str) -> AmendmentRecord:
         record = record.with_in_force(
             dt.date.fromisoformat(data["in_force_learned"]),
             dt.datetime.fromisoformat(data["in_force_learned_at"]),
+            _date(data.get("in_force_announced_on")),
         )
     if data["retracted_at"]:
         # Rows projected before AmendmentRetracted v2 have no source: none was cited.
@@ -47,8 +51,13 @@ def record_from_json(text: str) -> AmendmentRecord:
             data["retraction_reason"],
             dt.datetime.fromisoformat(data["retracted_at"]),
             Source.model_validate(source) if source else None,
+            _date(data.get("retraction_announced_on")),
         )
     return record
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
 
 
 def _source(source: Source | None) -> dict[str, Any] | None:

@@ -57,6 +57,7 @@ def record_in_force_date(
         body.in_force_from,
         author=who.subject,
         expected_version=body.expected_version,
+        announced_on=body.announced_on,
     )
     return _answer(ledger, recorded, "in_force")
 
@@ -75,6 +76,7 @@ def retract_amendment(
         amendment_id,
         reason=body.reason,
         source=body.source,
+        announced_on=body.announced_on,
         author=who.subject,
         expected_version=body.expected_version,
     )

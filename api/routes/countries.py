@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -62,8 +63,25 @@ async def _known_at(
     return parse_moment(known_at, name="query.known_at") if known_at is not None else None
 
 
+PUBLISHED_BY_DESCRIPTION = (
+    "Publication time: count only the acts published on or before this date (YYYY-MM-DD): "
+    "amendments by their announced_on, in-force dates and retractions by their own "
+    "publication; together with known_at. Default: no publication filter."
+)
+
+
+async def _published_by(
+    published_by: Annotated[
+        str | None,
+        Query(description=PUBLISHED_BY_DESCRIPTION, json_schema_extra={"format": "date"}),
+    ] = None,
+) -> dt.date | None:
+    return parse_date(published_by, name="query.published_by") if published_by is not None else None
+
+
 On = Annotated[dt.date | None, Depends(_on)]
 KnownAt = Annotated[dt.datetime | None, Depends(_known_at)]
+PublishedBy = Annotated[dt.date | None, Depends(_published_by)]
 
 
 def _now(known_at: dt.datetime | None) -> dt.datetime:
@@ -115,6 +133,13 @@ POLICY_PARAMETERS = [
         "style": "form",
         "explode": True,
     },
+    {
+        "name": "published_by",
+        "in": "query",
+        "required": False,
+        "description": PUBLISHED_BY_DESCRIPTION,
+        "schema": {"type": "string", "format": "date"},
+    },
 ]
 
 
@@ -126,8 +151,9 @@ POLICY_PARAMETERS = [
     openapi_extra={"parameters": POLICY_PARAMETERS, "security": [{"HTTPBearer": []}, {}]},
 )
 async def policy(code: Code, request: Request) -> Any:
-    """The policy in force on `on`, as recorded at `known_at`; with `region` (and `area`),
-    as it applies to a person from there.
+    """The policy in force on `on`, as recorded at `known_at` (and, with `published_by`,
+    counting only what was published by then); with `region` (and `area`), as it applies
+    to a person from there.
 
     The hottest endpoint reads its query itself (documented above) rather than through
     dependencies: each dependency costs about as much as the answer.
@@ -135,19 +161,28 @@ async def policy(code: Code, request: Request) -> Any:
     authorize_read(request)
     ledger: Ledger = request.app.state.ledger
     query = request.query_params
-    on, known_at = query.get("on"), query.get("known_at")
+    on, known_at, published = query.get("on"), query.get("known_at"), query.get("published_by")
     now = dt.datetime.now(dt.UTC)
     day = parse_date(on, name="query.on") if on is not None else now.date()
     moment = parse_moment(known_at, name="query.known_at") if known_at is not None else None
     place = None
     if "region" in query or "area" in query:
         place = _place(query.get("region"), query.getlist("area"))
-    if moment is None and place is None:  # current knowledge, from the index without I/O
+    by = parse_date(published, name="query.published_by") if published is not None else None
+    if moment is None and place is None and by is None:  # current knowledge, from the index
         body = ledger.reads.cached_policy(code, day, now)
         if body is not None:
             return Response(body, media_type="application/json")
     answer = await run_in_threadpool(
-        ledger.reads.policy, code, day, moment, primary=asks_primary(request), place=place
+        partial(
+            ledger.reads.policy,
+            published_by=by,
+            primary=asks_primary(request),
+            place=place,
+        ),
+        code,
+        day,
+        moment,
     )
     headers = source_headers(answer.origin)
     if answer.doc is not None:
@@ -174,8 +209,8 @@ def _policy_json(doc: Any) -> Any:
 
 
 @router.get("/{code}/versions", response_model=VersionsOut, responses=READ_ERRORS)
-def versions(code: Code, queries: Queries, known_at: KnownAt) -> Any:
-    return queries.versions(code, _now(known_at))
+def versions(code: Code, queries: Queries, known_at: KnownAt, published_by: PublishedBy) -> Any:
+    return queries.versions(code, _now(known_at), published_by)
 
 
 @router.get("/{code}/versions/{version_id}", response_model=VersionOut, responses=READ_ERRORS)
@@ -188,8 +223,8 @@ def version(
 
 
 @router.get("/{code}/timeline", response_model=TimelineOut, responses=READ_ERRORS)
-def timeline(code: Code, queries: Queries, known_at: KnownAt) -> Any:
-    return queries.timeline(code, _now(known_at))
+def timeline(code: Code, queries: Queries, known_at: KnownAt, published_by: PublishedBy) -> Any:
+    return queries.timeline(code, _now(known_at), published_by)
 
 
 @router.get("/{code}/history/{element}", response_model=HistoryOut, responses=READ_ERRORS)
@@ -198,8 +233,9 @@ def history(
     element: Annotated[str, Path(max_length=200, description="e.g. group:pti")],
     queries: Queries,
     known_at: KnownAt,
+    published_by: PublishedBy,
 ) -> Any:
-    return queries.history(code, element, _now(known_at))
+    return queries.history(code, element, _now(known_at), published_by)
 
 
 @router.get("/{code}/diff", response_model=DiffOut, responses=READ_ERRORS)
@@ -211,6 +247,7 @@ def diff(
     ],
     to: Annotated[str, Query(description="Second date.", json_schema_extra={"format": "date"})],
     known_at: KnownAt,
+    published_by: PublishedBy,
 ) -> Any:
     first, second = parse_date(from_, name="query.from"), parse_date(to, name="query.to")
-    return queries.diff(code, first, second, _now(known_at))
+    return queries.diff(code, first, second, _now(known_at), published_by)

@@ -259,14 +259,19 @@ def country(request: Request, code: str) -> Response:
     code = country_code(code)
     page = Page(request)
     on, known_at = _day(request, "on") or _today(), _known_at(request)
+    published_by = _day(request, "published_by")
     moment = known_at or dt.datetime.now(dt.UTC)
     place = _place(request)
-    doc = queries.policy(code, on, moment, place)
-    versions = queries.versions(code, moment)["versions"]
+    if published_by is None:
+        doc = queries.policy(code, on, moment, place)
+    else:
+        doc = queries.published_policy(code, on, moment, published_by, place)
+    versions = queries.versions(code, moment, published_by)["versions"]
     labels: Labels = {g["id"]: g for g in [*doc["groups"], *doc["declined_groups"]]}
     amendment_link = _amendment_link(page, code, known_at)
     sections = _sections(doc, page.lang, labels, amendment_link) if doc["coverage"] else []
-    references = _references(sections, queries.timeline(code, moment)["amendments"], amendment_link)
+    timeline = queries.timeline(code, moment, published_by)["amendments"]
+    references = _references(sections, timeline, amendment_link)
     return render(
         request,
         "country.html",
@@ -278,6 +283,7 @@ def country(request: Request, code: str) -> Response:
         region_text=place.region if place and place.region else "",
         areas_text=", ".join(place.areas) if place else "",
         place_text=_place_text(place, page.lang) if place else None,
+        published_by_text=_param(request, "published_by") or "",
         first_covered=versions[0]["valid_from"] if versions else None,
         blocks=_blocks(sections),
         references=references,
@@ -294,10 +300,17 @@ def country(request: Request, code: str) -> Response:
             }
             for a in doc["attested_later"]
         ],
-        fixed_link=page.link(_country_path(code), on=on.isoformat(), known_at=doc["known_at"]),
+        fixed_link=page.link(
+            _country_path(code),
+            on=on.isoformat(),
+            known_at=doc["known_at"],
+            published_by=doc.get("published_by"),
+        ),
         json_link=f"{_country_path(code, 'policy')}?"
         + urlencode(
-            {"on": on.isoformat(), "known_at": doc["known_at"], **_place_query(place)}, doseq=True
+            {"on": on.isoformat(), "known_at": doc["known_at"], **_place_query(place)}
+            | ({"published_by": doc["published_by"]} if "published_by" in doc else {}),
+            doseq=True,
         ),
         version_link=_country_path(code, "versions", doc["version_id"])
         if doc["version_id"]

@@ -77,6 +77,15 @@ WORDS: dict[str, tuple[str, str]] = {
         "A date (end of that day, UTC) or a moment such as 2024-12-01T12:00:00Z; empty: now",
         "Een datum (einde van die dag, UTC) of een moment zoals 2024-12-01T12:00:00Z; leeg: nu",
     ),
+    "published_by_label": ("Published by (optional)", "Gepubliceerd uiterlijk op (optioneel)"),
+    "published_by_hint": (
+        "Count only acts published on or before this date; empty: all",
+        "Tel alleen besluiten die uiterlijk op deze datum zijn gepubliceerd; leeg: alle",
+    ),
+    "counting_published_by": (
+        "counting only acts published by",
+        "alleen besluiten gepubliceerd uiterlijk op",
+    ),
     "show_policy": ("Show the policy", "Toon het beleid"),
     "today": ("today", "vandaag"),
     "views": ("Views of this country", "Weergaven van dit land"),

@@ -201,3 +201,89 @@ def test_letter_a_counts_as_known_at_the_very_moment_it_was_recorded(
 ) -> None:
     doc = answer(ledger, dt.date(2024, 11, 26), RECORDED[1])
     assert group_ids(doc) == ["pti"]
+
+
+# Publication time (published_by) -------------------------------------------------------------
+# The worked history states no publication dates for #4 and #5: they count as published the
+# day they were recorded (2025-02-01 and 2025-03-01); amendments by their announced_on.
+
+
+def published(ledger: Ledger, on: dt.date, by: dt.date, known_at: dt.datetime = NOW) -> Doc:
+    doc = ledger.reads.policy("PK", on, known_at, published_by=by).doc
+    assert doc is not None
+    return doc
+
+
+def test_an_in_force_date_counts_from_its_publication_the_day_it_was_recorded(
+    ledger: Ledger, history: WorkedHistory
+) -> None:
+    on = dt.date(2025, 1, 15)
+    before = published(ledger, on, dt.date(2025, 1, 31))
+    assert pending_ids(before) == [history.decree_b]
+    assert history.decree_b not in [a for a, _, _ in acts_on_group(before, "pti")]
+    after = published(ledger, on, dt.date(2025, 2, 1))
+    assert pending_ids(after) == []
+    assert history.decree_b in [a for a, _, _ in acts_on_group(after, "pti")]
+    assert (before["published_by"], after["published_by"]) == ("2025-01-31", "2025-02-01")
+
+
+def test_an_amendment_counts_from_its_announcement_and_a_retraction_from_its_own(
+    ledger: Ledger, history: WorkedHistory
+) -> None:
+    october = dt.date(2024, 10, 15)
+    assert published(ledger, october, dt.date(2025, 1, 9))["coverage"] is False  # C unpublished
+    assert group_ids(published(ledger, october, dt.date(2025, 1, 10))) == ["hazaras"]
+    assert group_ids(published(ledger, october, dt.date(2025, 2, 28))) == ["hazaras"]
+    assert group_ids(published(ledger, october, dt.date(2025, 3, 1))) == []  # retracted
+    assert published(ledger, dt.date(2024, 11, 26), dt.date(2024, 11, 25))["coverage"] is False
+
+
+def test_both_filters_hold_at_once(ledger: Ledger, history: WorkedHistory) -> None:
+    """Published by the end of March, but as recorded on 31 December: C was not yet known."""
+    october = dt.date(2024, 10, 15)
+    doc = published(ledger, october, dt.date(2025, 3, 31), known_at=at(2024, 12, 31))
+    assert (doc["coverage"], group_ids(doc)) == (False, [])
+    doc = published(ledger, october, dt.date(2025, 2, 28), known_at=at(2025, 2, 15))
+    assert group_ids(doc) == ["hazaras"]
+
+
+def test_published_by_a_late_date_is_the_recorded_answer_plus_the_field(
+    ledger: Ledger, history: WorkedHistory
+) -> None:
+    """The folded answer and the segment rows agree wherever publication filters nothing."""
+    for on in (dt.date(2024, 10, 15), dt.date(2024, 11, 26), dt.date(2025, 1, 15)):
+        for known_at in (at(2024, 12, 31), at(2025, 2, 15), NOW):
+            rows = answer(ledger, on, known_at)
+            folded = published(ledger, on, dt.date(2030, 1, 1), known_at)
+            assert folded.pop("published_by") == "2030-01-01"
+            assert folded == rows
+            assert "published_by" not in rows
+
+
+def test_every_read_takes_published_by(ledger: Ledger, history: WorkedHistory) -> None:
+    queries = ledger.reads.as_projected
+    by = dt.date(2025, 1, 31)  # C published, B's in-force date and C's retraction not yet
+    timeline = queries.timeline("PK", NOW, by)
+    assert timeline["published_by"] == "2025-01-31"
+    statuses = {a["id"]: a["status"] for a in timeline["amendments"]}
+    assert statuses == {
+        history.letter_a: "in_force",
+        history.decree_b: "pending",
+        history.letter_c: "in_force",
+    }
+    assert [a["id"] for a in queries.timeline("PK", NOW, dt.date(2024, 12, 1))["amendments"]] == [
+        history.letter_a
+    ]
+    [interval] = queries.history("PK", "group:hazaras", NOW, by)["intervals"]
+    assert (interval["valid_from"], interval["amendment"]["id"]) == ("2024-10-01", history.letter_c)
+    assert queries.history("PK", "group:hazaras", NOW)["intervals"] == []
+    changes = queries.diff("PK", dt.date(2024, 9, 30), dt.date(2024, 10, 1), NOW, by)["changes"]
+    assert [(c["element"], c["kind"]) for c in changes] == [("group:hazaras", "added")]
+    versions = queries.versions("PK", NOW, by)
+    assert versions["published_by"] == "2025-01-31"
+    assert [v["valid_from"] for v in versions["versions"]] == ["2024-10-01", "2024-11-26"]
+    late = queries.versions("PK", NOW, dt.date(2030, 1, 1))
+    assert late["versions"] == queries.versions("PK", NOW)["versions"]
+    # Without published_by nothing in the answers changed shape.
+    for doc in (queries.timeline("PK", NOW), queries.versions("PK", NOW)):
+        assert "published_by" not in doc
