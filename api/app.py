@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api import problems
-from api.bootstrap import Ledger, build_ledger
+from api.bootstrap import Services, build_services
 from api.middleware import BodyLimit
 from api.observability import Observe
 from api.routes import amendments, audits, countries, health, integrity, pages
@@ -38,13 +38,13 @@ Every read answers *what was the policy on date `on`, as the ledger knew it at m
 """
 
 
-def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, ledger: Services | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.ledger = ledger or build_ledger(settings)
+        app.state.ledger = ledger or build_services(settings)
         app.state.tokens = TokenStore(settings.tokens_file, settings.tokens)
         app.state.ledger.catch_up.run()
         await run_in_threadpool(app.state.ledger.reads.warm)

@@ -130,8 +130,9 @@ def read_model_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
 
 
 @dataclass
-class Ledger:
-    """Everything a face (CLI, HTTP) needs, wired once."""
+class Services:
+    """Everything a face (CLI, HTTP) needs, wired once (the wiring; the application
+    service itself is `domain.application.PolicyLedger`)."""
 
     settings: Settings
     app: PolicyLedger
@@ -168,9 +169,9 @@ def open_replica(settings: Settings, primary: PolicyLedger, url: str) -> ReadRep
     return ReadReplica(primary, factory, view)
 
 
-def build_ledger(
+def build_services(
     settings: Settings | None = None, clock: Clock = utc_now, *, create: bool = True
-) -> Ledger:
+) -> Services:
     """`create=False`: raise StoreNotFoundError rather than create a SQLite store (a face
     that only reads must not leave an empty store behind wherever it was run)."""
     settings = settings or Settings()
@@ -213,7 +214,7 @@ def build_ledger(
                 factory.close()
             app.close()
             raise
-    return Ledger(
+    return Services(
         settings=settings,
         app=app,
         view=view,

@@ -17,7 +17,7 @@ from rich.progress import Progress
 from rich.text import Text
 
 from api import render, security
-from api.bootstrap import ConfigurationError, Ledger, StoreNotFoundError, build_ledger
+from api.bootstrap import ConfigurationError, Services, StoreNotFoundError, build_services
 from api.security import Role
 from api.settings import Settings
 from api.timeparse import MomentError, now, parse_date, parse_moment, today
@@ -59,13 +59,13 @@ def refused(red: str, rest: str = "", code: int = 2) -> typer.Exit:
 
 
 @contextmanager
-def opened_ledger(create: bool = False) -> Iterator[Ledger]:
+def opened_ledger(create: bool = False) -> Iterator[Services]:
     """The ledger from settings, caught up; domain and input errors exit 2 with a message.
 
     Only commands that write (`create`) create a SQLite store that does not exist yet.
     """
     try:
-        ledger = build_ledger(Settings(), create=create)
+        ledger = build_services(Settings(), create=create)
     except StoreNotFoundError as error:
         raise refused("error:", f" {error}") from None
     except ConfigurationError as error:
@@ -281,7 +281,7 @@ def import_ledger(
     """Check an export whole, then store it into an empty store (same digest, same answers)."""
     from domain.exchange import import_ledger as restore
 
-    def read(ledger: Ledger) -> Imported:
+    def read(ledger: Services) -> Imported:
         imported = restore(ledger.app, directory)
         ledger.catch_up.run()
         return imported
@@ -320,7 +320,7 @@ def restore_ledger(
     """Restore a backup into an empty store; the stored log must verify to its digest."""
     from domain.backup import restore
 
-    def read(ledger: Ledger) -> Imported:
+    def read(ledger: Services) -> Imported:
         def verify() -> IntegrityReport:  # the restored log, the read model caught up first
             ledger.catch_up.run()
             return ledger.verify()
@@ -335,7 +335,7 @@ def restore_ledger(
     )
 
 
-def _write_out(write: Callable[[Ledger], Exported]) -> Exported:
+def _write_out(write: Callable[[Services], Exported]) -> Exported:
     """Runs an export-like command: exit 1 when the ledger is broken, 2 when it cannot."""
     from domain.exchange import BrokenLedgerError, ExportError
 
@@ -348,7 +348,7 @@ def _write_out(write: Callable[[Ledger], Exported]) -> Exported:
             raise refused("error:", f" {error}") from None
 
 
-def _read_in(read: Callable[[Ledger], Imported], nothing: str) -> Imported:
+def _read_in(read: Callable[[Services], Imported], nothing: str) -> Imported:
     """Runs an import-like command: exit 2, nothing stored, when the input is refused."""
     from domain.errors import LedgerNotEmptyError
     from domain.exchange import ExportError
@@ -564,7 +564,7 @@ def run_projections(
     settings = Settings()
     logging.config.dictConfig(log_config(settings))
     try:
-        ledger = build_ledger(settings)  # may start before the first writer: creates the store
+        ledger = build_services(settings)  # may start before the first writer: creates the store
     except ConfigurationError as error:
         raise refused("configuration:", f" {error}") from None
     stop = threading.Event()

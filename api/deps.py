@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from api.security import Principal, TokenStore
 from api.settings import Settings
 from projections.queries import PolicyQueries
@@ -16,12 +16,12 @@ from projections.reads import Origin
 bearer = HTTPBearer(auto_error=False, description="A token from `policy-ledger token create`.")
 
 
-async def get_ledger(request: Request) -> Ledger:
-    ledger: Ledger = request.app.state.ledger
+async def get_services(request: Request) -> Services:
+    ledger: Services = request.app.state.ledger
     return ledger
 
 
-LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def identify(request: Request) -> Principal | None:
@@ -89,12 +89,12 @@ Reader = Annotated[Principal | None, Depends(reader)]
 
 
 CONSISTENCY = "policy-ledger-consistency"  # request header: `primary` for read-your-writes
-SOURCE = "Policy-Ledger-Source"  # response headers, where a read replica is configured
-LAG = "Policy-Ledger-Lag"
+SOURCE = "Policy-Services-Source"  # response headers, where a read replica is configured
+LAG = "Policy-Services-Lag"
 
 
 def asks_primary(request: Request) -> bool:
-    """Whether the request asks for the primary (`Policy-Ledger-Consistency: primary`)."""
+    """Whether the request asks for the primary (`Policy-Services-Consistency: primary`)."""
     return request.headers.get(CONSISTENCY, "").strip().lower() == "primary"
 
 
@@ -111,7 +111,7 @@ def source_headers(origin: Origin) -> dict[str, str]:
 def fresh_queries(
     request: Request,
     response: Response,
-    ledger: LedgerDep,
+    ledger: ServicesDep,
     _: Annotated[Principal | None, Depends(reader)],
 ) -> PolicyQueries:
     """Queries over a read model that has caught up with the log (read-your-writes), or,

@@ -42,7 +42,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from api.bootstrap import Ledger
+    from api.bootstrap import Services
     from api.settings import Settings
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -83,7 +83,7 @@ DECISIONS = Counter(
 class LedgerCollector:
     """Gauges read from the store when scraped (the same for every worker)."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Services) -> None:
         self.ledger = ledger
 
     def collect(self) -> Iterator[Metric]:
@@ -132,7 +132,7 @@ def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
     return gauge
 
 
-def exposition(ledger: Ledger) -> bytes:
+def exposition(ledger: Services) -> bytes:
     """The metrics in Prometheus' text format: every worker's samples, then the store's."""
     if os.environ.get(MULTIPROCESS_DIR):
         counted = CollectorRegistry()

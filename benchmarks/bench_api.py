@@ -40,7 +40,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 import bench_ledger  # noqa: E402
 
-from api.bootstrap import build_ledger  # noqa: E402
+from api.bootstrap import build_services  # noqa: E402
 from api.settings import Settings  # noqa: E402
 
 LUA = """
@@ -77,7 +77,7 @@ def build(url: str, amendments: int, countries: int, seed: int) -> None:
     clock = bench_ledger.TickingClock(
         bench_ledger.T0, (bench_ledger.T_END - bench_ledger.T0) / gen.clock_calls
     )
-    ledger = build_ledger(Settings(database_url=url), clock=clock)
+    ledger = build_services(Settings(database_url=url), clock=clock)
     try:
         started = time.perf_counter()
         bench_ledger.build(ledger, gen, clock, 1000)
@@ -194,7 +194,7 @@ def main() -> None:
     ):
         if args.database is None and (args.database_url is None or _empty(url)):
             build(url, args.amendments, args.countries, args.seed)
-        ledger = build_ledger(Settings(database_url=url))
+        ledger = build_services(Settings(database_url=url))
         ledger.catch_up.run()
         codes = [row["country"] for row in ledger.view.countries()]
         amendments = sum(row["amendments"] for row in ledger.view.countries())
@@ -210,7 +210,7 @@ def main() -> None:
 
 
 def _empty(url: str) -> bool:
-    ledger = build_ledger(Settings(database_url=url))
+    ledger = build_services(Settings(database_url=url))
     try:
         return ledger.catch_up.head() == 0
     finally:

@@ -14,12 +14,12 @@ import orjson
 from fastapi import FastAPI, Response
 
 from api.app import create_app
-from api.bootstrap import build_ledger
+from api.bootstrap import build_services
 from api.settings import Settings
 
 
 def _typical_size(settings: Settings) -> int:
-    ledger = build_ledger(settings)
+    ledger = build_services(settings)
     try:
         index = ledger.reads.index()
         rng = random.Random(7)

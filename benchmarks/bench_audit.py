@@ -264,13 +264,13 @@ class LedgerFacts:
 
 def build_ledger_file(path: Path, args: argparse.Namespace) -> LedgerFacts:
     bl = bench_ledger()
-    from api.bootstrap import build_ledger
+    from api.bootstrap import build_services
     from api.settings import Settings
 
     countries = bl.pick_countries(args.countries, args.seed)
     gen = bl.Generator(args.amendments, countries, args.seed)
     clock = bl.TickingClock(bl.T0, (bl.T_END - bl.T0) / gen.clock_calls)
-    ledger = build_ledger(Settings(database_url=f"sqlite:///{path}"), clock=clock)
+    ledger = build_services(Settings(database_url=f"sqlite:///{path}"), clock=clock)
     try:
         log(f"building: {args.amendments} amendments over {len(countries)} countries")
         start = time.perf_counter()

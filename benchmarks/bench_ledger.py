@@ -49,7 +49,7 @@ if str(ROOT) not in sys.path:
 import pycountry  # noqa: E402
 from eventsourcing.persistence import Tracking  # noqa: E402
 
-from api.bootstrap import Ledger, build_ledger  # noqa: E402
+from api.bootstrap import Services, build_services  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from domain.commands import AmendmentDraft  # noqa: E402
 from domain.instants import from_micros, to_micros  # noqa: E402
@@ -462,7 +462,7 @@ class Built:
     last_moment: dt.datetime
 
 
-def build(ledger: Ledger, gen: Generator, clock: TickingClock, chunk: int) -> Built:
+def build(ledger: Services, gen: Generator, clock: TickingClock, chunk: int) -> Built:
     app = ledger.app
     versions: dict[str, int] = {}
     rng = random.Random(gen.rng.random())
@@ -541,7 +541,7 @@ def build(ledger: Ledger, gen: Generator, clock: TickingClock, chunk: int) -> Bu
     )
 
 
-def read_log(ledger: Ledger, decode: bool) -> int:
+def read_log(ledger: Services, decode: bool) -> int:
     recorder = ledger.app.recorder
     mapper = ledger.app.mapper
     start = 1
@@ -561,7 +561,7 @@ class StalledError(Exception):
     """The projection stopped advancing."""
 
 
-def guarded_catch_up(ledger: Ledger, patience: int = 3) -> tuple[int, str | None]:
+def guarded_catch_up(ledger: Services, patience: int = 3) -> tuple[int, str | None]:
     """CatchUp.run() with a watchdog; returns (position, failure or None).
 
     Earlier versions of CatchUp.run() retried any IntegrityError from the same position
@@ -585,7 +585,7 @@ def guarded_catch_up(ledger: Ledger, patience: int = 3) -> tuple[int, str | None
         return catch_up.position(), explain_stall(ledger) or f"{type(error).__name__}: {error}"
 
 
-def explain_stall(ledger: Ledger) -> str | None:
+def explain_stall(ledger: Services) -> str | None:
     app, projection = ledger.app, ledger.projection
     position = ledger.catch_up.position()
     projection.forget()
@@ -602,7 +602,7 @@ def explain_stall(ledger: Ledger) -> str | None:
     return None
 
 
-def scalar(ledger: Ledger, statement: str) -> int:
+def scalar(ledger: Services, statement: str) -> int:
     rows = ledger.view._all(statement)
     return int(next(iter(rows[0].values())))
 
@@ -682,7 +682,7 @@ def main(argv: list[str] | None = None) -> None:
     wall = time.perf_counter()
     with store(args.store) as (url, store_text):
         report.store_text = store_text
-        ledger = build_ledger(Settings(database_url=url), clock=clock)
+        ledger = build_services(Settings(database_url=url), clock=clock)
         try:
             run_phases(ledger, gen, clock, report, profiler)
         finally:
@@ -702,7 +702,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_phases(
-    ledger: Ledger, gen: Generator, clock: TickingClock, report: Report, profiler: Profiler
+    ledger: Services, gen: Generator, clock: TickingClock, report: Report, profiler: Profiler
 ) -> None:
     args = report.args
     add = report.add
@@ -813,7 +813,7 @@ def run_phases(
     measure_lookups(ledger, gen, built, report, profiler)
 
 
-def hot_path_index(ledger: Ledger) -> Callable[[], Any]:
+def hot_path_index(ledger: Services) -> Callable[[], Any]:
     """What GET /countries/{c}/policy does before answering from the index: a freshness
     check, and a refresh when something was committed."""
     reads = ledger.reads
@@ -826,7 +826,7 @@ def hot_path_index(ledger: Ledger) -> Callable[[], Any]:
 
 
 def measure_lookups(
-    ledger: Ledger, gen: Generator, built: Built, report: Report, profiler: Profiler
+    ledger: Services, gen: Generator, built: Built, report: Report, profiler: Profiler
 ) -> None:
     args, add = report.args, report.add
     k = args.lookups

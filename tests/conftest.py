@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from api.bootstrap import Ledger, build_ledger
+from api.bootstrap import Services, build_services
 from api.settings import Settings
 
 POSTGRES = os.environ.get(
@@ -129,13 +129,13 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def open_ledger(store_url: str) -> Iterator[Callable[..., Ledger]]:
+def open_ledger(store_url: str) -> Iterator[Callable[..., Services]]:
     """Opens ledgers on the test's store (several may share it, as processes would)."""
-    opened: list[Ledger] = []
+    opened: list[Services] = []
 
-    def open_(clock: Callable[[], dt.datetime] | None = None) -> Ledger:
+    def open_(clock: Callable[[], dt.datetime] | None = None) -> Services:
         settings = Settings(database_url=store_url)
-        ledger = build_ledger(settings, clock=clock) if clock else build_ledger(settings)
+        ledger = build_services(settings, clock=clock) if clock else build_services(settings)
         opened.append(ledger)
         return ledger
 
@@ -145,7 +145,7 @@ def open_ledger(store_url: str) -> Iterator[Callable[..., Ledger]]:
 
 
 @pytest.fixture
-def ledger(open_ledger: Callable[..., Ledger], clock: Clock) -> Ledger:
+def ledger(open_ledger: Callable[..., Services], clock: Clock) -> Services:
     return open_ledger(clock)
 
 

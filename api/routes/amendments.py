@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 
-from api.deps import Editor, LedgerDep, require_json
+from api.deps import Editor, ServicesDep, require_json
 from api.observability import AMENDMENTS
 from api.routes.countries import PROBLEM, Code
 from api.schemas import AmendmentIn, InForceIn, Recorded, RetractionIn
@@ -20,7 +20,7 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
 AmendmentId = Annotated[str, Path(max_length=64, description="The amendment's id.")]
 
 
-def _answer(ledger: LedgerDep, recorded: DomainRecorded, kind: str) -> Recorded:
+def _answer(ledger: ServicesDep, recorded: DomainRecorded, kind: str) -> Recorded:
     AMENDMENTS.labels(kind).inc()
     # Read-your-writes: the read model includes this write before the reply is sent.
     ledger.catch_up.run(until=recorded.notification_id)
@@ -35,7 +35,7 @@ def _answer(ledger: LedgerDep, recorded: DomainRecorded, kind: str) -> Recorded:
 
 
 @router.post("/{code}/amendments", status_code=201, response_model=Recorded, responses=WRITE_ERRORS)
-def record_amendment(code: Code, body: AmendmentIn, ledger: LedgerDep, who: Editor) -> Any:
+def record_amendment(code: Code, body: AmendmentIn, ledger: ServicesDep, who: Editor) -> Any:
     recorded = ledger.app.record_amendment(
         code, body.draft(), author=who.subject, expected_version=body.expected_version
     )
@@ -49,7 +49,7 @@ def record_amendment(code: Code, body: AmendmentIn, ledger: LedgerDep, who: Edit
     responses=WRITE_ERRORS,
 )
 def record_in_force_date(
-    code: Code, amendment_id: AmendmentId, body: InForceIn, ledger: LedgerDep, who: Editor
+    code: Code, amendment_id: AmendmentId, body: InForceIn, ledger: ServicesDep, who: Editor
 ) -> Any:
     recorded = ledger.app.record_in_force_date(
         code,
@@ -69,7 +69,7 @@ def record_in_force_date(
     responses=WRITE_ERRORS,
 )
 def retract_amendment(
-    code: Code, amendment_id: AmendmentId, body: RetractionIn, ledger: LedgerDep, who: Editor
+    code: Code, amendment_id: AmendmentId, body: RetractionIn, ledger: ServicesDep, who: Editor
 ) -> Any:
     recorded = ledger.app.retract_amendment(
         code,

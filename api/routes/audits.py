@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.bootstrap import Ledger
-from api.deps import LedgerDep, Reader, asks_primary, require_json, source_headers
+from api.bootstrap import Services
+from api.deps import Reader, ServicesDep, asks_primary, require_json, source_headers
 from api.observability import DECISIONS
 from api.routes.countries import PROBLEM, Code
 from api.schemas import AuditIn, AuditOut, WhatIfIn, WhatIfOut
@@ -26,7 +26,7 @@ ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((400, 401, 404, 413, 415
 
 @router.post("/audits", response_model=AuditOut, responses=ERRORS)
 async def audit(
-    body: AuditIn, request: Request, response: Response, ledger: LedgerDep, _: Reader
+    body: AuditIn, request: Request, response: Response, ledger: ServicesDep, _: Reader
 ) -> Any:
     """Judge each decision under the policy in force on its date; bad rows are reported
     one by one and do not stop the others. Drafts are applied in memory only."""
@@ -35,7 +35,7 @@ async def audit(
     return await run_in_threadpool(_audit, ledger, body, primary, response)
 
 
-def _audit(ledger: Ledger, body: AuditIn, primary: bool, response: Response) -> dict[str, Any]:
+def _audit(ledger: Services, body: AuditIn, primary: bool, response: Response) -> dict[str, Any]:
     index, origin = ledger.reads.answering_index(primary=primary)
     response.headers.update(source_headers(origin))
     states: States = StoredStates(index)
@@ -63,12 +63,12 @@ def _audit(ledger: Ledger, body: AuditIn, primary: bool, response: Response) -> 
     response_model_exclude_unset=True,  # what is not stated stays out, as in GET …/policy
     responses=ERRORS,
 )
-async def what_if(code: Code, body: WhatIfIn, ledger: LedgerDep, _: Reader) -> Any:
+async def what_if(code: Code, body: WhatIfIn, ledger: ServicesDep, _: Reader) -> Any:
     """The answer of GET …/policy with the draft amendments applied; nothing is stored."""
     return await run_in_threadpool(_what_if, ledger, code, body)
 
 
-def _what_if(ledger: Ledger, code: str, body: WhatIfIn) -> dict[str, Any]:
+def _what_if(ledger: Services, code: str, body: WhatIfIn) -> dict[str, Any]:
     country = country_code(code)
     states = WhatIfStates(
         ledger.reads.index(),

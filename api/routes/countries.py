@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from api.deps import Queries, asks_primary, authorize_read, source_headers
 from api.schemas import (
     CountrySummary,
@@ -159,7 +159,7 @@ async def policy(code: Code, request: Request) -> Any:
     dependencies: each dependency costs about as much as the answer.
     """
     authorize_read(request)
-    ledger: Ledger = request.app.state.ledger
+    ledger: Services = request.app.state.ledger
     query = request.query_params
     on, known_at, published = query.get("on"), query.get("known_at"), query.get("published_by")
     now = dt.datetime.now(dt.UTC)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import LedgerDep, Reader
+from api.deps import Reader, ServicesDep
 from api.observability import exposition
 from api.problems import problem
 from api.routes.countries import PROBLEM
@@ -19,7 +19,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health, responses={503: PROBLEM})
-def health(ledger: LedgerDep) -> Any:
+def health(ledger: ServicesDep) -> Any:
     """Ready when the store answers and the read model is at most `ready_max_lag` events
     behind the log (a small lag is caught up first; a large one in the background)."""
     threshold = ledger.settings.ready_max_lag
@@ -58,7 +58,7 @@ def health(ledger: LedgerDep) -> Any:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(ledger: LedgerDep, _: Reader) -> Response:
+async def metrics(ledger: ServicesDep, _: Reader) -> Response:
     """Prometheus metrics (text format); needs a token when reads do."""
     body = await run_in_threadpool(exposition, ledger)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

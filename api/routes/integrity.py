@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import Auditor, LedgerDep
+from api.deps import Auditor, ServicesDep
 from api.routes.countries import PROBLEM
 from api.schemas import IntegrityOut
 from projections.integrity import integrity_document
@@ -15,7 +15,7 @@ router = APIRouter(tags=["integrity"])
 
 
 @router.get("/integrity", response_model=IntegrityOut, responses={401: PROBLEM, 403: PROBLEM})
-def integrity(ledger: LedgerDep, _: Auditor) -> Any:
+def integrity(ledger: ServicesDep, _: Auditor) -> Any:
     """Reads every stored event, recomputes each country's hash chain and the ledger digest,
     and signs the digest when every chain holds. Roles auditor and editor; it costs a pass
     over the whole log."""

@@ -34,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from api.deps import authorize_read
 from api.problems import STATUS_OF
 from api.timeparse import MomentError, parse_date, parse_moment
@@ -192,7 +192,7 @@ router = APIRouter(include_in_schema=False, route_class=PageRoute)
 def _queries(request: Request) -> PolicyQueries:
     """Queries caught up with the log, after the read rule is checked."""
     authorize_read(request)
-    ledger: Ledger = request.app.state.ledger
+    ledger: Services = request.app.state.ledger
     return ledger.reads.queries()
 
 
@@ -545,7 +545,7 @@ async def audit_upload(request: Request) -> Response:
         with source.open("wb") as out:
             while chunk := await upload.read(1 << 16):
                 out.write(chunk)
-        ledger: Ledger = request.app.state.ledger
+        ledger: Services = request.app.state.ledger
         report = await run_in_threadpool(_audit_file, ledger, source, review, folder)
     except DecisionFileError as error:
         shutil.rmtree(folder, ignore_errors=True)
@@ -562,7 +562,7 @@ async def audit_upload(request: Request) -> Response:
     )
 
 
-def _audit_file(ledger: Ledger, source: Path, review: dt.date, folder: Path) -> Path:
+def _audit_file(ledger: Services, source: Path, review: dt.date, folder: Path) -> Path:
     """As `policy-ledger audit FILE -o report.html` does: the report's path."""
     from projections.audit.judging import Auditor, StoredStates
     from projections.audit.reading import read_decisions

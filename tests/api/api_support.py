@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import yaml
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from api.schemas import Problem
 from domain.loader import record_file
 
@@ -43,7 +43,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def load_demo_via_ledger(ledger: Ledger, path: Path = PAKISTAN) -> Demo:
+def load_demo_via_ledger(ledger: Services, path: Path = PAKISTAN) -> Demo:
     recorded = record_file(ledger.app, path, LOADER)
     ids = [r.amendment_id for r in recorded]
     assert all(ids)

@@ -1,6 +1,6 @@
 """Fixtures for the HTTP API suites: a real app on a real store (SQLite file or PostgreSQL
 schema, see tests/conftest.py), bearer tokens written the way `policy-ledger token create`
-writes them, and the Pakistan demo loaded through the API or through a second Ledger on the
+writes them, and the Pakistan demo loaded through the API or through a second Services on the
 same store (as the CLI's `load` would, from another process).
 """
 
@@ -28,7 +28,7 @@ from fastapi.testclient import TestClient
 from servers import BIN
 
 from api.app import create_app
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from api.security import Role, create_token
 from api.settings import Settings
 
@@ -81,9 +81,9 @@ def demo(
     request: pytest.FixtureRequest,
     client: TestClient,
     editor_token: str,
-    open_ledger: Callable[..., Ledger],
+    open_ledger: Callable[..., Services],
 ) -> Demo:
-    """The Pakistan demo, recorded after the app started: through a Ledger of its own on the
+    """The Pakistan demo, recorded after the app started: through a Services of its own on the
     same store (another process, like `policy-ledger load`), or through the API."""
     if request.param == "ledger":
         return load_demo_via_ledger(open_ledger(), PAKISTAN)
@@ -91,8 +91,8 @@ def demo(
 
 
 @pytest.fixture
-def pakistan(client: TestClient, open_ledger: Callable[..., Ledger]) -> Demo:
-    """The Pakistan demo recorded by another Ledger on the store (one way only: for the
+def pakistan(client: TestClient, open_ledger: Callable[..., Services]) -> Demo:
+    """The Pakistan demo recorded by another Services on the store (one way only: for the
     tests of error paths, where how it was recorded does not matter)."""
     return load_demo_via_ledger(open_ledger(), PAKISTAN)
 

@@ -26,7 +26,7 @@ from api_support import PROBLEM_JSON
 from integration.worked_history import read_model, rebuild
 from test_server_smoke import serving
 
-from api.bootstrap import build_ledger
+from api.bootstrap import build_services
 from api.security import Role, create_token
 from api.settings import Settings
 
@@ -144,7 +144,7 @@ def test_concurrent_editors_in_separate_processes_lose_no_write_and_duplicate_no
     assert health["lag"] == 0
 
     # What the two server processes projected equals a rebuild from the log.
-    ledger = build_ledger(Settings(database_url=store_url))
+    ledger = build_services(Settings(database_url=store_url))
     try:
         projected = read_model(ledger)
         assert len(projected["amendments"]) == len(committed)

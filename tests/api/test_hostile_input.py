@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from integration.worked_history import read_model, rebuild
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from api.schemas import AmendmentIn, RetractionIn
 
 BODY_LIMIT = 16_384
@@ -202,15 +202,15 @@ def _valid_body(kind: str, version: int | None) -> dict[str, Any]:
 
 @pytest.fixture
 def hostile(
-    make_client: Callable[..., TestClient], open_ledger: Callable[..., Ledger]
-) -> tuple[TestClient, Demo, Ledger]:
+    make_client: Callable[..., TestClient], open_ledger: Callable[..., Services]
+) -> tuple[TestClient, Demo, Services]:
     writer = open_ledger()
     demo = load_demo_via_ledger(writer)
     return make_client(max_body_bytes=BODY_LIMIT), demo, writer
 
 
 def _head(client: TestClient) -> int:
-    ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
+    ledger: Services = client.app.state.ledger  # type: ignore[attr-defined]
     return ledger.app.recorder.max_notification_id() or 0
 
 
@@ -238,7 +238,7 @@ def _check_accepted(client: TestClient, kind: str, content: bytes, reply: dict[s
 
 @pytest.mark.parametrize("kind", sorted(WRITES))
 def test_hostile_bodies_get_a_problem_or_a_correct_answer_and_refusals_store_nothing(
-    hostile: tuple[TestClient, Demo, Ledger],
+    hostile: tuple[TestClient, Demo, Services],
     editor_token: str,
     figures: Callable[..., Any],
     kind: str,
@@ -287,7 +287,7 @@ PATH_VALUE = st.one_of(
 
 
 def test_hostile_path_parameters_are_refused_and_store_nothing(
-    hostile: tuple[TestClient, Demo, Ledger],
+    hostile: tuple[TestClient, Demo, Services],
     editor_token: str,
     figures: Callable[..., Any],
 ) -> None:
@@ -337,7 +337,7 @@ def test_hostile_path_parameters_are_refused_and_store_nothing(
 )
 @pytest.mark.parametrize("number", [0, 1732579200, 20241126, 1.5])
 def test_a_number_for_a_date_is_422_not_a_unix_time(
-    hostile: tuple[TestClient, Demo, Ledger],
+    hostile: tuple[TestClient, Demo, Services],
     editor_token: str,
     kind: str,
     path: tuple[Any, ...],
@@ -386,7 +386,7 @@ READS = [
 
 
 def test_hostile_read_parameters_get_a_problem_or_an_answer(
-    hostile: tuple[TestClient, Demo, Ledger], figures: Callable[..., Any]
+    hostile: tuple[TestClient, Demo, Services], figures: Callable[..., Any]
 ) -> None:
     client, _, _ = hostile
     tally = Tally()
@@ -429,7 +429,7 @@ def _read_requests() -> list[tuple[str, dict[str, str]]]:
 
 
 def test_every_hostile_string_in_every_read_parameter_gets_a_problem_or_an_answer(
-    hostile: tuple[TestClient, Demo, Ledger], figures: Callable[..., Any]
+    hostile: tuple[TestClient, Demo, Services], figures: Callable[..., Any]
 ) -> None:
     client, _, _ = hostile
     before = _head(client)

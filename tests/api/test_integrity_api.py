@@ -11,7 +11,7 @@ from api_support import Demo, amendment, assert_problem, bearer
 from fastapi.testclient import TestClient
 from integration.raw_store import RawStore
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from domain.signing import Signer, create_key, signature_holds
 
 
@@ -99,7 +99,7 @@ def test_a_row_edited_in_the_store_is_reported_with_country_and_position(
     signed: TestClient,
     auditor_token: str,
     pakistan: Demo,
-    open_ledger: Callable[..., Ledger],
+    open_ledger: Callable[..., Services],
 ) -> None:
     RawStore(open_ledger()).edit_byte("PK", 3, b"Kamerbrief", b"Kamerbriex")
 

@@ -1,5 +1,5 @@
 """The web pages through the app (TestClient) on SQLite, with the Pakistan demo recorded by
-another Ledger on the store: status, the content that matters, both languages, errors as
+another Services on the store: status, the content that matters, both languages, errors as
 HTML pages with the API's status codes, the read rule, and no collision with the JSON API.
 
 The pages read through the same PolicyQueries as the API, whose answers are tested on both
@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Match
 
 from api.app import create_app
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from api.routes import amendments, audits, countries, health, pages
 from api.settings import Settings
 
@@ -497,7 +497,7 @@ def test_chart_lane_labels_are_whole(client: TestClient, pakistan: Demo) -> None
 
 
 def test_chart_shows_a_retracted_amendment_as_such(
-    client: TestClient, pakistan: Demo, open_ledger: Callable[..., Ledger]
+    client: TestClient, pakistan: Demo, open_ledger: Callable[..., Services]
 ) -> None:
     writer = open_ledger()
     writer.app.retract_amendment(
@@ -674,7 +674,7 @@ def test_an_upload_over_the_limit_gives_413_and_the_form(
 
 
 def test_histories_equal_each_elements_history(
-    client: TestClient, pakistan: Demo, open_ledger: Callable[..., Ledger]
+    client: TestClient, pakistan: Demo, open_ledger: Callable[..., Services]
 ) -> None:
     queries = client.app.state.ledger.reads.queries()  # type: ignore[attr-defined]
     writer = open_ledger()

@@ -15,7 +15,7 @@ import pytest
 from api_support import assert_problem, bearer, snapshot, source
 from fastapi.testclient import TestClient
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 
 # Test data: the moratorium's governorates (invented; Basra, IQ-BA, is not among them).
 MORATORIUM_REGIONS = ["IQ-NI", "IQ-AN", "IQ-SD", "IQ-DI", "IQ-KI", "IQ-BG", "IQ-BB"]
@@ -437,7 +437,7 @@ def _refused(client: TestClient, send: Callable[[], Any], field: str | None) -> 
 
 
 def test_the_cli_answers_for_a_region_and_areas(
-    iraq: dict[str, Any], run_cli: Callable[..., str], open_ledger: Callable[..., Ledger]
+    iraq: dict[str, Any], run_cli: Callable[..., str], open_ledger: Callable[..., Services]
 ) -> None:
     import json
 

@@ -20,7 +20,7 @@ from api_support import amendment, bearer
 from integration.worked_history import read_model, rebuild
 from servers import BIN, json_lines, serving
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from domain.commands import AmendmentDraft
 from events.vocabulary import AddNote, SetArticle15c, Source, SourceKind, ViolenceLevel
 
@@ -109,7 +109,7 @@ def test_a_standby_projector_takes_over_when_the_active_one_is_killed(
     projectors: Callable[[str], subprocess.Popen[bytes]],
     server_env: dict[str, str],
     run_cli: Callable[..., str],
-    open_ledger: Callable[..., Ledger],
+    open_ledger: Callable[..., Services],
     tmp_path: Path,
 ) -> None:
     token = run_cli("token", "create", "--role", "editor", "--subject", "ops").split()[-1]

@@ -10,7 +10,7 @@ import pytest
 from api_support import PAKISTAN, load_demo_via_ledger
 from fastapi.testclient import TestClient
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def store_url(sqlite_url: str) -> str:
 
 
 def test_a_small_lag_is_caught_up_and_ready(
-    make_client: Callable[..., TestClient], open_ledger: Callable[..., Ledger]
+    make_client: Callable[..., TestClient], open_ledger: Callable[..., Services]
 ) -> None:
     client = make_client(ready_max_lag=10)
     demo = load_demo_via_ledger(open_ledger(), PAKISTAN)  # 4 events another process wrote
@@ -29,7 +29,7 @@ def test_a_small_lag_is_caught_up_and_ready(
 
 
 def test_a_large_lag_is_not_ready_until_caught_up_in_the_background(
-    make_client: Callable[..., TestClient], open_ledger: Callable[..., Ledger]
+    make_client: Callable[..., TestClient], open_ledger: Callable[..., Services]
 ) -> None:
     client = make_client(ready_max_lag=2)
     load_demo_via_ledger(open_ledger(), PAKISTAN)  # 4 events behind: more than 2
@@ -47,7 +47,7 @@ def test_a_large_lag_is_not_ready_until_caught_up_in_the_background(
 
 
 def test_zero_tolerance_is_ready_only_when_caught_up(
-    make_client: Callable[..., TestClient], open_ledger: Callable[..., Ledger]
+    make_client: Callable[..., TestClient], open_ledger: Callable[..., Services]
 ) -> None:
     client = make_client(ready_max_lag=0)
     assert client.get("/health").status_code == 200

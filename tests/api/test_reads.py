@@ -1,5 +1,5 @@
 """Every read endpoint over HTTP, on SQLite and PostgreSQL, with the Pakistan demo recorded
-after the app started: through the API, or through another Ledger on the same store (which
+after the app started: through the API, or through another Services on the same store (which
 also proves read-your-writes across processes).
 """
 
@@ -22,7 +22,7 @@ from api_support import (
 )
 from fastapi.testclient import TestClient
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from domain.commands import AmendmentDraft
 
 READS = [
@@ -158,7 +158,7 @@ def test_known_at_before_the_recording_sees_nothing(client: TestClient, demo: De
 
 
 def test_known_at_is_caught_up_on_its_first_read(
-    client: TestClient, open_ledger: Callable[..., Ledger]
+    client: TestClient, open_ledger: Callable[..., Services]
 ) -> None:
     load_demo_via_ledger(open_ledger())
     known_at = utc_now().isoformat()
@@ -420,7 +420,7 @@ def test_concurrent_readers_all_see_a_write_from_another_process(
     store_url: str,
     client: TestClient,
     pakistan: Demo,
-    open_ledger: Callable[..., Ledger],
+    open_ledger: Callable[..., Services],
 ) -> None:
     other = open_ledger()
     assert client.get("/countries/PK/policy").status_code == 200

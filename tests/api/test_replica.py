@@ -1,5 +1,5 @@
 """POLICY_LEDGER_READ_DATABASE_URL: reads answered from a read replica, stating its lag;
-`Policy-Ledger-Consistency: primary` for read-your-writes.
+`Policy-Services-Consistency: primary` for read-your-writes.
 
 There is no streaming replica here: the replica URL names the same database (PostgreSQL
 schema or SQLite file). What makes it a replica for these tests is that the server never
@@ -16,11 +16,11 @@ import pytest
 from api_support import PAKISTAN, amendment, bearer, group_ids, load_demo_via_ledger
 from fastapi.testclient import TestClient
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from domain.commands import AmendmentDraft
 from events.vocabulary import AddNote, Source, SourceKind
 
-PRIMARY = {"Policy-Ledger-Consistency": "primary"}
+PRIMARY = {"Policy-Services-Consistency": "primary"}
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def note(topic: str) -> AmendmentDraft:
 
 
 def test_reads_come_from_the_replica_and_state_its_lag(
-    replicated: TestClient, open_ledger: Callable[..., Ledger]
+    replicated: TestClient, open_ledger: Callable[..., Services]
 ) -> None:
     other = open_ledger()
     demo = load_demo_via_ledger(other, PAKISTAN)
@@ -80,7 +80,7 @@ def test_reads_come_from_the_replica_and_state_its_lag(
 
 
 def test_as_known_at_a_moment_from_the_replica_and_the_primary(
-    replicated: TestClient, open_ledger: Callable[..., Ledger]
+    replicated: TestClient, open_ledger: Callable[..., Services]
 ) -> None:
     load_demo_via_ledger(open_ledger(), PAKISTAN)
     params = {"on": "2025-01-10", "known_at": "2100-01-01T00:00:00Z"}
@@ -106,7 +106,7 @@ def test_writes_go_to_the_primary_and_are_read_back_from_it(
 
 
 def test_audits_follow_the_read_side_and_health_reports_the_replica(
-    replicated: TestClient, open_ledger: Callable[..., Ledger]
+    replicated: TestClient, open_ledger: Callable[..., Services]
 ) -> None:
     load_demo_via_ledger(open_ledger(), PAKISTAN)
     body = {"decisions": [{"id": "a", "country": "PK", "decided_on": "2025-01-15"}]}

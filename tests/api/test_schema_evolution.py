@@ -25,7 +25,7 @@ from integration.worked_history import (
 )
 from pydantic import ValidationError
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from domain.domainmodel import CountryPolicy
 from events import payloads, upcasting
 
@@ -54,7 +54,7 @@ def v1_state(amendment_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def old_retraction(open_ledger: Callable[..., Ledger], clock: Any) -> tuple[str, int]:
+def old_retraction(open_ledger: Callable[..., Services], clock: Any) -> tuple[str, int]:
     """The worked history recorded by the current code (its own retraction of letter C is a
     version 2 event), then a version 1 retraction of letter A written by hand."""
     ledger = open_ledger(clock)
@@ -82,7 +82,7 @@ def test_the_old_payload_does_not_fit_the_new_model_without_the_upcaster() -> No
 
 
 def test_a_stored_version_1_retraction_is_read_by_the_aggregate(
-    old_retraction: tuple[str, int], open_ledger: Callable[..., Ledger]
+    old_retraction: tuple[str, int], open_ledger: Callable[..., Services]
 ) -> None:
     letter_a, version = old_retraction
     ledger = open_ledger()  # a new process: nothing cached
@@ -102,7 +102,7 @@ def test_a_stored_version_1_retraction_is_read_by_the_aggregate(
 
 
 def test_a_stored_version_1_retraction_is_projected_and_rebuilt(
-    old_retraction: tuple[str, int], open_ledger: Callable[..., Ledger]
+    old_retraction: tuple[str, int], open_ledger: Callable[..., Services]
 ) -> None:
     letter_a, _ = old_retraction
     ledger = open_ledger()
@@ -121,7 +121,7 @@ def test_the_api_answers_from_a_version_1_retraction_and_writes_version_2_beside
     old_retraction: tuple[str, int],
     client: TestClient,
     editor_token: str,
-    open_ledger: Callable[..., Ledger],
+    open_ledger: Callable[..., Services],
 ) -> None:
     letter_a, version = old_retraction
     timeline = {a["id"]: a for a in client.get("/countries/PK/timeline").json()["amendments"]}

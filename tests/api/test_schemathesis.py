@@ -28,7 +28,7 @@ from schemathesis import GenerationMode
 from schemathesis.python import asgi
 
 from api.app import create_app
-from api.bootstrap import Ledger, build_ledger
+from api.bootstrap import Services, build_services
 from api.schemas import Problem
 from api.security import Role, create_token
 from api.settings import Settings
@@ -75,7 +75,7 @@ def _undecodable(body: Any) -> bool:
 @dataclass
 class Served:
     app: FastAPI
-    ledger: Ledger
+    ledger: Services
     token: str
     amendment_ids: list[str]
 
@@ -84,7 +84,7 @@ class Served:
 def served(tmp_path: Path) -> Iterator[Served]:
     """The app on a fresh SQLite store with the demo; schemathesis runs its lifespan."""
     url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    ledger = build_ledger(Settings(database_url=url))
+    ledger = build_services(Settings(database_url=url))
     demo = load_demo_via_ledger(ledger, PAKISTAN)
     settings_ = Settings(database_url=url, tokens_file=tmp_path / "tokens.json")
     token = create_token(settings_.tokens_file, "fuzzer", Role.EDITOR)

@@ -27,7 +27,7 @@ from schemathesis import GenerationMode
 from schemathesis.python import asgi
 
 from api.app import create_app
-from api.bootstrap import Ledger, build_ledger
+from api.bootstrap import Services, build_services
 from api.security import Role, create_token
 from api.settings import Settings
 
@@ -113,9 +113,9 @@ def linked_document() -> dict[str, Any]:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[FastAPI, Ledger, str]]:
+def served(tmp_path: Path) -> Iterator[tuple[FastAPI, Services, str]]:
     url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    ledger = build_ledger(Settings(database_url=url))
+    ledger = build_services(Settings(database_url=url))
     load_demo_via_ledger(ledger, PAKISTAN)
     settings_ = Settings(database_url=url, tokens_file=tmp_path / "tokens.json")
     token = create_token(settings_.tokens_file, "fuzzer", Role.EDITOR)
@@ -128,7 +128,7 @@ def served(tmp_path: Path) -> Iterator[tuple[FastAPI, Ledger, str]]:
 
 
 def test_stateful_sequences_build_on_their_own_writes_without_a_server_error(
-    served: tuple[FastAPI, Ledger, str], figures: Callable[..., Any]
+    served: tuple[FastAPI, Services, str], figures: Callable[..., Any]
 ) -> None:
     app, ledger, token = served
     schema = schemathesis.openapi.from_dict(linked_document())

@@ -34,7 +34,7 @@ from integration.store_sql import count_events
 from integration.worked_history import read_model, rebuild
 from test_server_smoke import serving
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from api.security import Role, create_token
 
 WRITES = ["amendments", "in-force", "retraction"]
@@ -121,7 +121,7 @@ def test_every_write_endpoint_refuses_missing_malformed_wrong_and_read_only_toke
 
 
 def test_tokens_never_appear_in_the_logs_of_a_served_api(
-    store_url: str, tmp_path: Path, open_ledger: Callable[..., Ledger]
+    store_url: str, tmp_path: Path, open_ledger: Callable[..., Services]
 ) -> None:
     tokens_file = tmp_path / "tokens.json"
     editor = create_token(tokens_file, "alice", Role.EDITOR)
@@ -164,7 +164,7 @@ def test_tokens_never_appear_in_any_log_record_even_for_an_internal_error(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ledger: Ledger = client.app.state.ledger  # type: ignore[attr-defined]
+    ledger: Services = client.app.state.ledger  # type: ignore[attr-defined]
 
     def failing(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the store went away")
@@ -205,7 +205,7 @@ INERT = [
 ]
 
 
-def _store_intact(ledger: Ledger, events: int) -> None:
+def _store_intact(ledger: Services, events: int) -> None:
     assert count_events(ledger) == events
     assert read_model(ledger) == rebuild(ledger)
 
@@ -215,7 +215,7 @@ def test_sql_and_path_like_input_is_inert(
     client: TestClient,
     pakistan: Demo,
     editor_token: str,
-    open_ledger: Callable[..., Ledger],
+    open_ledger: Callable[..., Services],
     text: str,
 ) -> None:
     ledger = open_ledger()

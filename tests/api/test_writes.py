@@ -28,7 +28,7 @@ from api_support import (
 )
 from fastapi.testclient import TestClient
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from api.security import Role, create_token
 
 
@@ -786,7 +786,7 @@ def test_two_apps_on_one_store_see_and_build_on_each_others_writes(
 
 
 def test_a_write_by_another_process_is_built_on_through_the_api(
-    client: TestClient, editor_token: str, open_ledger: Callable[..., Ledger]
+    client: TestClient, editor_token: str, open_ledger: Callable[..., Services]
 ) -> None:
     first = record(
         client, editor_token, amendment(announced_on="2024-11-20", in_force_from="2024-11-20")

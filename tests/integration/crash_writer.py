@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any
 
-from api.bootstrap import Ledger, build_ledger
+from api.bootstrap import Services, build_services
 from api.settings import Settings
 from domain.commands import AmendmentDraft
 from events.vocabulary import AddNote, Source, SourceKind
@@ -48,7 +48,7 @@ def draft(label: str, changes: int, pending: bool) -> AmendmentDraft:
     )
 
 
-def write_forever(ledger: Ledger, round_: int, rng: random.Random) -> None:
+def write_forever(ledger: Services, round_: int, rng: random.Random) -> None:
     app = ledger.app
     for n in range(10**9):
         time.sleep(rng.uniform(0, PAUSE))  # a pace a checker can keep up with
@@ -89,7 +89,7 @@ def write_forever(ledger: Ledger, round_: int, rng: random.Random) -> None:
                 )
 
 
-def project_forever(ledger: Ledger) -> None:
+def project_forever(ledger: Services) -> None:
     while True:
         ledger.catch_up.run()
         time.sleep(0.005)
@@ -97,7 +97,7 @@ def project_forever(ledger: Ledger) -> None:
 
 def main(config: dict[str, Any]) -> None:
     settings = Settings(database_url=config["database_url"])
-    writer, projector = build_ledger(settings), build_ledger(settings)
+    writer, projector = build_services(settings), build_services(settings)
     threading.Thread(target=project_forever, args=(projector,), daemon=True).start()
     write_forever(writer, int(config["round"]), random.Random(config["seed"]))
 

@@ -13,12 +13,12 @@ from uuid import UUID
 
 import psycopg
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from domain.domainmodel import CountryPolicy
 
 
 class RawStore:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Services) -> None:
         url = ledger.settings.database_url
         self.sqlite = url.startswith("sqlite")
         self.url = url

@@ -6,10 +6,10 @@ import json
 from typing import Any
 from uuid import UUID
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 
 
-def events_table(ledger: Ledger) -> str:
+def events_table(ledger: Services) -> str:
     """The stored events table, qualified by its schema on PostgreSQL."""
     recorder: Any = ledger.app.recorder
     name = recorder.events_table_name
@@ -17,7 +17,7 @@ def events_table(ledger: Ledger) -> str:
     return f'"{schema}"."{name}"' if schema else name
 
 
-def count_events(ledger: Ledger) -> int:
+def count_events(ledger: Services) -> int:
     """The rows of the stored events table, counted by SQL (the table must still exist)."""
     with ledger.view._cursor(commit=False) as c:
         c.execute(f"SELECT COUNT(*) AS n FROM {events_table(ledger)}")
@@ -25,7 +25,7 @@ def count_events(ledger: Ledger) -> int:
 
 
 def insert_event(
-    ledger: Ledger, originator_id: UUID, version: int, topic: str, state: dict[str, Any]
+    ledger: Services, originator_id: UUID, version: int, topic: str, state: dict[str, Any]
 ) -> None:
     """Writes one stored event by hand, as code of another release would have written it."""
     sqlite = ledger.view.placeholder == "?"
@@ -40,7 +40,7 @@ def insert_event(
         )
 
 
-def stored_states(ledger: Ledger, topic_suffix: str) -> list[dict[str, Any]]:
+def stored_states(ledger: Services, topic_suffix: str) -> list[dict[str, Any]]:
     """The decoded JSON states of every stored event whose topic ends with `topic_suffix`."""
     notifications = ledger.app.recorder.select_notifications(start=1, limit=10**9)
     return [json.loads(n.state) for n in notifications if n.topic.endswith(topic_suffix)]

@@ -20,7 +20,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.bootstrap import build_ledger
+from api.bootstrap import build_services
 from api.settings import Settings
 from domain.decision import Decision
 from domain.facts import FactChange, compare, relevant_facts, same_facts, verdict
@@ -63,7 +63,7 @@ def test_judgements_equal_the_rules_over_the_fold(
     with tempfile.TemporaryDirectory() as folder, runs_bound(1 if forgetful else None):
         clock = Clock(START)
         url = f"sqlite:///{Path(folder) / 'p.sqlite'}"
-        ledger = build_ledger(Settings(database_url=url), clock=clock)
+        ledger = build_services(Settings(database_url=url), clock=clock)
         try:
             _run(ledger, clock, steps)
             if ledger.app.version_of("PK") is None:
@@ -134,7 +134,7 @@ def values(records: list, day: dt.date, at: dt.datetime) -> dict | None:
 def test_element_histories_are_each_elements_history(steps: list[tuple]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         clock = Clock(START)
-        ledger = build_ledger(
+        ledger = build_services(
             Settings(database_url=f"sqlite:///{Path(folder) / 'p.sqlite'}"), clock=clock
         )
         try:

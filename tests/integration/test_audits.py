@@ -21,7 +21,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from api import cli as cli_module
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from api.cli import cli
 from domain.application import Recorded
 from domain.commands import AmendmentDraft
@@ -86,7 +86,11 @@ def fifteen_c(region: str | None, level: ViolenceLevel) -> SetArticle15c:
 
 
 def record(
-    ledger: Ledger, clock: Any, moment: dt.datetime, amendment: AmendmentDraft, country: str = "PK"
+    ledger: Services,
+    clock: Any,
+    moment: dt.datetime,
+    amendment: AmendmentDraft,
+    country: str = "PK",
 ) -> Recorded:
     clock.set(moment)
     version = ledger.app.version_of(country)
@@ -95,7 +99,7 @@ def record(
     )
 
 
-def record_base(ledger: Ledger, clock: Any) -> str:
+def record_base(ledger: Services, clock: Any) -> str:
     """At T1, in force from 1 December 2024: PTI a risk profile, 15(c) lower in PK-BA."""
     base = draft(
         DEC1,
@@ -115,12 +119,12 @@ def decision(name: str, *groups: str, region: str | None = None, **more: Any) ->
     return Decision(id=name, country="PK", groups=groups, region=region, **fields)
 
 
-def audit(ledger: Ledger, *decisions: Decision) -> tuple[list[dict[str, Any]], Auditor]:
+def audit(ledger: Services, *decisions: Decision) -> tuple[list[dict[str, Any]], Auditor]:
     auditor = Auditor(StoredStates(ledger.reads.index()), REVIEW)
     return [auditor.audit(d) for d in decisions], auditor
 
 
-def differs(ledger: Ledger, *decisions: Decision) -> dict[str, bool]:
+def differs(ledger: Services, *decisions: Decision) -> dict[str, bool]:
     results, _ = audit(ledger, *decisions)
     return {r["id"]: r["record_differs"] for r in results}
 
@@ -133,7 +137,7 @@ def fact(result: dict[str, Any], state: str, key: str) -> Any:
 
 
 def test_a_retroactive_amendment_makes_the_record_differ_only_where_it_touches_a_fact(
-    ledger: Ledger, clock: Any
+    ledger: Services, clock: Any
 ) -> None:
     record_base(ledger, clock)
     hazara, pti = decision("hazara", "hazaras"), decision("pti", "pti", region="PK-BA")
@@ -149,7 +153,7 @@ def test_a_retroactive_amendment_makes_the_record_differ_only_where_it_touches_a
 
 
 def test_a_retraction_makes_the_record_differ_only_where_it_touches_a_fact(
-    ledger: Ledger, clock: Any
+    ledger: Services, clock: Any
 ) -> None:
     record_base(ledger, clock)
     kp = record(ledger, clock, T1, draft(DEC1, fifteen_c("PK-KP", ViolenceLevel.HIGHER)))
@@ -171,7 +175,7 @@ def test_a_retraction_makes_the_record_differ_only_where_it_touches_a_fact(
 
 
 def test_a_late_in_force_date_makes_the_record_differ_only_where_it_touches_a_fact(
-    ledger: Ledger, clock: Any
+    ledger: Services, clock: Any
 ) -> None:
     record_base(ledger, clock)
     no_ipa = SetInternalProtectionAlternative(group="pti", region="PK-BA", available=False)
@@ -198,7 +202,7 @@ def test_a_late_in_force_date_makes_the_record_differ_only_where_it_touches_a_fa
 
 
 def test_citation_matches_the_version_as_recorded_then_not_the_version_as_known_now(
-    ledger: Ledger, clock: Any
+    ledger: Services, clock: Any
 ) -> None:
     record_base(ledger, clock)
     record(ledger, clock, T2, draft(dt.date(2024, 12, 15), designate("hazaras"), number=2))
@@ -222,7 +226,7 @@ def test_citation_matches_the_version_as_recorded_then_not_the_version_as_known_
 
 
 def test_changes_carry_the_amendment_behind_them_and_its_sources(
-    ledger: Ledger, clock: Any
+    ledger: Services, clock: Any
 ) -> None:
     base = record_base(ledger, clock)
     revocation = record(ledger, clock, T2, draft(dt.date(2025, 3, 1), revoke("pti"), number=4242))
@@ -255,7 +259,7 @@ def test_changes_carry_the_amendment_behind_them_and_its_sources(
 
 
 def test_a_change_is_credited_to_the_amendment_that_made_it_not_to_a_later_confirmation(
-    ledger: Ledger, clock: Any
+    ledger: Services, clock: Any
 ) -> None:
     base = record_base(ledger, clock)
     confirmation = draft(
@@ -277,7 +281,7 @@ def test_a_change_is_credited_to_the_amendment_that_made_it_not_to_a_later_confi
 
 
 def test_the_summary_counts_verdicts_record_differs_citations_and_countries(
-    ledger: Ledger, clock: Any
+    ledger: Services, clock: Any
 ) -> None:
     record_base(ledger, clock)
     record(ledger, clock, T1, draft(DEC1, designate("hazaras")), country="AF")
@@ -314,7 +318,7 @@ def test_the_summary_counts_verdicts_record_differs_citations_and_countries(
 
 
 def test_a_what_if_draft_turns_a_verdict_and_nothing_of_it_reaches_the_store(
-    ledger: Ledger, clock: Any
+    ledger: Services, clock: Any
 ) -> None:
     record_base(ledger, clock)
     claim = decision("pti", "pti", region="PK-BA")
@@ -341,7 +345,7 @@ def test_a_what_if_draft_turns_a_verdict_and_nothing_of_it_reaches_the_store(
     assert record(ledger, clock, T2, draft(DEC1, designate("sikhs"))).version == version + 1
 
 
-def test_a_what_if_draft_leaves_the_record_as_it_was_then(ledger: Ledger, clock: Any) -> None:
+def test_a_what_if_draft_leaves_the_record_as_it_was_then(ledger: Services, clock: Any) -> None:
     record_base(ledger, clock)
     claim = decision("pti", "pti")
     retroactive = [("PK", draft(dt.date(2024, 12, 15), revoke("pti")))]

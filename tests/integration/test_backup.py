@@ -13,7 +13,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from api.bootstrap import Ledger, build_ledger
+from api.bootstrap import Services, build_services
 from api.cli import cli
 from api.settings import Settings
 from integration.test_exchange import answers
@@ -36,7 +36,7 @@ def loaded(store_url: str, tmp_path: Path) -> Path:
 def test_a_restore_into_an_empty_store_reproduces_the_digest_and_every_answer(
     store_url: str,
     other_store_url: str,
-    open_ledger: Callable[..., Ledger],
+    open_ledger: Callable[..., Services],
     tmp_path: Path,
 ) -> None:
     key = loaded(store_url, tmp_path)
@@ -53,7 +53,7 @@ def test_a_restore_into_an_empty_store_reproduces_the_digest_and_every_answer(
     assert f"digest: {digest}" in backed_up.output
     assert f"digest: {digest} (verified)" in restored.output
     assert run(store_url, key, "backup", str(file)).exit_code == 2  # never overwritten
-    target = build_ledger(
+    target = build_services(
         Settings(database_url=other_store_url, signing_key_file=tmp_path / "target-key.pem")
     )
     try:

@@ -1,6 +1,6 @@
 """Optimistic concurrency: of writers that read the same version, exactly one records.
 
-Each writer is a Ledger of its own on the same store, as separate processes would be. The
+Each writer is a Services of its own on the same store, as separate processes would be. The
 losers get VersionConflictError and the store holds the winner's amendment only.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from domain.application import Recorded
 from domain.errors import VersionConflictError
 from integration.worked_history import NOW, at, khyber_pakhtunkhwa_lower, record_worked_history
@@ -21,7 +21,7 @@ RACERS = 8
 
 
 @pytest.fixture
-def version(ledger: Ledger, clock: Any) -> int:
+def version(ledger: Services, clock: Any) -> int:
     """PK with the worked history recorded: the version every writer reads."""
     record_worked_history(ledger, clock)
     clock.set(at(2025, 4, 1))
@@ -30,13 +30,13 @@ def version(ledger: Ledger, clock: Any) -> int:
     return current
 
 
-def amendments_in_store(ledger: Ledger) -> int:
+def amendments_in_store(ledger: Services) -> int:
     ledger.catch_up.run()
     return len(ledger.reads.as_projected.timeline("PK", NOW)["amendments"])
 
 
 def test_of_two_writers_that_read_the_same_version_only_the_first_records(
-    ledger: Ledger, open_ledger: Callable[..., Ledger], clock: Any, version: int
+    ledger: Services, open_ledger: Callable[..., Services], clock: Any, version: int
 ) -> None:
     first, second = open_ledger(clock), open_ledger(clock)
     assert first.app.version_of("PK") == second.app.version_of("PK") == version
@@ -59,7 +59,7 @@ def test_of_two_writers_that_read_the_same_version_only_the_first_records(
 
 
 def test_a_writer_that_lost_can_read_again_and_record(
-    open_ledger: Callable[..., Ledger], clock: Any, version: int
+    open_ledger: Callable[..., Services], clock: Any, version: int
 ) -> None:
     first, second = open_ledger(clock), open_ledger(clock)
     second.app.version_of("PK")  # second reads (and caches) the policy at `version`
@@ -80,7 +80,7 @@ def test_a_writer_that_lost_can_read_again_and_record(
 
 
 def test_of_writers_racing_in_threads_exactly_one_records_and_the_rest_conflict(
-    ledger: Ledger, open_ledger: Callable[..., Ledger], clock: Any, version: int
+    ledger: Services, open_ledger: Callable[..., Services], clock: Any, version: int
 ) -> None:
     writers = [open_ledger(clock) for _ in range(RACERS)]
     for writer in writers:
@@ -90,7 +90,7 @@ def test_of_writers_racing_in_threads_exactly_one_records_and_the_rest_conflict(
     successes: list[Recorded] = []
     failures: list[BaseException] = []
 
-    def write(number: int, writer: Ledger) -> None:
+    def write(number: int, writer: Services) -> None:
         start.wait()
         try:
             successes.append(

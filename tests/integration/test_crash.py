@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from api.bootstrap import Ledger, build_ledger
+from api.bootstrap import Services, build_services
 from api.settings import Settings
 from domain.domainmodel import CountryPolicy
 from events import payloads
@@ -47,11 +47,11 @@ WRITER = Path(__file__).with_name("crash_writer.py")
 TITLE = re.compile(r"^(?:single|bulk) r(\d+) n(\d+)(?: (\d+)/(\d+))? changes=(\d+)$")
 
 
-def _head(ledger: Ledger) -> int:
+def _head(ledger: Services) -> int:
     return ledger.app.recorder.max_notification_id() or 0
 
 
-def _kill_a_writer(watcher: Ledger, round_: int, seed: int, delay: float, log: Path) -> int:
+def _kill_a_writer(watcher: Services, round_: int, seed: int, delay: float, log: Path) -> int:
     """Starts a writer, waits for its first write, lets it run `delay` seconds, kills it.
     Returns how many events it had committed by then (as seen from outside)."""
     before = _head(watcher)
@@ -91,7 +91,7 @@ def _json_strings(node: Any, key: str) -> Iterator[str]:
             yield from _json_strings(v, key)
 
 
-def _check_log(ledger: Ledger) -> dict[str, set[str]]:
+def _check_log(ledger: Services) -> dict[str, set[str]]:
     """Only whole amendments and whole bulks; returns the amendment ids per country."""
     amendments: dict[str, set[str]] = defaultdict(set)
     bulks: dict[tuple[str, str], tuple[int, set[int]]] = {}
@@ -113,12 +113,12 @@ def _check_log(ledger: Ledger) -> dict[str, set[str]]:
     return amendments
 
 
-def _check_aggregates(ledger: Ledger, amendments: dict[str, set[str]]) -> None:
+def _check_aggregates(ledger: Services, amendments: dict[str, set[str]]) -> None:
     for country, ids in amendments.items():
         assert set(ledger.app.policy(country).amendments) == ids
 
 
-def _check_projection_references(ledger: Ledger, amendments: dict[str, set[str]]) -> None:
+def _check_projection_references(ledger: Services, amendments: dict[str, set[str]]) -> None:
     """What the killed process projected refers only to what exists."""
     logged = set().union(*amendments.values()) if amendments else set()
     model = read_model(ledger)
@@ -142,7 +142,7 @@ def test_a_writer_killed_at_random_moments_leaves_whole_amendments_and_a_rebuild
     kills = []
     started = time.monotonic()
     # Each round's checker is a new process's view of the store, and watches the next writer.
-    checker = build_ledger(Settings(database_url=store_url))
+    checker = build_services(Settings(database_url=store_url))
     try:
         for round_ in range(ROUNDS):
             delay = rng.uniform(*KILL_AFTER)
@@ -151,7 +151,7 @@ def test_a_writer_killed_at_random_moments_leaves_whole_amendments_and_a_rebuild
             assert written > 0  # writing continued after the previous crash
             checker.close()
 
-            checker = build_ledger(Settings(database_url=store_url))
+            checker = build_services(Settings(database_url=store_url))
             amendments = _check_log(checker)
             _check_aggregates(checker, amendments)
             _check_projection_references(checker, amendments)
@@ -170,7 +170,7 @@ def test_a_writer_killed_at_random_moments_leaves_whole_amendments_and_a_rebuild
     finally:
         checker.close()
 
-    final = build_ledger(Settings(database_url=store_url))
+    final = build_services(Settings(database_url=store_url))
     try:
         day = dt.date(2025, 2, 1)
         recorded = final.app.record_amendment(

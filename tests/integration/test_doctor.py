@@ -11,7 +11,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from api.cli import cli
 from api.security import digest
 from domain.loader import record_file
@@ -70,7 +70,7 @@ def test_a_loaded_store_passes_every_check(store_url: str, tmp_path: Any) -> Non
     assert "integrity" in human.stdout
 
 
-def test_a_lag_beyond_readiness_fails(open_ledger: Callable[..., Ledger], store_url: str) -> None:
+def test_a_lag_beyond_readiness_fails(open_ledger: Callable[..., Services], store_url: str) -> None:
     ledger = open_ledger()
     record_file(ledger.app, DEMO, "t")  # recorded, never projected: 4 events behind
     result, doc = doctor(store_url, POLICY_LEDGER_READY_MAX_LAG="3")
@@ -83,7 +83,7 @@ def test_a_lag_beyond_readiness_fails(open_ledger: Callable[..., Ledger], store_
 
 
 def test_another_read_model_version_is_a_warning(
-    open_ledger: Callable[..., Ledger], store_url: str
+    open_ledger: Callable[..., Services], store_url: str
 ) -> None:
     view = open_ledger().view
     with view._cursor(commit=True) as c:

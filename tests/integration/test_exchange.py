@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import Ledger, build_ledger
+from api.bootstrap import Services, build_services
 from api.settings import Settings
 from domain.errors import LedgerNotEmptyError
 from domain.exchange import (
@@ -48,10 +48,10 @@ def signer(tmp_path: Path) -> Signer:
 
 
 @pytest.fixture
-def source(store_url: str, signer: Signer, clock: Any) -> Iterator[Ledger]:
+def source(store_url: str, signer: Signer, clock: Any) -> Iterator[Services]:
     """The demo, then the decree's in-force date learned, then the attestation retracted:
     every kind of event, at three record times."""
-    ledger = build_ledger(Settings(database_url=store_url, signing_key_file=signer.path), clock)
+    ledger = build_services(Settings(database_url=store_url, signing_key_file=signer.path), clock)
     clock.set(LOADED)
     attestation, _, decree = (r.amendment_id for r in record_file(ledger.app, DEMO, "loader"))
     clock.set(IN_FORCE_LEARNED)
@@ -69,12 +69,12 @@ def source(store_url: str, signer: Signer, clock: Any) -> Iterator[Ledger]:
 
 
 @pytest.fixture
-def open_fresh(other_store_url: str, tmp_path: Path) -> Iterator[Callable[[], Ledger]]:
-    opened: list[Ledger] = []
+def open_fresh(other_store_url: str, tmp_path: Path) -> Iterator[Callable[[], Services]]:
+    opened: list[Services] = []
 
-    def open_() -> Ledger:
+    def open_() -> Services:
         key = tmp_path / "imported-key.pem"
-        opened.append(build_ledger(Settings(database_url=other_store_url, signing_key_file=key)))
+        opened.append(build_services(Settings(database_url=other_store_url, signing_key_file=key)))
         return opened[-1]
 
     yield open_
@@ -82,7 +82,7 @@ def open_fresh(other_store_url: str, tmp_path: Path) -> Iterator[Callable[[], Le
         ledger.close()
 
 
-def answers(ledger: Ledger) -> list[Any]:
+def answers(ledger: Services) -> list[Any]:
     found: list[Any] = [ledger.reads.as_projected.countries()]
     for moment in MOMENTS:
         found.append(ledger.reads.as_projected.timeline("PK", moment))
@@ -97,7 +97,7 @@ def lines(directory: Path) -> list[dict[str, Any]]:
 
 
 def test_an_import_reproduces_the_digest_and_every_answer(
-    source: Ledger, open_fresh: Callable[[], Ledger], tmp_path: Path, signer: Signer
+    source: Services, open_fresh: Callable[[], Services], tmp_path: Path, signer: Signer
 ) -> None:
     exported = export_ledger(source.app, source.signer, tmp_path / "export")
 
@@ -114,7 +114,7 @@ def test_an_import_reproduces_the_digest_and_every_answer(
 
 
 def test_an_import_keeps_record_times_authors_and_hashes(
-    source: Ledger, open_fresh: Callable[[], Ledger], tmp_path: Path
+    source: Services, open_fresh: Callable[[], Services], tmp_path: Path
 ) -> None:
     export_ledger(source.app, source.signer, tmp_path / "export")
     target = open_fresh()
@@ -130,14 +130,14 @@ def test_an_import_keeps_record_times_authors_and_hashes(
     assert stored == [(e.country, e.position, e.hash) for e in _entries(source)]
 
 
-def _entries(ledger: Ledger) -> list[Any]:
+def _entries(ledger: Services) -> list[Any]:
     from domain.integrity import read_log
 
     return list(read_log(ledger.app))
 
 
 def test_the_export_is_one_line_per_event_with_a_signed_manifest(
-    source: Ledger, tmp_path: Path, signer: Signer
+    source: Services, tmp_path: Path, signer: Signer
 ) -> None:
     exported = export_ledger(source.app, source.signer, tmp_path / "export")
     manifest = json.loads((tmp_path / "export" / MANIFEST).read_text())
@@ -159,7 +159,7 @@ def test_the_export_is_one_line_per_event_with_a_signed_manifest(
     assert signature_holds(manifest["public_key"], manifest["digest"], manifest["signature"])
 
 
-def test_import_into_a_store_that_holds_events_is_refused(source: Ledger, tmp_path: Path) -> None:
+def test_import_into_a_store_that_holds_events_is_refused(source: Services, tmp_path: Path) -> None:
     export_ledger(source.app, source.signer, tmp_path / "export")
     head = source.catch_up.head()
 
@@ -169,7 +169,7 @@ def test_import_into_a_store_that_holds_events_is_refused(source: Ledger, tmp_pa
 
 
 def test_a_tampered_export_is_refused_and_nothing_is_stored(
-    source: Ledger, open_fresh: Callable[[], Ledger], tmp_path: Path
+    source: Services, open_fresh: Callable[[], Services], tmp_path: Path
 ) -> None:
     export_ledger(source.app, source.signer, tmp_path / "export")
     path = tmp_path / "export" / EVENTS
@@ -182,7 +182,7 @@ def test_a_tampered_export_is_refused_and_nothing_is_stored(
 
 
 def test_a_signature_that_does_not_hold_is_refused(
-    source: Ledger, open_fresh: Callable[[], Ledger], tmp_path: Path
+    source: Services, open_fresh: Callable[[], Services], tmp_path: Path
 ) -> None:
     export_ledger(source.app, source.signer, tmp_path / "export")
     manifest_path = tmp_path / "export" / MANIFEST
@@ -196,7 +196,7 @@ def test_a_signature_that_does_not_hold_is_refused(
 
 
 def test_a_manifest_that_disagrees_with_the_events_is_refused(
-    source: Ledger, open_fresh: Callable[[], Ledger], tmp_path: Path
+    source: Services, open_fresh: Callable[[], Services], tmp_path: Path
 ) -> None:
     export_ledger(source.app, source.signer, tmp_path / "export")
     path = tmp_path / "export" / EVENTS
@@ -207,7 +207,7 @@ def test_a_manifest_that_disagrees_with_the_events_is_refused(
         import_ledger(open_fresh().app, tmp_path / "export")
 
 
-def test_a_broken_ledger_is_not_exported(source: Ledger, tmp_path: Path) -> None:
+def test_a_broken_ledger_is_not_exported(source: Services, tmp_path: Path) -> None:
     RawStore(source).edit_byte("PK", 3, b"Kamerbrief", b"Kamerbriex")
 
     with pytest.raises(BrokenLedgerError, match=r"PK position 3 \(content\)"):
@@ -215,7 +215,7 @@ def test_a_broken_ledger_is_not_exported(source: Ledger, tmp_path: Path) -> None
     assert list((tmp_path / "export").iterdir()) == []
 
 
-def test_an_export_does_not_overwrite_another(source: Ledger, tmp_path: Path) -> None:
+def test_an_export_does_not_overwrite_another(source: Services, tmp_path: Path) -> None:
     export_ledger(source.app, source.signer, tmp_path / "export")
 
     with pytest.raises(ExportError, match="export into an empty directory"):
@@ -223,7 +223,7 @@ def test_an_export_does_not_overwrite_another(source: Ledger, tmp_path: Path) ->
 
 
 def test_version_1_events_export_with_computed_hashes_and_import_sealed(
-    source: Ledger, open_fresh: Callable[[], Ledger], tmp_path: Path
+    source: Services, open_fresh: Callable[[], Services], tmp_path: Path
 ) -> None:
     digest = source.verify().digest
     RawStore(source).downgrade_to_v1()

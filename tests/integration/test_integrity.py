@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from domain import chain
 from domain.domainmodel import CountryPolicy
 from domain.integrity import IntegrityReport, read_log, verify_log
@@ -27,7 +27,7 @@ DEMO = Path(__file__).parents[2] / "data" / "pakistan.yaml"
 
 
 @pytest.fixture
-def recorded(ledger: Ledger) -> Ledger:
+def recorded(ledger: Services) -> Services:
     record_file(ledger.app, DEMO, "tester")
     ledger.app.record_amendment("AF", designate("hazaras"), author="alice", expected_version=None)
     ledger.catch_up.run()
@@ -35,11 +35,11 @@ def recorded(ledger: Ledger) -> Ledger:
 
 
 @pytest.fixture
-def raw(recorded: Ledger) -> RawStore:
+def raw(recorded: Services) -> RawStore:
     return RawStore(recorded)
 
 
-def stored_hash(ledger: Ledger, country: str, position: int) -> str:
+def stored_hash(ledger: Services, country: str, position: int) -> str:
     events = ledger.app.repository.event_store.get(CountryPolicy.create_id(country))
     return str(next(e.hash for e in events if e.originator_version == position))
 
@@ -51,7 +51,7 @@ def broken_at(report: IntegrityReport) -> tuple[str, int, str]:
     return first.country, first.position, first.reason
 
 
-def test_an_untouched_ledger_verifies_with_the_digest_its_answers_name(recorded: Ledger) -> None:
+def test_an_untouched_ledger_verifies_with_the_digest_its_answers_name(recorded: Services) -> None:
     report = recorded.verify()
 
     assert report.ok
@@ -67,7 +67,7 @@ def test_an_untouched_ledger_verifies_with_the_digest_its_answers_name(recorded:
 
 
 def test_an_edited_payload_byte_breaks_the_chain_at_that_event(
-    recorded: Ledger, raw: RawStore
+    recorded: Services, raw: RawStore
 ) -> None:
     stored = stored_hash(recorded, "PK", 3)
 
@@ -92,14 +92,14 @@ def test_an_edited_payload_byte_breaks_the_chain_at_that_event(
     ],
 )
 def test_an_edited_field_breaks_the_chain_at_that_event(
-    recorded: Ledger, raw: RawStore, what: str, change: Any
+    recorded: Services, raw: RawStore, what: str, change: Any
 ) -> None:
     raw.edit_json("PK", 2, change)
 
     assert broken_at(recorded.verify()) == ("PK", 2, "content"), what
 
 
-def test_a_deleted_event_breaks_the_chain_where_it_was(recorded: Ledger, raw: RawStore) -> None:
+def test_a_deleted_event_breaks_the_chain_where_it_was(recorded: Services, raw: RawStore) -> None:
     raw.delete("PK", 2)
     report = recorded.verify()
 
@@ -111,7 +111,7 @@ def test_a_deleted_event_breaks_the_chain_where_it_was(recorded: Ledger, raw: Ra
 
 
 def test_swapped_versions_break_the_chain_at_the_first_of_them(
-    recorded: Ledger, raw: RawStore
+    recorded: Services, raw: RawStore
 ) -> None:
     raw.swap_versions("PK", 2, 3)
 
@@ -119,7 +119,7 @@ def test_swapped_versions_break_the_chain_at_the_first_of_them(
 
 
 def test_swapped_rows_break_the_chain_even_in_version_order(
-    recorded: Ledger, raw: RawStore
+    recorded: Services, raw: RawStore
 ) -> None:
     """Rows 2 and 3 swap their whole content but keep their places in the log: read in
     version order the event at 2 would cite the hash of 3, so the link is broken there."""
@@ -131,7 +131,7 @@ def test_swapped_rows_break_the_chain_even_in_version_order(
 
 
 def test_a_deleted_last_event_is_caught_by_the_read_model_witness(
-    recorded: Ledger, raw: RawStore
+    recorded: Services, raw: RawStore
 ) -> None:
     digest = recorded.verify().digest
 
@@ -146,13 +146,13 @@ def test_a_deleted_last_event_is_caught_by_the_read_model_witness(
     assert without_witness.digest != digest
 
 
-def test_a_row_that_no_longer_decodes_is_a_broken_link(recorded: Ledger, raw: RawStore) -> None:
+def test_a_row_that_no_longer_decodes_is_a_broken_link(recorded: Services, raw: RawStore) -> None:
     raw.edit_byte("AF", 2, b'{"timestamp"', b'["timestamp"')
 
     assert broken_at(recorded.verify()) == ("AF", 2, "undecodable")
 
 
-def test_a_rehashed_edit_is_caught_by_the_next_event(recorded: Ledger, raw: RawStore) -> None:
+def test_a_rehashed_edit_is_caught_by_the_next_event(recorded: Services, raw: RawStore) -> None:
     """Someone edits an event and stores its new hash: the event after it still cites the
     old one."""
 
@@ -173,7 +173,9 @@ def test_a_rehashed_edit_is_caught_by_the_next_event(recorded: Ledger, raw: RawS
     assert first.expected == stored_hash(recorded, "PK", 2) != original  # the forged one
 
 
-def test_hashes_stripped_after_a_sealed_event_are_reported(recorded: Ledger, raw: RawStore) -> None:
+def test_hashes_stripped_after_a_sealed_event_are_reported(
+    recorded: Services, raw: RawStore
+) -> None:
     """A row rewritten as a version 1 event (no hashes) after events that have them."""
     strip = ("hash", "previous_hash", "class_version")
     raw.edit_json("PK", 4, lambda doc: [doc.pop(k) for k in strip])
@@ -181,7 +183,9 @@ def test_hashes_stripped_after_a_sealed_event_are_reported(recorded: Ledger, raw
     assert broken_at(recorded.verify()) == ("PK", 4, "unsealed")
 
 
-def test_each_broken_chain_is_reported_first_in_log_order(recorded: Ledger, raw: RawStore) -> None:
+def test_each_broken_chain_is_reported_first_in_log_order(
+    recorded: Services, raw: RawStore
+) -> None:
     raw.edit_byte("AF", 2, b"hazaras", b"hazarax")
     raw.edit_byte("PK", 3, b"Kamerbrief", b"Kamerbriex")
     report = recorded.verify()
@@ -190,7 +194,7 @@ def test_each_broken_chain_is_reported_first_in_log_order(recorded: Ledger, raw:
 
 
 def test_version_1_events_verify_and_are_sealed_by_the_next_write(
-    recorded: Ledger, raw: RawStore, open_ledger: Callable[..., Ledger]
+    recorded: Services, raw: RawStore, open_ledger: Callable[..., Services]
 ) -> None:
     digest = recorded.verify().digest
     raw.downgrade_to_v1()
@@ -212,7 +216,7 @@ def test_version_1_events_verify_and_are_sealed_by_the_next_write(
     assert broken_at(recorded.verify()) == ("PK", 4, "witness")
 
 
-def test_the_log_is_read_page_by_page_to_its_end(recorded: Ledger) -> None:
+def test_the_log_is_read_page_by_page_to_its_end(recorded: Services) -> None:
     entries = list(read_log(recorded.app, page=2))
 
     assert [e.notification_id for e in entries] == sorted(e.notification_id for e in entries)
@@ -227,7 +231,7 @@ def test_the_log_is_read_page_by_page_to_its_end(recorded: Ledger) -> None:
 
 
 def test_two_writers_on_one_head_cannot_fork_the_chain(
-    recorded: Ledger, open_ledger: Callable[..., Ledger]
+    recorded: Services, open_ledger: Callable[..., Services]
 ) -> None:
     """Both load PK at position 4 and chain an event onto its head; the store takes one
     event per position, so the second save fails and the chain stays single."""

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from domain import chain
 from domain.commands import AmendmentDraft
 from domain.domainmodel import CountryPolicy
@@ -27,7 +27,7 @@ def designate(group: str) -> AmendmentDraft:
     return AmendmentDraft(announced_on=DAY, in_force_from=DAY, sources=(source,), changes=(change,))
 
 
-def digest_of_the_log(ledger: Ledger, countries: list[str]) -> str:
+def digest_of_the_log(ledger: Services, countries: list[str]) -> str:
     """The digest from the stored events' own hashes (the last event of each country)."""
     heads = {}
     for country in countries:
@@ -36,12 +36,12 @@ def digest_of_the_log(ledger: Ledger, countries: list[str]) -> str:
     return chain.ledger_digest(heads)
 
 
-def index_answer(ledger: Ledger, on: dt.date = DAY) -> dict[str, object]:
+def index_answer(ledger: Services, on: dt.date = DAY) -> dict[str, object]:
     document = ledger.reads.index().policy_json("PK", on, dt.datetime.now(dt.UTC))
     return dict(json.loads(document))
 
 
-def test_every_policy_answer_names_the_digest_of_the_chain_heads(ledger: Ledger) -> None:
+def test_every_policy_answer_names_the_digest_of_the_chain_heads(ledger: Services) -> None:
     record_file(ledger.app, DEMO, "tester")
     ledger.catch_up.run()
     expected = digest_of_the_log(ledger, ["PK"])
@@ -55,7 +55,7 @@ def test_every_policy_answer_names_the_digest_of_the_chain_heads(ledger: Ledger)
     assert expected != chain.EMPTY_DIGEST
 
 
-def test_a_write_moves_the_digest_and_the_index_follows(ledger: Ledger) -> None:
+def test_a_write_moves_the_digest_and_the_index_follows(ledger: Services) -> None:
     record_file(ledger.app, DEMO, "tester")
     before = index_answer(ledger)["ledger_digest"]
 
@@ -70,7 +70,7 @@ def test_a_write_moves_the_digest_and_the_index_follows(ledger: Ledger) -> None:
     assert ledger.reads.as_projected.ledger_digest() == after
 
 
-def test_a_rebuilt_read_model_names_the_same_digest(ledger: Ledger) -> None:
+def test_a_rebuilt_read_model_names_the_same_digest(ledger: Services) -> None:
     record_file(ledger.app, DEMO, "tester")
     ledger.catch_up.run()
     before = ledger.reads.as_projected.ledger_digest()
@@ -83,7 +83,7 @@ def test_a_rebuilt_read_model_names_the_same_digest(ledger: Ledger) -> None:
     assert ledger.reads.as_projected.ledger_digest() == before
 
 
-def test_version_1_events_are_chained_by_their_computed_hashes(ledger: Ledger) -> None:
+def test_version_1_events_are_chained_by_their_computed_hashes(ledger: Services) -> None:
     """A store written before the chain (no stored hashes) names the same digest as one with
     them: version 1 links are computed from the same content."""
     record_file(ledger.app, DEMO, "tester")

@@ -9,7 +9,7 @@ from contextlib import ExitStack
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from api.bootstrap import build_ledger, store_env
+from api.bootstrap import build_services, store_env
 from api.settings import Settings
 
 PG = "postgresql://app:s3cret@db.example:6543/ledger?schema=policy"
@@ -42,7 +42,7 @@ def test_sqlite_has_no_pool_settings(sqlite_url: str) -> None:
 
 @pytest.mark.postgres
 def test_the_pool_is_sized_by_settings_and_shared(postgres_url: str) -> None:
-    ledger = build_ledger(
+    ledger = build_services(
         Settings(database_url=postgres_url, pool_size=2, pool_max_overflow=1, pool_timeout=1)
     )
     try:

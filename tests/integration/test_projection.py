@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from integration.worked_history import (
     NOW,
     at,
@@ -31,7 +31,7 @@ class CrashError(Exception):
     """Stands for a process dying half way through a transaction."""
 
 
-def record_everything(ledger: Ledger, clock: Any, between: Callable[[], object]) -> None:
+def record_everything(ledger: Services, clock: Any, between: Callable[[], object]) -> None:
     record_worked_history(ledger, clock, between)
     record_afghanistan(ledger, clock, at(2025, 3, 2))
     between()
@@ -41,7 +41,7 @@ def record_everything(ledger: Ledger, clock: Any, between: Callable[[], object])
 
 
 def test_projecting_step_by_step_gives_the_same_rows_as_a_rebuild(
-    ledger: Ledger, clock: Any
+    ledger: Services, clock: Any
 ) -> None:
     record_everything(ledger, clock, between=ledger.catch_up.run)
     incremental = read_model(ledger)
@@ -50,7 +50,7 @@ def test_projecting_step_by_step_gives_the_same_rows_as_a_rebuild(
     assert rebuild(ledger) == incremental
 
 
-def test_a_rebuild_is_tracked_at_the_head_of_the_log(ledger: Ledger, clock: Any) -> None:
+def test_a_rebuild_is_tracked_at_the_head_of_the_log(ledger: Services, clock: Any) -> None:
     record_everything(ledger, clock, between=lambda: None)
     rebuild(ledger)
     assert ledger.catch_up.position() == ledger.catch_up.head() > 0
@@ -58,7 +58,7 @@ def test_a_rebuild_is_tracked_at_the_head_of_the_log(ledger: Ledger, clock: Any)
 
 
 def test_a_read_model_of_another_shape_is_dropped_and_projected_again_on_open(
-    open_ledger: Callable[..., Ledger], clock: Any
+    open_ledger: Callable[..., Services], clock: Any
 ) -> None:
     old = open_ledger(clock)
     record_everything(old, clock, between=lambda: None)
@@ -81,7 +81,7 @@ def test_a_read_model_of_another_shape_is_dropped_and_projected_again_on_open(
 
 
 def test_two_processes_catching_up_in_turn_project_each_event_once(
-    ledger: Ledger, open_ledger: Callable[..., Ledger], clock: Any
+    ledger: Services, open_ledger: Callable[..., Services], clock: Any
 ) -> None:
     other = open_ledger(clock)
     turns = itertools.count()
@@ -99,8 +99,8 @@ def test_two_processes_catching_up_in_turn_project_each_event_once(
 
 
 def test_two_processes_racing_to_catch_up_project_each_event_once(
-    ledger: Ledger,
-    open_ledger: Callable[..., Ledger],
+    ledger: Services,
+    open_ledger: Callable[..., Services],
     clock: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -111,7 +111,7 @@ def test_two_processes_racing_to_catch_up_project_each_event_once(
     start = threading.Barrier(len(racers))
     failures: list[BaseException] = []
 
-    def race(racer: Ledger) -> None:
+    def race(racer: Services) -> None:
         start.wait()
         try:
             racer.catch_up.run()
@@ -130,7 +130,7 @@ def test_two_processes_racing_to_catch_up_project_each_event_once(
 
 
 def test_a_projector_that_read_a_stale_position_writes_nothing_twice(
-    ledger: Ledger, open_ledger: Callable[..., Ledger], clock: Any
+    ledger: Services, open_ledger: Callable[..., Services], clock: Any
 ) -> None:
     record_worked_history(ledger, clock)
     stale = open_ledger(clock)
@@ -161,7 +161,7 @@ def test_a_projector_that_read_a_stale_position_writes_nothing_twice(
 
 
 def test_a_page_read_before_another_process_projected_it_is_not_applied_again(
-    ledger: Ledger, open_ledger: Callable[..., Ledger], clock: Any
+    ledger: Services, open_ledger: Callable[..., Services], clock: Any
 ) -> None:
     # The same race one step earlier: the other process commits after `stale` read its
     # page of events but before it looked at the position again. Found by killing the
@@ -200,7 +200,7 @@ class StuckError(Exception):
     """The catch-up went round without moving its position."""
 
 
-def fail_if_stuck(ledger: Ledger) -> Callable[[int, int], None]:
+def fail_if_stuck(ledger: Services) -> Callable[[int, int], None]:
     last = ledger.catch_up.position()
 
     def progress(done: int, target: int) -> None:
@@ -213,7 +213,7 @@ def fail_if_stuck(ledger: Ledger) -> Callable[[int, int], None]:
 
 
 def test_retracting_the_amendment_that_began_a_segment_merges_it_into_the_one_before(
-    ledger: Ledger, clock: Any
+    ledger: Services, clock: Any
 ) -> None:
     history = record_worked_history(ledger, clock)
     ledger.catch_up.run()
@@ -233,7 +233,7 @@ def test_retracting_the_amendment_that_began_a_segment_merges_it_into_the_one_be
 
 
 def test_a_write_conflict_that_is_not_a_lost_race_is_raised_not_retried_forever(
-    ledger: Ledger, clock: Any
+    ledger: Services, clock: Any
 ) -> None:
     record_worked_history(ledger, clock)
     stray = "INSERT INTO {p}policy_segments VALUES ('PK', '2024-11-26', NULL, 0, NULL, 'x', 'x')"
@@ -246,7 +246,7 @@ def test_a_write_conflict_that_is_not_a_lost_race_is_raised_not_retried_forever(
 # A crash mid-page --------------------------------------------------------------------------
 
 
-def crash_on_the_second_page(ledger: Ledger) -> Callable[[], None]:
+def crash_on_the_second_page(ledger: Services) -> Callable[[], None]:
     """Makes the view raise after writing a page's segments, on its second page only."""
     write_segments = ledger.view._write_segments
     pages = itertools.count(1)
@@ -264,7 +264,7 @@ def crash_on_the_second_page(ledger: Ledger) -> Callable[[], None]:
 
 
 def test_a_crash_mid_page_leaves_the_last_good_page_and_nothing_of_the_failed_one(
-    ledger: Ledger, clock: Any, monkeypatch: pytest.MonkeyPatch
+    ledger: Services, clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(catchup, "PAGE", 2)
     record_everything(ledger, clock, between=lambda: None)
@@ -279,7 +279,7 @@ def test_a_crash_mid_page_leaves_the_last_good_page_and_nothing_of_the_failed_on
 
 
 def test_after_a_crash_mid_page_catching_up_again_equals_a_rebuild(
-    ledger: Ledger, clock: Any, monkeypatch: pytest.MonkeyPatch
+    ledger: Services, clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(catchup, "PAGE", 2)
     record_everything(ledger, clock, between=lambda: None)
@@ -297,7 +297,7 @@ def test_after_a_crash_mid_page_catching_up_again_equals_a_rebuild(
 
 
 def test_a_new_process_catches_up_only_the_events_after_the_tracked_position(
-    ledger: Ledger, open_ledger: Callable[..., Ledger], clock: Any
+    ledger: Services, open_ledger: Callable[..., Services], clock: Any
 ) -> None:
     history = record_worked_history(ledger, clock)
     ledger.catch_up.run()

@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.bootstrap import Ledger, build_ledger
+from api.bootstrap import Services, build_services
 from api.routes.countries import _policy_json
 from api.settings import Settings
 from domain.commands import AmendmentDraft
@@ -116,7 +116,7 @@ step = st.one_of(
 )
 
 
-def _run(ledger: Ledger, clock: Clock, steps: list[tuple]) -> list[dt.datetime]:
+def _run(ledger: Services, clock: Clock, steps: list[tuple]) -> list[dt.datetime]:
     ids: list[str] = []
     moments = []
     for n, item in enumerate(steps):
@@ -174,7 +174,7 @@ def test_projected_rows_answer_like_the_fold(steps: list[tuple]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         clock = Clock(START)
         url = f"sqlite:///{Path(folder) / 'p.sqlite'}"
-        ledger = build_ledger(Settings(database_url=url), clock=clock)
+        ledger = build_services(Settings(database_url=url), clock=clock)
         try:
             moments = _run(ledger, clock, steps)
             if ledger.app.version_of("PK") is None:
@@ -201,7 +201,7 @@ def test_projected_rows_answer_like_the_fold(steps: list[tuple]) -> None:
             ledger.close()
 
 
-def _assert_rows_answer(ledger: Ledger, records: list, day: dt.date, at: dt.datetime) -> None:
+def _assert_rows_answer(ledger: Services, records: list, day: dt.date, at: dt.datetime) -> None:
     expected = state_on(records, day, at)
     row = ledger.view.segment_at("PK", day.isoformat(), to_micros(at))
     assert (row is None) == (expected is None), (day, at)

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from integration.worked_history import (
     at,
     read_model,
@@ -24,7 +24,7 @@ from integration.worked_history import (
 
 
 def test_a_page_read_before_another_process_projected_it_is_not_applied_twice(
-    ledger: Ledger, open_ledger: Callable[..., Ledger], clock: Any
+    ledger: Services, open_ledger: Callable[..., Services], clock: Any
 ) -> None:
     record_worked_history(ledger, clock)
     record_afghanistan(ledger, clock, at(2025, 3, 2))

@@ -8,17 +8,17 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from api.bootstrap import Ledger, read_model_env, store_env
+from api.bootstrap import Services, read_model_env, store_env
 from integration.worked_history import read_model, rebuild, record_worked_history
 from projections.projector import Leadership, Projector, leadership_for
 
 
-def leadership_of(ledger: Ledger) -> Leadership:
+def leadership_of(ledger: Services) -> Leadership:
     """The lock of the ledger's read model, as `policy-ledger run-projections` takes it."""
     return leadership_for(read_model_env(ledger.settings, store_env(ledger.settings)), ledger.app)
 
 
-def test_only_one_projector_holds_the_lock(open_ledger: Callable[..., Ledger]) -> None:
+def test_only_one_projector_holds_the_lock(open_ledger: Callable[..., Services]) -> None:
     first, second = leadership_of(open_ledger()), leadership_of(open_ledger())
     try:
         assert first.try_acquire()
@@ -33,7 +33,7 @@ def test_only_one_projector_holds_the_lock(open_ledger: Callable[..., Ledger]) -
 
 
 def test_the_active_projector_keeps_up_with_writes_until_stopped(
-    open_ledger: Callable[..., Ledger], clock: Any
+    open_ledger: Callable[..., Services], clock: Any
 ) -> None:
     projector, writer = open_ledger(), open_ledger(clock)
     stop = threading.Event()

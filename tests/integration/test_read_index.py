@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from domain.loader import record_file
 
 DEMO = Path(__file__).parents[2] / "data" / "pakistan.yaml"
@@ -17,7 +17,7 @@ DATES = ["2024-11-24", "2024-11-25", "2024-11-26", "2024-12-18", "2025-06-01", "
 
 
 @pytest.mark.parametrize("on", DATES)
-def test_index_document_equals_the_sql_document(ledger: Ledger, on: str) -> None:
+def test_index_document_equals_the_sql_document(ledger: Services, on: str) -> None:
     record_file(ledger.app, DEMO, "test")
     now = dt.datetime.now(dt.UTC)
     day = dt.date.fromisoformat(on)
@@ -29,7 +29,7 @@ def test_index_document_equals_the_sql_document(ledger: Ledger, on: str) -> None
 
 
 def test_index_sees_a_write_from_another_process(
-    open_ledger: Callable[..., Ledger],
+    open_ledger: Callable[..., Services],
 ) -> None:
     reader, writer = open_ledger(), open_ledger()
     record_file(writer.app, DEMO, "test")

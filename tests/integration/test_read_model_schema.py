@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from api.bootstrap import ConfigurationError, build_ledger
+from api.bootstrap import ConfigurationError, build_services
 from api.cli import cli
 from api.settings import Settings
 from integration.test_projector_lock import leadership_of
@@ -49,12 +49,12 @@ def tables(url: str, schema: str) -> set[str]:
 def test_a_green_read_model_is_built_beside_the_blue_one_and_answers_alike(
     postgres_url: str, green: str, clock: Any
 ) -> None:
-    blue = build_ledger(Settings(database_url=postgres_url), clock=clock)
+    blue = build_services(Settings(database_url=postgres_url), clock=clock)
     try:
         record_worked_history(blue, clock)
         blue.catch_up.run()
         # Green: the same event log, its read model in another schema, built from the log.
-        built = build_ledger(Settings(database_url=postgres_url, read_model_schema=green))
+        built = build_services(Settings(database_url=postgres_url, read_model_schema=green))
         try:
             assert built.catch_up.position() == 0
             built.catch_up.run()
@@ -99,4 +99,4 @@ def test_doctor_looks_for_the_read_model_in_its_schema(postgres_url: str, green:
 
 def test_sqlite_has_no_schemas(sqlite_url: str) -> None:
     with pytest.raises(ConfigurationError, match="READ_MODEL_SCHEMA"):
-        build_ledger(Settings(database_url=sqlite_url, read_model_schema="green"))
+        build_services(Settings(database_url=sqlite_url, read_model_schema="green"))

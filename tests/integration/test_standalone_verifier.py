@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from api.bootstrap import Ledger, build_ledger
+from api.bootstrap import Services, build_services
 from api.settings import Settings
 from domain.exchange import EVENTS, MANIFEST, export_ledger
 from domain.loader import record_file
@@ -27,7 +27,9 @@ def signer(tmp_path: Path) -> Signer:
 
 @pytest.fixture
 def export(store_url: str, signer: Signer, tmp_path: Path) -> Path:
-    ledger: Ledger = build_ledger(Settings(database_url=store_url, signing_key_file=signer.path))
+    ledger: Services = build_services(
+        Settings(database_url=store_url, signing_key_file=signer.path)
+    )
     try:
         record_file(ledger.app, DEMO, "tester")
         export_ledger(ledger.app, ledger.signer, tmp_path / "export")

@@ -12,23 +12,23 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 
 PROCESSES = 4
 START = """
 import json, sys, time
-from api.bootstrap import build_ledger
+from api.bootstrap import build_services
 from api.settings import Settings
 config = json.loads(sys.argv[1])
 time.sleep(max(0.0, config["start_at"] - time.time()))
-ledger = build_ledger(Settings(database_url=config["url"]))
+ledger = build_services(Settings(database_url=config["url"]))
 ledger.catch_up.run()
 ledger.close()
 """
 
 
 def test_processes_opening_a_new_store_together_all_open_it(
-    store_url: str, open_ledger: Callable[..., Ledger], figures: Callable[..., Any]
+    store_url: str, open_ledger: Callable[..., Services], figures: Callable[..., Any]
 ) -> None:
     config = json.dumps({"url": store_url, "start_at": time.time() + 1.5})
     processes = [

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import Ledger, build_ledger
+from api.bootstrap import Services, build_services
 from api.settings import Settings
 
 pytestmark = pytest.mark.postgres
@@ -19,14 +19,14 @@ OPENERS = 6
 
 
 def open_together(url: str) -> list[Any]:
-    """Opens OPENERS ledgers at once; what each open gave (a Ledger or the error)."""
+    """Opens OPENERS ledgers at once; what each open gave (a Services or the error)."""
     start = threading.Barrier(OPENERS)
     results: list[Any] = [None] * OPENERS
 
     def open_(i: int) -> None:
         start.wait()
         try:
-            results[i] = build_ledger(Settings(database_url=url, pool_size=1))
+            results[i] = build_services(Settings(database_url=url, pool_size=1))
         except Exception as error:
             results[i] = error
 
@@ -36,7 +36,7 @@ def open_together(url: str) -> list[Any]:
     for thread in threads:
         thread.join(timeout=60)
     for result in results:
-        if isinstance(result, Ledger):
+        if isinstance(result, Services):
             result.close()
     return results
 
@@ -44,5 +44,5 @@ def open_together(url: str) -> list[Any]:
 @pytest.mark.parametrize("rounds", [3])
 def test_ledgers_opened_at_once_all_open(postgres_url: str, rounds: int) -> None:
     for _ in range(rounds):  # the first round on a fresh schema, the others on its tables
-        failed = [r for r in open_together(postgres_url) if not isinstance(r, Ledger)]
+        failed = [r for r in open_together(postgres_url) if not isinstance(r, Services)]
         assert failed == []

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from integration.worked_history import (
     NOW,
     ONE_TICK,
@@ -25,13 +25,13 @@ Doc = dict[str, Any]
 
 
 @pytest.fixture
-def history(ledger: Ledger, clock: Any) -> WorkedHistory:
+def history(ledger: Services, clock: Any) -> WorkedHistory:
     recorded = record_worked_history(ledger, clock)
     ledger.catch_up.run()
     return recorded
 
 
-def answer(ledger: Ledger, on: dt.date, known_at: dt.datetime) -> Doc:
+def answer(ledger: Services, on: dt.date, known_at: dt.datetime) -> Doc:
     return ledger.reads.as_projected.policy("PK", on, known_at)
 
 
@@ -52,7 +52,7 @@ def acts_on_group(doc: Doc, group: str) -> list[tuple[str, str, str]]:
 
 
 def test_before_anything_was_in_force_the_answer_is_no_coverage_not_an_empty_policy(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     doc = answer(ledger, dt.date(2024, 9, 1), NOW)
     assert doc["coverage"] is False
@@ -62,7 +62,7 @@ def test_before_anything_was_in_force_the_answer_is_no_coverage_not_an_empty_pol
 
 
 def test_pti_is_a_risk_profile_on_the_first_day_of_letter_a(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     doc = answer(ledger, dt.date(2024, 11, 26), NOW)
     assert doc["coverage"] is True
@@ -73,7 +73,7 @@ def test_pti_is_a_risk_profile_on_the_first_day_of_letter_a(
 
 
 def test_pti_is_not_a_risk_profile_the_day_before_letter_a(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     doc = answer(ledger, dt.date(2024, 11, 25), NOW)
     assert "pti" not in group_ids(doc)
@@ -81,7 +81,7 @@ def test_pti_is_not_a_risk_profile_the_day_before_letter_a(
 
 
 def test_retroactive_letter_c_designates_hazaras_in_october_as_known_in_february(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     doc = answer(ledger, dt.date(2024, 10, 15), at(2025, 2, 15))
     assert doc["coverage"] is True
@@ -90,7 +90,7 @@ def test_retroactive_letter_c_designates_hazaras_in_october_as_known_in_february
 
 
 def test_hazaras_are_absent_in_october_as_known_in_december_before_letter_c_was_recorded(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     doc = answer(ledger, dt.date(2024, 10, 15), at(2024, 12, 31))
     assert doc["coverage"] is False
@@ -98,7 +98,7 @@ def test_hazaras_are_absent_in_october_as_known_in_december_before_letter_c_was_
 
 
 def test_hazaras_are_absent_in_october_as_known_now_because_letter_c_was_retracted(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     doc = answer(ledger, dt.date(2024, 10, 15), NOW)
     assert doc["coverage"] is False
@@ -106,7 +106,7 @@ def test_hazaras_are_absent_in_october_as_known_now_because_letter_c_was_retract
 
 
 def test_a_retraction_deletes_nothing_the_timeline_still_lists_letter_c(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     timeline = ledger.reads.as_projected.timeline("PK", NOW)["amendments"]
     assert [a["id"] for a in timeline] == [history.letter_a, history.decree_b, history.letter_c]
@@ -115,7 +115,7 @@ def test_a_retraction_deletes_nothing_the_timeline_still_lists_letter_c(
 
 
 def test_decree_b_is_not_applied_before_its_in_force_date(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     doc = answer(ledger, dt.date(2024, 12, 20), NOW)
     assert history.decree_b not in [a for a, _, _ in acts_on_group(doc, "pti")]
@@ -123,7 +123,7 @@ def test_decree_b_is_not_applied_before_its_in_force_date(
 
 
 def test_decree_b_applies_from_its_in_force_date_on_without_changing_the_version(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     before = answer(ledger, dt.date(2024, 12, 20), NOW)
     doc = answer(ledger, dt.date(2025, 1, 15), NOW)
@@ -133,7 +133,7 @@ def test_decree_b_applies_from_its_in_force_date_on_without_changing_the_version
 
 
 def test_decree_b_is_pending_not_applied_as_known_in_january(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     doc = answer(ledger, dt.date(2025, 1, 15), at(2025, 1, 20))
     assert pending_ids(doc) == [history.decree_b]
@@ -141,7 +141,7 @@ def test_decree_b_is_pending_not_applied_as_known_in_january(
 
 
 def test_between_letter_a_and_decree_b_as_known_in_february_both_letters_hold(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     """Not a row of the table: the segment that #4 (B from 2025-01-01) cut short."""
     doc = answer(ledger, dt.date(2024, 12, 20), at(2025, 2, 15))
@@ -153,7 +153,7 @@ def test_between_letter_a_and_decree_b_as_known_in_february_both_letters_hold(
 
 
 def test_before_anything_was_recorded_no_date_has_coverage(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     before_first = RECORDED[1] - dt.timedelta(hours=1)
     for on in (dt.date(2024, 9, 1), dt.date(2024, 11, 26), dt.date(2030, 1, 1)):
@@ -162,7 +162,7 @@ def test_before_anything_was_recorded_no_date_has_coverage(
 
 
 def test_a_pending_amendment_is_listed_only_from_its_announcement_date(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     known_at = at(2025, 1, 20)
     assert pending_ids(answer(ledger, dt.date(2024, 12, 17), known_at)) == []
@@ -170,7 +170,7 @@ def test_a_pending_amendment_is_listed_only_from_its_announcement_date(
 
 
 def test_a_retraction_counts_from_its_own_moment_and_not_before(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     october = dt.date(2024, 10, 15)
     assert group_ids(answer(ledger, october, RECORDED[5] - ONE_TICK)) == ["hazaras"]
@@ -178,7 +178,7 @@ def test_a_retraction_counts_from_its_own_moment_and_not_before(
 
 
 def test_a_retroactive_amendment_counts_from_its_recording_moment_and_not_before(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     october = dt.date(2024, 10, 15)
     assert answer(ledger, october, RECORDED[3] - ONE_TICK)["coverage"] is False
@@ -186,7 +186,7 @@ def test_a_retroactive_amendment_counts_from_its_recording_moment_and_not_before
 
 
 def test_an_in_force_date_counts_from_the_moment_it_was_recorded(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     on = dt.date(2025, 1, 15)
     just_before = answer(ledger, on, RECORDED[4] - ONE_TICK)
@@ -197,7 +197,7 @@ def test_an_in_force_date_counts_from_the_moment_it_was_recorded(
 
 
 def test_letter_a_counts_as_known_at_the_very_moment_it_was_recorded(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     doc = answer(ledger, dt.date(2024, 11, 26), RECORDED[1])
     assert group_ids(doc) == ["pti"]
@@ -208,14 +208,14 @@ def test_letter_a_counts_as_known_at_the_very_moment_it_was_recorded(
 # day they were recorded (2025-02-01 and 2025-03-01); amendments by their announced_on.
 
 
-def published(ledger: Ledger, on: dt.date, by: dt.date, known_at: dt.datetime = NOW) -> Doc:
+def published(ledger: Services, on: dt.date, by: dt.date, known_at: dt.datetime = NOW) -> Doc:
     doc = ledger.reads.policy("PK", on, known_at, published_by=by).doc
     assert doc is not None
     return doc
 
 
 def test_an_in_force_date_counts_from_its_publication_the_day_it_was_recorded(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     on = dt.date(2025, 1, 15)
     before = published(ledger, on, dt.date(2025, 1, 31))
@@ -228,7 +228,7 @@ def test_an_in_force_date_counts_from_its_publication_the_day_it_was_recorded(
 
 
 def test_an_amendment_counts_from_its_announcement_and_a_retraction_from_its_own(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     october = dt.date(2024, 10, 15)
     assert published(ledger, october, dt.date(2025, 1, 9))["coverage"] is False  # C unpublished
@@ -238,7 +238,7 @@ def test_an_amendment_counts_from_its_announcement_and_a_retraction_from_its_own
     assert published(ledger, dt.date(2024, 11, 26), dt.date(2024, 11, 25))["coverage"] is False
 
 
-def test_both_filters_hold_at_once(ledger: Ledger, history: WorkedHistory) -> None:
+def test_both_filters_hold_at_once(ledger: Services, history: WorkedHistory) -> None:
     """Published by the end of March, but as recorded on 31 December: C was not yet known."""
     october = dt.date(2024, 10, 15)
     doc = published(ledger, october, dt.date(2025, 3, 31), known_at=at(2024, 12, 31))
@@ -248,7 +248,7 @@ def test_both_filters_hold_at_once(ledger: Ledger, history: WorkedHistory) -> No
 
 
 def test_published_by_a_late_date_is_the_recorded_answer_plus_the_field(
-    ledger: Ledger, history: WorkedHistory
+    ledger: Services, history: WorkedHistory
 ) -> None:
     """The folded answer and the segment rows agree wherever publication filters nothing."""
     for on in (dt.date(2024, 10, 15), dt.date(2024, 11, 26), dt.date(2025, 1, 15)):
@@ -260,7 +260,7 @@ def test_published_by_a_late_date_is_the_recorded_answer_plus_the_field(
             assert "published_by" not in rows
 
 
-def test_every_read_takes_published_by(ledger: Ledger, history: WorkedHistory) -> None:
+def test_every_read_takes_published_by(ledger: Services, history: WorkedHistory) -> None:
     queries = ledger.reads.as_projected
     by = dt.date(2025, 1, 31)  # C published, B's in-force date and C's retraction not yet
     timeline = queries.timeline("PK", NOW, by)

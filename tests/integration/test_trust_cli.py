@@ -9,7 +9,7 @@ import json
 import stat
 from pathlib import Path
 
-from api.bootstrap import build_ledger
+from api.bootstrap import build_services
 from api.settings import Settings
 from domain.signing import signature_holds
 from integration.raw_store import RawStore
@@ -17,7 +17,7 @@ from integration.test_cli import DEMO, LATER, Shell
 
 
 def raw_store(shell: Shell) -> RawStore:
-    ledger = build_ledger(Settings(database_url=shell.env["POLICY_LEDGER_DATABASE_URL"]))
+    ledger = build_services(Settings(database_url=shell.env["POLICY_LEDGER_DATABASE_URL"]))
     try:
         return RawStore(ledger)
     finally:

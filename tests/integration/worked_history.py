@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from api.bootstrap import Ledger
+from api.bootstrap import Services
 from domain.commands import AmendmentDraft
 from events.vocabulary import (
     Change,
@@ -99,7 +99,7 @@ class WorkedHistory:
 
 
 def record_worked_history(
-    ledger: Ledger, clock: Any, between: Callable[[], object] = lambda: None
+    ledger: Services, clock: Any, between: Callable[[], object] = lambda: None
 ) -> WorkedHistory:
     """Records #1..#5 on PK, each at its moment; calls `between` after each one."""
     app = ledger.app
@@ -128,7 +128,7 @@ def record_worked_history(
     return WorkedHistory(a.amendment_id, b.amendment_id, c.amendment_id)
 
 
-def record_afghanistan(ledger: Ledger, clock: Any, moment: dt.datetime) -> None:
+def record_afghanistan(ledger: Services, clock: Any, moment: dt.datetime) -> None:
     """A second country, so the read model holds more than one."""
     clock.set(moment)
     mar1 = dt.date(2025, 3, 1)
@@ -148,7 +148,7 @@ def record_afghanistan(ledger: Ledger, clock: Any, moment: dt.datetime) -> None:
 # The read model, whole ------------------------------------------------------------------
 
 
-def read_model(ledger: Ledger) -> dict[str, list[Any]]:
+def read_model(ledger: Services) -> dict[str, list[Any]]:
     """Every row of the projection's tables, in a stable order."""
     view = ledger.view
     countries = view.countries()
@@ -163,7 +163,7 @@ def read_model(ledger: Ledger) -> dict[str, list[Any]]:
     }
 
 
-def rebuild(ledger: Ledger, until: int | None = None) -> dict[str, list[Any]]:
+def rebuild(ledger: Services, until: int | None = None) -> dict[str, list[Any]]:
     """Drops the projection, projects the log again from the start, and reads it back."""
     ledger.view.drop_policy_rows(ledger.app.name)
     ledger.projection.forget()

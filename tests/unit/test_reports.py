@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from api.bootstrap import build_ledger
+from api.bootstrap import build_services
 from api.settings import Settings
 from domain.decision import Decision
 from domain.loader import record_file
@@ -36,7 +36,7 @@ SCRIPT_ID = "<script>alert(1)</script>"
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReadIndex]:
     folder = tmp_path_factory.mktemp("ledger")
-    ledger = build_ledger(Settings(database_url=f"sqlite:///{folder}/ledger.sqlite"))
+    ledger = build_services(Settings(database_url=f"sqlite:///{folder}/ledger.sqlite"))
     record_file(ledger.app, DATA, "test")
     yield ledger.reads.index()
     ledger.close()
