@@ -448,12 +448,13 @@ def head_of(source: Path, target: Path, rows: int) -> None:
 
 
 def summary_counts(stdout: str) -> dict[str, int]:
-    """The counts of the summary table the CLI prints (rich box characters around them)."""
+    """The counts of the summary table the CLI prints: a label, then the count ending the
+    line (borderless; older builds drew box characters between the cells)."""
     counts: dict[str, int] = {}
     for line in stdout.splitlines():
-        cells = [c.strip() for c in re.split(r"[│┃|]", line) if c.strip()]
-        if len(cells) == 2 and cells[1].isdigit():
-            counts[cells[0]] = int(cells[1])
+        found = re.fullmatch(r"[│┃|\s]*(\S.*?)[│┃|\s]+(\d+)[│┃|\s]*", line)
+        if found:
+            counts[found.group(1)] = int(found.group(2))
     return counts
 
 
