@@ -11,9 +11,9 @@ biased to few dates and few groups, so that most share a date and an element.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from typing import Any
 
+from fold_checks import assert_fed_fact_by_fact_equals_built
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -215,30 +215,12 @@ def test_the_only_filter_gives_each_element_its_whole_fold_value(
             assert set(alone) <= {element}
 
 
-def as_known_at(record: AmendmentRecord, at: dt.datetime) -> AmendmentRecord:
-    if record.in_force_learned_at is not None and record.in_force_learned_at > at:
-        record = replace(record, in_force_learned=None, in_force_learned_at=None)
-    if record.retracted_at is not None and record.retracted_at > at:
-        record = replace(record, retracted_at=None, retraction_reason=None)
-    return record
-
-
 @PROPERTY_SETTINGS
 @given(records=histories())
 def test_a_chronicle_fed_fact_by_fact_equals_one_built_from_scratch(
     records: list[AmendmentRecord],
 ) -> None:
-    chronicle = Chronicle(COUNTRY)
-    for moment in knowledge_moments(records):
-        for record in records:
-            if moment in (record.recorded_at, record.in_force_learned_at):
-                chronicle.add(record_effects(as_known_at(record, moment), moment))
-            if record.retracted_at == moment:
-                chronicle.remove(record.id)
-        from_scratch = Chronicle.build(COUNTRY, records, moment)
-        assert [s.identity() for s in chronicle.segments] == [
-            s.identity() for s in from_scratch.segments
-        ]
+    assert_fed_fact_by_fact_equals_built(COUNTRY, records)
 
 
 @PROPERTY_SETTINGS

@@ -21,10 +21,11 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+from fold_checks import assert_fed_fact_by_fact_equals_built
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.fold import Chronicle, pending_on, record_effects, state_on
+from domain.fold import Chronicle, pending_on, state_on
 from domain.records import AmendmentRecord, as_published, knowledge_moments
 from events.vocabulary import (
     AddNote,
@@ -440,31 +441,12 @@ def test_chronicle_segments_tile_valid_time_and_agree_with_state_on(
             assert chronicle.segment_on(on) is containing[0]
 
 
-def as_known_at(record: AmendmentRecord, at: dt.datetime) -> AmendmentRecord:
-    """The record as a projection holds it at `at`: later facts not yet arrived."""
-    if record.in_force_learned_at is not None and record.in_force_learned_at > at:
-        record = replace(record, in_force_learned=None, in_force_learned_at=None)
-    if record.retracted_at is not None and record.retracted_at > at:
-        record = replace(record, retracted_at=None, retraction_reason=None)
-    return record
-
-
 @PROPERTY_SETTINGS
 @given(records=histories())
 def test_a_chronicle_fed_fact_by_fact_equals_one_built_from_scratch(
     records: list[AmendmentRecord],
 ) -> None:
-    chronicle = Chronicle(COUNTRY)
-    for moment in knowledge_moments(records):
-        for record in records:
-            if moment in (record.recorded_at, record.in_force_learned_at):
-                chronicle.add(record_effects(as_known_at(record, moment), moment))
-            if record.retracted_at == moment:
-                chronicle.remove(record.id)
-        from_scratch = Chronicle.build(COUNTRY, records, moment)
-        assert [s.identity() for s in chronicle.segments] == [
-            s.identity() for s in from_scratch.segments
-        ]
+    assert_fed_fact_by_fact_equals_built(COUNTRY, records)
 
 
 @PROPERTY_SETTINGS
