@@ -62,6 +62,14 @@ class RawStore:
         )
         return bytes(state)
 
+    def rows(self) -> list[tuple[str, int, str, bytes]]:
+        """Every stored row: (originator id, position, topic, state), by stream and position."""
+        rows = self._execute(
+            "SELECT originator_id, originator_version, topic, state FROM {table} "
+            "ORDER BY originator_id, originator_version"
+        )
+        return [(str(o), int(v), str(t), bytes(s)) for o, v, t, s in rows]
+
     def set_state(self, country: str, position: int, state: bytes) -> None:
         self._execute(
             "UPDATE {table} SET state = ? WHERE originator_id = ? AND originator_version = ?",
