@@ -89,12 +89,12 @@ Reader = Annotated[Principal | None, Depends(reader)]
 
 
 CONSISTENCY = "policy-ledger-consistency"  # request header: `primary` for read-your-writes
-SOURCE = "Policy-Services-Source"  # response headers, where a read replica is configured
-LAG = "Policy-Services-Lag"
+SOURCE = "Policy-Ledger-Source"  # response headers, where a read replica is configured
+LAG = "Policy-Ledger-Lag"
 
 
 def asks_primary(request: Request) -> bool:
-    """Whether the request asks for the primary (`Policy-Services-Consistency: primary`)."""
+    """Whether the request asks for the primary (`Policy-Ledger-Consistency: primary`)."""
     return request.headers.get(CONSISTENCY, "").strip().lower() == "primary"
 
 

@@ -264,6 +264,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "area_named": ("area {area}", "gebied {area}"),
     "area_within": ("within", "binnen"),
     # Places: the policy for a person from a region or area
+    "more_fields": (
+        "For a place, or as published by a date",
+        "Voor een plaats, of zoals bekendgemaakt op een datum",
+    ),
     "region_label": ("Region of origin (optional)", "Regio van herkomst (optioneel)"),
     "region_hint": (
         "An ISO 3166-2 code, e.g. IQ-NI: the policy as it applies to a person from there",

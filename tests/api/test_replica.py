@@ -1,5 +1,5 @@
 """POLICY_LEDGER_READ_DATABASE_URL: reads answered from a read replica, stating its lag;
-`Policy-Services-Consistency: primary` for read-your-writes.
+`Policy-Ledger-Consistency: primary` for read-your-writes.
 
 There is no streaming replica here: the replica URL names the same database (PostgreSQL
 schema or SQLite file). What makes it a replica for these tests is that the server never
@@ -20,7 +20,7 @@ from api.bootstrap import Services
 from domain.commands import AmendmentDraft
 from events.vocabulary import AddNote, Source, SourceKind
 
-PRIMARY = {"Policy-Services-Consistency": "primary"}
+PRIMARY = {"Policy-Ledger-Consistency": "primary"}
 
 
 @pytest.fixture
