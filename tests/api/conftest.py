@@ -1,7 +1,7 @@
 """Fixtures for the HTTP API suites: a real app on a real store (SQLite file or PostgreSQL
 schema, see tests/conftest.py), bearer tokens written the way `policy-ledger token create`
-writes them, and the Pakistan demo loaded through the API or through a second Services on the
-same store (as the CLI's `load` would, from another process).
+writes them, and the Pakistan demo loaded through the API or through a second `Services` wiring
+on the same store (as the CLI's `load` would, from another process).
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ def demo(
     editor_token: str,
     open_ledger: Callable[..., Services],
 ) -> Demo:
-    """The Pakistan demo, recorded after the app started: through a Services of its own on the
-    same store (another process, like `policy-ledger load`), or through the API."""
+    """The Pakistan demo, recorded after the app started: through a `Services` wiring of its own
+    on the same store (another process, like `policy-ledger load`), or through the API."""
     if request.param == "ledger":
         return load_demo_via_ledger(open_ledger(), PAKISTAN)
     return load_demo_via_api(client, editor_token, PAKISTAN)
@@ -92,7 +92,7 @@ def demo(
 
 @pytest.fixture
 def pakistan(client: TestClient, open_ledger: Callable[..., Services]) -> Demo:
-    """The Pakistan demo recorded by another Services on the store (one way only: for the
+    """The Pakistan demo recorded by another `Services` wiring on the store (one way only: for the
     tests of error paths, where how it was recorded does not matter)."""
     return load_demo_via_ledger(open_ledger(), PAKISTAN)
 

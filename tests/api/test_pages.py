@@ -1,5 +1,5 @@
 """The web pages through the app (TestClient) on SQLite, with the Pakistan demo recorded by
-another Services on the store: status, the content that matters, both languages, errors as
+another `Services` wiring on the store: status, the content that matters, both languages, errors as
 HTML pages with the API's status codes, the read rule, and no collision with the JSON API.
 
 The pages read through the same PolicyQueries as the API, whose answers are tested on both

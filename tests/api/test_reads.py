@@ -1,6 +1,6 @@
 """Every read endpoint over HTTP, on SQLite and PostgreSQL, with the Pakistan demo recorded
-after the app started: through the API, or through another Services on the same store (which
-also proves read-your-writes across processes).
+after the app started: through the API, or through another `Services` wiring on the same
+store (which also proves read-your-writes across processes).
 """
 
 from __future__ import annotations

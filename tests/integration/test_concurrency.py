@@ -1,6 +1,6 @@
 """Optimistic concurrency: of writers that read the same version, exactly one records.
 
-Each writer is a Services of its own on the same store, as separate processes would be. The
+Each writer is a `Services` wiring of its own on the same store, as separate processes would be. The
 losers get VersionConflictError and the store holds the winner's amendment only.
 """
 

@@ -19,7 +19,7 @@ OPENERS = 6
 
 
 def open_together(url: str) -> list[Any]:
-    """Opens OPENERS ledgers at once; what each open gave (a Services or the error)."""
+    """Opens OPENERS ledgers at once; what each open gave (a `Services` or the error)."""
     start = threading.Barrier(OPENERS)
     results: list[Any] = [None] * OPENERS
 
