@@ -665,7 +665,8 @@ def create_token(
     settings = Settings()
     token = security.create_token(settings.tokens_file, subject, role)
     errors.print(
-        f"Created a {role.value} token for {subject} (hash in {settings.tokens_file}).",
+        f"Created {'an' if role.value[0] in 'aeiou' else 'a'} {role.value} token for {subject} "
+        f"(hash in {settings.tokens_file}).",
         soft_wrap=True,
         markup=False,
     )
