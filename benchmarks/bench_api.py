@@ -67,13 +67,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--store", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--database-url", help="serve this store (built first when empty)")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--scoped-share",
+        type=float,
+        default=0.0,
+        help="share of Article 15(c) changes limited to a scope of several regions (model v2)",
+    )
     parser.add_argument("--access-log", action="store_true", help="JSON access lines to a file")
     return parser.parse_args()
 
 
-def build(url: str, amendments: int, countries: int, seed: int) -> None:
+def build(url: str, amendments: int, countries: int, seed: int, scoped_share: float = 0.0) -> None:
     codes = bench_ledger.pick_countries(countries, seed)
-    gen = bench_ledger.Generator(amendments, codes, seed)
+    gen = bench_ledger.Generator(
+        amendments, codes, seed, bench_ledger.RETRACTED_SHARE, scoped_share=scoped_share
+    )
     clock = bench_ledger.TickingClock(
         bench_ledger.T0, (bench_ledger.T_END - bench_ledger.T0) / gen.clock_calls
     )
@@ -193,7 +201,7 @@ def main() -> None:
         _store(args, Path(tmp)) as (url, description),
     ):
         if args.database is None and (args.database_url is None or _empty(url)):
-            build(url, args.amendments, args.countries, args.seed)
+            build(url, args.amendments, args.countries, args.seed, args.scoped_share)
         ledger = build_services(Settings(database_url=url))
         ledger.catch_up.run()
         codes = [row["country"] for row in ledger.view.countries()]
@@ -241,7 +249,8 @@ def report(
     workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
     print("| environment | |\n|---|---|")
     print(f"| python | {sys.version.split()[0]} |")
-    print(f"| ledger | {amendments} amendments over {countries} countries ({store}) |")
+    scoped = f"; {args.scoped_share:.0%} of 15(c) changes scoped" if args.scoped_share else ""
+    print(f"| ledger | {amendments} amendments over {countries} countries ({store}){scoped} |")
     print(f"| server | uvicorn, {workers}, httptools + uvloop, same machine as the loader |")
     print(f"| access log | {'JSON lines to a file' if args.access_log else 'off'} |")
     print(f"| load | wrk -t2 -c{args.connections} -d{args.seconds}s, random countries and dates |")

@@ -60,6 +60,7 @@ from events.vocabulary import (  # noqa: E402
     DesignateGroup,
     GroupCategory,
     RevokeGroup,
+    Scope,
     SetArticle15c,
     SetUnaccompaniedMinorsReception,
     Source,
@@ -176,10 +177,18 @@ class Generator:
     """Draws amendments and later commands; mirrors the group rule the domain checks."""
 
     def __init__(
-        self, n: int, countries: list[str], seed: int, retracted_share: float = RETRACTED_SHARE
+        self,
+        n: int,
+        countries: list[str],
+        seed: int,
+        retracted_share: float = RETRACTED_SHARE,
+        scoped_share: float = 0.0,
     ) -> None:
         self.n = n
         self.retracted_share = retracted_share
+        # The share of Article 15(c) changes limited to a scope of several regions (policy
+        # model v2); 0 keeps the random stream, and so the ledger, as it always was.
+        self.scoped_share = scoped_share
         self.rng = random.Random(seed)
         self.countries = countries
         self.regions = {c: regions_of(c) for c in countries}
@@ -273,7 +282,18 @@ class Generator:
                 groups.append((group, "designate_group", category.value))
                 used_groups.add(group)
             elif r < 0.75:
-                region = rng.choice(self.regions[country]) if rng.random() < 0.8 else None
+                regions = self.regions[country]
+                if self.scoped_share and len(regions) > 2 and rng.random() < self.scoped_share:
+                    places = tuple(sorted(rng.sample(regions, rng.randint(2, 3))))
+                    changes.append(
+                        SetArticle15c(
+                            scope=Scope(regions=places),
+                            level=rng.choice(LEVELS),
+                            armed_conflict=rng.random() < 0.4,
+                        )
+                    )
+                    continue
+                region = rng.choice(regions) if rng.random() < 0.8 else None
                 changes.append(
                     SetArticle15c(
                         region=region, level=rng.choice(LEVELS), armed_conflict=rng.random() < 0.4
