@@ -113,7 +113,7 @@ def element_ids(change: Change) -> tuple[str, ...]:
         case DeclineGroup():
             return _placed(f"group:{change.group}", change.scope)
         case ReplaceGroups():
-            return (f"{CATEGORY_WIDE}{change.category.value}",)
+            return _placed(f"{CATEGORY_WIDE}{change.category.value}", change.scope)
         case Withdraw():
             return (change.element,)
         case SetProtection():
@@ -230,7 +230,8 @@ def change_effects(
         for j, listed in enumerate(change.groups, start=1):
             value = {"category": category, "label_nl": listed.label_nl, "label_en": listed.label_en}
             key = (in_force, position, index, j)
-            yield Effect(key, f"group:{listed.group}", change.type, value, amendment_id)
+            for element in _placed(f"group:{listed.group}", change.scope):
+                yield Effect(key, element, change.type, value, amendment_id)
 
 
 def touches(effect: Effect, only: frozenset[str]) -> bool:
@@ -246,17 +247,20 @@ def is_category_wide(effect: Effect) -> bool:
 
 def expand(state: dict[str, ElementState], effect: Effect) -> Iterator[Effect]:
     """The effect on single elements: itself, or for a category-wide effect an end of each
-    group designated country-wide in its category (not declined) that it does not keep. A
-    replacement speaks of the whole-country list: designations limited to a place
-    (`group:<id>:<place>`) are not its to end."""
+    group designated in its category (not declined) at its place that it does not keep. A
+    replacement speaks of one list: the whole country's (`groups:<category>`), or one
+    place's (`groups:<category>:<place>`); designations of other places are not its to end."""
     if not is_category_wide(effect):
         yield effect
         return
     assert effect.value is not None
     category, keep = effect.value["category"], set(effect.value["keep"])
+    place = effect.element[len(CATEGORY_WIDE) :].partition(":")[2]
     for element in sorted(state):
-        group = element[6:]
-        if not element.startswith("group:") or group in keep or ":" in group:
+        if not element.startswith("group:"):
+            continue
+        group, _, at = element[6:].partition(":")
+        if at != place or group in keep:
             continue
         value = state[element].value
         if value["category"] == category and not value.get("declined"):

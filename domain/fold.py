@@ -361,7 +361,8 @@ def attested_elements(changes: Iterable[Change]) -> set[str]:
     found: set[str] = set()
     for change in changes:
         if isinstance(change, ReplaceGroups):
-            found.update(f"group:{g.group}" for g in change.groups)
+            suffixes = [f":{p}" for p in change.scope.places()] if change.scope else [""]
+            found.update(f"group:{g.group}{at}" for g in change.groups for at in suffixes)
         else:
             found.update(element_ids(change))
     return found

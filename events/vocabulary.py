@@ -415,11 +415,13 @@ class ListedGroup(Frozen):
 
 class ReplaceGroups(Frozen):
     """From its in-force date the category holds exactly these groups ("komt te luiden"):
-    every other designation in it ends then. An empty list ends them all."""
+    every other designation in it ends then. An empty list ends them all. With a scope, the
+    list of each place named: designations of that place only (`group:<id>:<place>`)."""
 
     type: Literal["replace_groups"] = "replace_groups"
     category: GroupCategory
     groups: tuple[ListedGroup, ...] = Field(max_length=500)
+    scope: ScopeField = None
     sources: tuple[SourceIndex, ...] = _sources_field()
 
 

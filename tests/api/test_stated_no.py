@@ -355,3 +355,52 @@ def test_the_country_page_shows_declines_and_attested_elements(
     letter = client.get(f"/countries/PK/amendments/{timeline[-1]['id']}")
     assert letter.status_code == 200
     assert "list replaced (risk profile): now exactly: Sikhs" in letter.text
+
+
+def test_a_replacement_for_a_place_ends_only_that_places_designations(
+    client: TestClient, editor_token: str, pakistan: Demo
+) -> None:
+    def designate(group: str, label: str) -> dict[str, Any]:
+        return {
+            "type": "designate_group",
+            "group": group,
+            "category": "risk_profile",
+            "label_nl": label,
+            "label_en": label,
+            "scope": {"regions": ["PK-BA"]},
+        }
+
+    version = write(client, editor_token, pakistan.version, [designate("baloch", "Baloch")])
+    version = write(client, editor_token, version, [designate("pashtuns", "Pashtuns")])
+    replace = {
+        "type": "replace_groups",
+        "category": "risk_profile",
+        "groups": listed("baloch"),
+        "scope": {"regions": ["PK-BA"]},
+    }
+    write(client, editor_token, version, [replace], in_force_from="2025-02-01")
+
+    changes = diff(client, "2025-01-31", "2025-02-01")
+    assert changes["group:pashtuns:PK-BA"]["kind"] == "removed"
+    assert "group:baloch:PK-BA" not in changes or changes["group:baloch:PK-BA"]["kind"] == "changed"
+    # The whole country's list is another list: the Pakistan demo's groups stay.
+    assert not any(element.startswith("group:") and element.count(":") == 1 for element in changes)
+    after = policy(client, "2025-02-01")
+    assert {"ahmadis", "pti"} <= group_ids(after)
+    placed = client.get(
+        "/countries/PK/policy", params={"on": "2025-02-01", "region": "PK-BA"}
+    ).json()
+    assert "pashtuns" not in group_ids(placed)
+    assert "baloch" in group_ids(placed)
+
+
+def test_a_replacement_for_a_region_of_another_country_is_refused(
+    client: TestClient, editor_token: str, pakistan: Demo
+) -> None:
+    replace = {
+        "type": "replace_groups",
+        "category": "risk_profile",
+        "groups": listed("ahmadis"),
+        "scope": {"regions": ["IQ-BG"]},
+    }
+    refused(client, editor_token, pakistan.version, [replace], "body.changes.0.scope.regions.0")
