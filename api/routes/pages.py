@@ -326,8 +326,9 @@ def chart(request: Request, code: str) -> Response:
     page = Page(request)
     known_at = _known_at(request)
     moment = known_at or dt.datetime.now(dt.UTC)
-    histories = queries.histories(code, moment)["elements"]
-    amendments = queries.timeline(code, moment)["amendments"]
+    published_by = _day(request, "published_by")
+    histories = queries.histories(code, moment, published_by)["elements"]
+    amendments = queries.timeline(code, moment, published_by)["amendments"]
     today = _today()
     first, last = charts.data_span(histories, amendments)
     whole = charts.default_range(first, last, today, to_today=True)
@@ -348,6 +349,7 @@ def chart(request: Request, code: str) -> Response:
         amendment_href=amendment_link,
     )
     known = _param(request, "known_at")
+    published = published_by.isoformat() if published_by else None
     return render(
         request,
         "chart.html",
@@ -358,10 +360,12 @@ def chart(request: Request, code: str) -> Response:
         end=end,
         known_at=known_at,
         known_at_text=known or "",
-        whole_link=page.link(_country_path(code, "chart"), known_at=known),
+        published_by_text=published or "",
+        whole_link=page.link(_country_path(code, "chart"), known_at=known, published_by=published),
         around_link=page.link(
             _country_path(code, "chart"),
             known_at=known,
+            published_by=published,
             **{"from": around[0].isoformat(), "to": around[1].isoformat()},
         ),
         active="chart",
@@ -375,11 +379,12 @@ def changes(request: Request, code: str) -> Response:
     page = Page(request)
     known_at = _known_at(request)
     moment = known_at or dt.datetime.now(dt.UTC)
+    published_by = _day(request, "published_by")
     first, second = _day(request, "from"), _day(request, "to")
     if first is None or second is None:
-        default_first, default_second = _recent_change(queries, code, moment)
+        default_first, default_second = _recent_change(queries, code, moment, published_by)
         first, second = first or default_first, second or default_second
-    doc = queries.diff(code, first, second, moment)
+    doc = queries.diff(code, first, second, moment, published_by)
     labels = _group_labels_of_values(
         {c["element"]: [c["before"], c["after"]] for c in doc["changes"]}
     )
@@ -431,12 +436,14 @@ def changes(request: Request, code: str) -> Response:
         second=second,
         known_at=known_at,
         known_at_text=_param(request, "known_at") or "",
+        published_by_text=published_by.isoformat() if published_by else "",
         rows=rows,
         references=references,
         json_link=_country_path(code, "diff")
         + "?"
         + urlencode(
             {"from": first.isoformat(), "to": second.isoformat(), "known_at": doc["known_at"]}
+            | ({"published_by": published_by.isoformat()} if published_by else {})
         ),
         active="changes",
     )
@@ -628,7 +635,7 @@ def _group_labels_of_values(values: Mapping[str, list[Doc | None]]) -> dict[str,
 
 
 def _recent_change(
-    queries: PolicyQueries, code: str, moment: dt.datetime
+    queries: PolicyQueries, code: str, moment: dt.datetime, published_by: dt.date | None = None
 ) -> tuple[dt.date, dt.date]:
     """The default comparison: the day before the latest change in force up to its day, so
     the page opens on what that change did. A date whose amendments changed nothing (a
@@ -637,14 +644,14 @@ def _recent_change(
     days = sorted(
         {
             dt.date.fromisoformat(a["in_force_from"])
-            for a in queries.timeline(code, moment)["amendments"]
+            for a in queries.timeline(code, moment, published_by)["amendments"]
             if a["status"] == "in_force" and a["in_force_from"] <= today.isoformat()
         },
         reverse=True,
     )
     for day in [d for d in days if d > dt.date.min][:RECENT_DAYS_TRIED]:
         before = day - dt.timedelta(days=1)
-        if queries.diff(code, before, day, moment)["changes"]:
+        if queries.diff(code, before, day, moment, published_by)["changes"]:
             return before, day
     latest = max(days[0] if days else today, dt.date.min + dt.timedelta(days=1))
     return latest - dt.timedelta(days=1), latest

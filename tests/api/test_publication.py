@@ -198,3 +198,23 @@ def test_the_country_page_takes_published_by(
     assert plain.status_code == 200, plain.text
     assert "counting only acts published by" not in plain.text
     assert client.get("/countries/PK", params={"published_by": "soon"}).status_code == 422
+
+
+def test_the_chart_and_changes_pages_take_published_by(client: TestClient, pakistan: Demo) -> None:
+    # The letter of 26 November 2024 added PTI; counted by 25 November it was not yet public.
+    span = {"from": "2024-11-25", "to": "2024-11-26"}
+    before = client.get("/countries/PK/changes", params={**span, "published_by": "2024-11-25"})
+    after = client.get("/countries/PK/changes", params={**span, "published_by": "2024-11-26"})
+    assert before.status_code == after.status_code == 200, before.text
+    assert 'data-element="group:pti"' not in before.text
+    assert 'data-element="group:pti"' in after.text
+    assert 'value="2024-11-25"' in before.text  # the field keeps what was asked
+    assert "published_by=2024-11-25" in before.text  # and the JSON link carries it
+    chart = client.get("/countries/PK/chart", params={"published_by": "2024-11-25"})
+    assert chart.status_code == 200, chart.text
+    assert 'name="published_by"' in chart.text
+    assert "published_by=2024-11-25" in chart.text  # the range links keep it
+    assert "Pakistan Tehreek-e-Insaf" not in chart.text
+    assert "Pakistan Tehreek-e-Insaf" in client.get("/countries/PK/chart").text
+    for path in ("/countries/PK/chart", "/countries/PK/changes"):
+        assert client.get(path, params={"published_by": "soon"}).status_code == 422
