@@ -96,25 +96,10 @@ class PolicyQueries:
             assert body is not None
             elements = json.loads(body)["elements"]
             version = (segment["version_id"], *self._version_span(code, segment, at))
-        by_id = {r.id: r for r in records}
-        if place is not None:
-            check_place(code, place, defined_areas(elements, records, on, known_at))
-            provenances = {k: provenance(k, e, by_id) for k, e in elements.items()}
-            sections = resolve_sections(provenances, place.region, place.areas)
-        else:
-            sections = policy_sections(elements, by_id)
+        sections, later = answer_sections(code, elements, records, on, known_at, place)
         pending = [amendment_summary(r) for r in pending_on(records, on, known_at)]
-        later: list[Attested] = []
-        if attests_after(records, on, known_at):
-            values = {k: e["value"] for k, e in elements.items()}
-            later = attested_later(attestations(records, known_at), values, on)
         doc = policy_header(code, on, known_at, version, self.ledger_digest())
-        return {
-            **doc,
-            **sections,
-            "pending": pending,
-            "attested_later": [attested_doc(a) for a in later],
-        }
+        return {**doc, **sections, "pending": pending, "attested_later": later}
 
     def published_policy(
         self,
@@ -141,24 +126,14 @@ class PolicyQueries:
             spans = version_spans([(s.version_id, s.valid_from, s.valid_to) for s in segments])
             valid_from, valid_to = spans[segments.index(segment)]
             version = (segment.version_id, valid_from.isoformat(), iso(valid_to))
-        by_id = {r.id: r for r in records}
-        if place is not None:
-            check_place(code, place, defined_areas(elements, published, on, known_at))
-            provenances = {k: provenance(k, e, by_id) for k, e in elements.items()}
-            sections = resolve_sections(provenances, place.region, place.areas)
-        else:
-            sections = policy_sections(elements, by_id)
+        sections, later = answer_sections(code, elements, published, on, known_at, place)
         pending = pending_on(records, on, known_at, published_by=published_by)
-        later: list[Attested] = []
-        if attests_after(published, on, known_at):
-            values = {k: e["value"] for k, e in elements.items()}
-            later = attested_later(attestations(published, known_at), values, on)
         doc = policy_header(code, on, known_at, version, digest, published_by)
         return {
             **doc,
             **sections,
             "pending": [amendment_summary(r) for r in pending],
-            "attested_later": [attested_doc(a) for a in later],
+            "attested_later": later,
         }
 
     def ledger_digest(self) -> str:
@@ -307,6 +282,31 @@ def moments(known_at: dt.datetime, published_by: dt.date | None = None) -> Doc:
     if published_by is None:
         return {"known_at": known_at.isoformat()}
     return {"known_at": known_at.isoformat(), "published_by": published_by.isoformat()}
+
+
+def answer_sections(
+    code: str,
+    elements: dict[str, Any],
+    records: list[AmendmentRecord],
+    on: dt.date,
+    known_at: dt.datetime,
+    place: Place | None,
+) -> tuple[Doc, list[Doc]]:
+    """The sections of a policy answer from a state's annotated `elements` (resolved for
+    `place` when one is asked), and its `attested_later`; `records` are the amendments the
+    answer counts (all of them, or those published by a date)."""
+    by_id = {r.id: r for r in records}
+    if place is not None:
+        check_place(code, place, defined_areas(elements, records, on, known_at))
+        provenances = {k: provenance(k, e, by_id) for k, e in elements.items()}
+        sections = resolve_sections(provenances, place.region, place.areas)
+    else:
+        sections = policy_sections(elements, by_id)
+    later: list[Attested] = []
+    if attests_after(records, on, known_at):
+        values = {k: e["value"] for k, e in elements.items()}
+        later = attested_later(attestations(records, known_at), values, on)
+    return sections, [attested_doc(a) for a in later]
 
 
 def policy_header(
