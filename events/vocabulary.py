@@ -96,11 +96,26 @@ def _exceptions_field() -> Any:
 SourceIndex = Annotated[int, Field(ge=0, le=49)]
 
 
+class ApplicationType(StrEnum):
+    """The kind of application a decision is on (the sources distinguish them: a moratorium
+    that does not cover family reunification, say)."""
+
+    FIRST = "first"
+    SUBSEQUENT = "subsequent"
+    FAMILY_REUNIFICATION = "family_reunification"
+
+
 class RuleException(Frozen):
     """Who a rule does not apply to: in the source's words, and the group when it is one the
-    country's ledger has labelled (designated or declined, at any date)."""
+    country's ledger has labelled (designated or declined, at any date), or the kind of
+    application when the source names one."""
 
     group: GroupId | None = None
+    application_type: ApplicationType | None = Field(
+        default=None,
+        exclude_if=_none,
+        description="The kind of application the rule does not cover (e.g. family_reunification).",
+    )
     text: Note
 
 
