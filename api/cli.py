@@ -22,6 +22,7 @@ from api.security import Role
 from api.settings import Settings
 from api.timeparse import MomentError, now, parse_date, parse_moment, today
 from domain.errors import LedgerError
+from domain.facts import Basis
 from domain.words import counted
 
 if TYPE_CHECKING:
@@ -592,8 +593,18 @@ def audit(
     review_date: Annotated[
         str | None, typer.Option(help="Review date (YYYY-MM-DD); default: today.")
     ] = None,
+    basis: Annotated[
+        Basis,
+        typer.Option(
+            help="What the official could know: the acts published by the decision date, "
+            "or the ledger's record when the decision was taken."
+        ),
+    ] = Basis.PUBLISHED,
 ) -> None:
-    """Audit past decisions under the policy in force on their dates (streams any size)."""
+    """Audit past decisions under the policy in force on their dates (streams any size).
+
+    Exits 0 when every row was judged, 3 when some rows were rejected (the report lists
+    them), 2 on a usage or file error."""
     from projections.audit.judging import Auditor, StoredStates
     from projections.audit.reading import DecisionFileError, read_decisions
     from projections.audit.reports import ReportFormatError, open_report
@@ -602,7 +613,7 @@ def audit(
     with opened_ledger() as ledger:
         review = parse_date(review_date, name="--review-date") if review_date else today()
         index = ledger.reads.audit_index()
-        auditor = Auditor(StoredStates(index), review)
+        auditor = Auditor(StoredStates(index), review, basis=basis.value)
         seal = ledger.seal(index.digest)  # the ledger this audit reads, signed
         try:
             report = open_report(output, seal, auditor.summary) if output else None
@@ -622,6 +633,11 @@ def audit(
         emit(summary.to_json(), False, render.audit_summary)
         if output:
             console.print(f"Report written to {output}.", soft_wrap=True)
+    if summary.rejected:
+        raise typer.Exit(ROWS_REJECTED)
+
+
+ROWS_REJECTED = 3  # the exit of an audit that rejected some rows (the report lists them)
 
 
 @contextmanager

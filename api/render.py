@@ -295,10 +295,18 @@ def audit_summary(summary: Doc) -> Group:
         ("verdict", "verdicts"),
         ("record differs", "record_differs"),
         ("citation", "citations"),
+        ("cited text", "cited"),
+        ("finding", "findings"),
     ):
-        for value, count in sorted(summary[key].items()):
+        for value, count in sorted(summary.get(key, {}).items()):
             table.add_row(f"{name}: {value}", str(count))
-    return Group(Text(f"Audit of {counted(summary['decisions'], 'decision')}", style="bold"), table)
+    warned = summary.get("warnings", {}).get("unknown_groups", 0)
+    if warned:
+        table.add_row("warning: unknown groups", str(warned))
+    title = f"Audit of {counted(summary['decisions'], 'decision')}"
+    if "basis" in summary:
+        title += f" (basis: {summary['basis']})"
+    return Group(Text(title, style="bold"), table)
 
 
 def show(console: Console, renderable: Any) -> None:

@@ -7,12 +7,13 @@ the public contract of both the ledger and the API.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from domain.commands import AmendmentDraft
 from domain.countries import country_code_value
+from domain.facts import Basis
 from events.payloads import Text
 from events.vocabulary import Day, Source
 
@@ -500,21 +501,31 @@ class WhatIfOut(PolicyOut):
 
 class AuditIn(Model):
     review_date: Day | None = Field(default=None, description="Default: today (UTC).")
+    basis: Basis = Field(
+        default=Basis.PUBLISHED,
+        description="What the official could know on the decision date: the acts published "
+        "by then (`published`), or the ledger's record when the decision was taken "
+        "(`recorded`, for decisions taken with this ledger in use).",
+    )
     decisions: list[Any] = Field(
         max_length=5000,
-        description="Each: id, country, decided_on, recorded_at?, groups, "
-        "region?, unaccompanied_minor?, cited_version_id?, outcome?",
+        description="Each: id, country, decided_on, recorded_at?, groups, region?, areas?, "
+        "unaccompanied_minor?, age?, applied_on?, application_type?, cited_version_id?, "
+        "cited?, outcome?",
     )
     drafts: list[DraftIn] = Field(default=[], max_length=50)
 
 
 class AuditFact(Model):
-    value: Any
+    status: Literal["stated", "not_stated", "attested_later"]
+    value: Any = Field(description="Null when not stated: nothing is filled in.")
     element: str | None
-    assumed: bool
     since: dt.date | None = None
     amendments: list[dict[str, Any]] | None = None
     sources: list[SourceOut] | None = None
+    excepted: str | None = Field(
+        default=None, description="The exception that keeps the stated rule from this applicant."
+    )
 
 
 class AuditState(Model):
@@ -528,9 +539,31 @@ class AuditChange(Model):
     element: str | None
     before: Any
     after: Any
-    direction: str
+    status_before: str
+    status_after: str
+    direction: Literal["in_favour", "against", "unclear", "unknown"]
     amendment: AmendmentRef | None
     sources: list[SourceOut]
+
+
+class CitedOut(Model):
+    text: str
+    status: Literal["in_force", "not_in_force", "unknown"]
+    why: Literal["pending", "retracted", "later", "superseded"] | None
+    amendments: list[dict[str, Any]]
+
+
+class FindingOut(Model):
+    code: str
+    flags: bool = Field(description="False: information only.")
+    facts: dict[str, AuditFact]
+    amendments: list[str]
+
+
+class WarningOut(Model):
+    code: str
+    groups: list[str]
+    message: str
 
 
 class AuditResult(Model):
@@ -539,12 +572,29 @@ class AuditResult(Model):
     decided_on: dt.date
     recorded_at: dt.datetime
     review_date: dt.date
+    basis: Basis
+    groups: list[str]
+    region: str | None
+    areas: list[str]
+    unaccompanied_minor: bool
+    age: int | None
+    applied_on: dt.date | None
+    application_type: str | None
     outcome: str | None
     verdict: str
+    indeterminate: list[str] = Field(description="Facts stated on one side only.")
     record_differs: bool
     citation: str
+    cited: list[CitedOut]
+    findings: list[FindingOut]
+    warnings: list[WarningOut]
     at_decision: AuditState
-    as_recorded: AuditState
+    as_known: AuditState | None = Field(
+        default=None, description="On the published basis: as published by the decision date."
+    )
+    as_recorded: AuditState | None = Field(
+        default=None, description="On the recorded basis: as recorded when decided."
+    )
     at_review: AuditState
     changes: list[AuditChange]
 
@@ -556,14 +606,24 @@ class RejectedRow(Model):
 
 
 class AuditSummary(Model):
+    basis: Basis
     decisions: int
     audited: int
     rejected: int
     verdicts: dict[str, int]
     record_differs: dict[str, int]
     citations: dict[str, int]
+    cited: dict[str, int]
+    findings: dict[str, int]
+    warnings: dict[str, int]
     countries: dict[str, int]
     months: dict[str, dict[str, int]]
+
+
+class LedgerSeal(Model):
+    digest: str
+    signature: str | None
+    key_id: str | None
 
 
 class AuditOut(Model):
@@ -571,3 +631,4 @@ class AuditOut(Model):
     summary: AuditSummary
     results: list[AuditResult]
     rejected: list[RejectedRow]
+    ledger: LedgerSeal = Field(description="The ledger the audit read, with its signature.")

@@ -4,14 +4,18 @@ reads (domain.facts holds the rules the audit applies)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from domain.countries import check_region, country_code
 from domain.facts import Case
 from domain.instants import in_utc, to_micros
-from events.vocabulary import Day, Frozen, GroupId, RegionCode
+from events.vocabulary import ApplicationType, AreaId, Day, Frozen, GroupId, RegionCode
+
+Cited = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ADULT = 18
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -28,9 +32,35 @@ class Decision(Frozen):
     )
     groups: tuple[GroupId, ...] = Field(default=(), max_length=50)
     region: RegionCode | None = None
+    areas: tuple[AreaId, ...] = Field(
+        default=(), max_length=20, description="Defined areas the applicant is from."
+    )
     unaccompanied_minor: bool = False
+    age: int | None = Field(default=None, ge=0, le=130, description="Age on the decision date.")
+    applied_on: Day | None = Field(default=None, description="When the application was made.")
+    application_type: ApplicationType | None = None
     cited_version_id: str | None = Field(default=None, max_length=64)
+    cited: tuple[Cited, ...] = Field(
+        default=(),
+        max_length=20,
+        description="The policy texts the decision cites, e.g. 'WBV 2024/27'.",
+    )
     outcome: str | None = Field(default=None, max_length=200)
+
+    @field_validator("age")
+    @classmethod
+    def _minor_age(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and value >= ADULT and info.data.get("unaccompanied_minor"):
+            raise ValueError(f"an unaccompanied minor is under {ADULT}")
+        return value
+
+    @field_validator("applied_on")
+    @classmethod
+    def _applied_first(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        decided = info.data.get("decided_on")
+        if value is not None and decided is not None and value > decided:
+            raise ValueError("the application cannot follow the decision (decided_on)")
+        return value
 
     @field_validator("country")
     @classmethod
@@ -71,6 +101,11 @@ class Decision(Frozen):
             unaccompanied_minor=self.unaccompanied_minor,
             cited_version_id=self.cited_version_id,
             outcome=self.outcome,
+            areas=tuple(dict.fromkeys(self.areas)),
+            applied_on=self.applied_on.isoformat() if self.applied_on else None,
+            application_type=self.application_type.value if self.application_type else None,
+            age=self.age,
+            cited=self.cited,
         )
 
 

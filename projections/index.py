@@ -220,6 +220,10 @@ class ReadIndex:
     def country(self, raw: str) -> CountryIndex:
         return self._country(self._loaded, raw)
 
+    def has_country(self, code: str) -> bool:
+        """Whether a policy is recorded for the country (`code`: ISO alpha-2, upper case)."""
+        return code in self._loaded.countries
+
     @staticmethod
     def _country(loaded: Loaded, raw: str) -> CountryIndex:
         code = country_code(raw)
@@ -359,6 +363,7 @@ class ReadIndex:
             elements,
             lambda content_id: self.element(code, str(content_id))["value"],
             recorded=([r["recorded_from"] for r in rows], [r["recorded_to"] for r in rows]),
+            changes=lambda: self.value_changes(code),
         )
 
 

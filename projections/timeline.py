@@ -13,36 +13,37 @@ from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
-from domain.facts import ASSUMED, Fact, FactSpec, read_fact
-from domain.fold import element_histories
+from domain.facts import Fact, FactSpec, not_stated, read_fact
+from domain.fold import Segment, element_histories
 from domain.instants import END_OF_TIME
 from domain.records import AmendmentRecord
 
 # What an element holds in one state: its content (a content id; any hashable for drafts).
 ContentKey = Hashable
 Changes = tuple[list[int], list[ContentKey | None]]  # rows where it changes, content from each
-# element -> the days its value changed as known now (ISO), and the amendments that did
-ValueChanges = dict[str, tuple[list[str], list[str]]]
+# element -> the days its value changed as known now (ISO), the amendments that did, and
+# for each change that removed the element the action that did ("" for one that set it)
+ValueChanges = dict[str, tuple[list[str], list[str], list[str]]]
 MAX_COLUMNS = 20_000  # per country; a file of endless distinct groups must not grow memory
 
 
 class FactColumn:
     """One fact along a country's rows: `starts[k]` is the first row of run k, whose fact is
-    `facts[k]`. Run -1 stands for "no policy on that date" (every value assumed)."""
+    `facts[k]`. Run -1 stands for "no policy on that date" (nothing stated)."""
 
-    __slots__ = ("assumed", "facts", "spec", "starts")
+    __slots__ = ("facts", "nothing", "spec", "starts")
 
     def __init__(self, spec: FactSpec, starts: list[int], facts: list[Fact]) -> None:
         self.spec = spec
         self.starts = starts
         self.facts = facts
-        self.assumed = Fact(spec.key, ASSUMED[spec.assumption], None)
+        self.nothing = not_stated(spec)
 
     def run(self, row: int) -> int:
         return bisect_right(self.starts, row) - 1 if row >= 0 else -1
 
     def fact(self, run: int) -> Fact:
-        return self.facts[run] if run >= 0 else self.assumed
+        return self.facts[run] if run >= 0 else self.nothing
 
 
 class Timeline:
@@ -61,9 +62,12 @@ class Timeline:
         elements: Callable[[], Iterable[Iterable[tuple[str, ContentKey]]]],
         value_of: Callable[[ContentKey], Mapping[str, Any]],
         recorded: tuple[list[int], list[int | None]] | None = None,
+        changes: Callable[[], ValueChanges] | None = None,
     ) -> None:
         """`recorded`: each row's record interval (micros, end exclusive or None) where the
-        rows span both axes; without it every row holds now (a present with drafts)."""
+        rows span both axes; without it every row holds now (a present with drafts).
+        `changes`: each element's value changes as known now, which tell a stated end (a
+        revocation, a lifted moratorium) from a removal that states nothing."""
         self.code = code
         self.starts = starts
         self.ends = ends
@@ -79,6 +83,9 @@ class Timeline:
         self._current_starts = [starts[i] for i in self.current]
         self._elements = elements
         self._value_of = value_of
+        self._value_changes = changes
+        self.segments: list[Segment] | None = None  # the rows' segments, when held in memory
+        self._every: ValueChanges | None = None
         self._changes: dict[str, Changes] | None = None
         self._columns: dict[FactSpec, FactColumn] = {}
         self._shared: dict[FactSpec, FactColumn] = {}
@@ -127,21 +134,48 @@ class Timeline:
         found = []
         for spec in specs:
             candidates = tuple(c for c in spec.candidates if c in changes)
-            if candidates != spec.candidates:
-                spec = FactSpec(spec.key, spec.field, spec.assumption, candidates)
+            exempt = spec.exempt if self._has_exceptions(candidates, changes) else ()
+            if candidates != spec.candidates or exempt != spec.exempt:
+                spec = FactSpec(spec.key, spec.field, candidates, exempt)
             found.append(spec)
         return tuple(found)
 
+    def _has_exceptions(self, candidates: tuple[str, ...], changes: dict[str, Changes]) -> bool:
+        """Whether any value these elements ever had names exceptions (else a profile's
+        exemptions cannot matter, and profiles share the column)."""
+        for element in candidates:
+            for key in changes[element][1]:
+                if key is not None and self._value(key).get("exceptions"):
+                    return True
+        return False
+
     def _build(self, spec: FactSpec, changes: dict[str, Changes]) -> FactColumn:
         rows = sorted({0, *(i for c in spec.candidates for i in changes[c][0])})
+        ends = self._ends(spec)
         starts: list[int] = []
         facts: list[Fact] = []
         for i in rows:
-            fact = read_fact(spec, _ValuesAt(changes, i, self._value))
+            at = _EndsAt(ends, self.starts[i]) if ends is not None else None
+            fact = read_fact(spec, _ValuesAt(changes, i, self._value), at)
             if not facts or facts[-1] != fact:
                 starts.append(i)
                 facts.append(fact)
         return FactColumn(spec, starts, facts)
+
+    def _ends(self, spec: FactSpec) -> dict[str, tuple[list[str], list[str]]] | None:
+        """For the spec's elements, the days each was removed as known now and the action
+        that removed it (None: no element of it was ever removed)."""
+        if self._value_changes is None:
+            return None
+        if self._every is None:
+            self._every = self._value_changes()
+        every = self._every
+        found = {}
+        for element in spec.candidates:
+            days, _, actions = every.get(element, NO_VALUE_CHANGES)
+            if any(actions):
+                found[element] = (days, actions)
+        return found or None
 
     def _value(self, key: ContentKey) -> Mapping[str, Any]:
         found = self._values.get(key)
@@ -167,6 +201,32 @@ class Timeline:
                 before = now
             self._changes = changes
         return self._changes
+
+
+NO_VALUE_CHANGES: tuple[list[str], list[str], list[str]] = ([], [], [])
+
+
+class _EndsAt(Mapping[str, str]):
+    """For elements removed by `day`: the action that last changed each (for `read_fact`)."""
+
+    __slots__ = ("_day", "_ends")
+
+    def __init__(self, ends: dict[str, tuple[list[str], list[str]]], day: str) -> None:
+        self._ends = ends
+        self._day = day
+
+    def __getitem__(self, element: str) -> str:
+        days, actions = self._ends[element]
+        j = bisect_right(days, self._day) - 1
+        if j < 0 or not actions[j]:
+            raise KeyError(element)
+        return actions[j]
+
+    def __iter__(self) -> Iterator[str]:
+        return (e for e in self._ends if e in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 class _ValuesAt(Mapping[str, Any]):
@@ -209,13 +269,37 @@ class _ValuesAt(Mapping[str, Any]):
 
 
 def value_changes(records: Iterable[AmendmentRecord]) -> ValueChanges:
-    """For each element, when its value changed as known now and by which amendment, in date
-    order (from one pass over the records' effects)."""
+    """For each element, when its value changed as known now, by which amendment, and for a
+    removal the action that removed it, in date order (from one pass over the records'
+    effects)."""
     changes: ValueChanges = {}
     for element, history in element_histories(records, END_OF_TIME).items():
-        days, amendments = changes[element] = ([], [])
+        days, amendments, actions = changes[element] = ([], [], [])
         for t in history:
             if t.changes_value:
                 days.append(t.effect.on.isoformat())
                 amendments.append(t.effect.amendment_id)
+                actions.append(t.effect.action if t.after is None else "")
     return changes
+
+
+def segment_timeline(
+    code: str, segments: list[Segment], changes: Callable[[], ValueChanges] | None = None
+) -> Timeline:
+    """A timeline over segments held in memory (drafts applied, or what was published by
+    each date), every row holding now."""
+    # Element states are shared by every segment they stay unchanged in: their identity is
+    # their content key, and this map keeps them (and so their ids) alive.
+    held = {id(s): s for segment in segments for s in segment.state.values()}
+    timeline = Timeline(
+        code,
+        [s.valid_from.isoformat() for s in segments],
+        [s.valid_to.isoformat() if s.valid_to else None for s in segments],
+        [s.version_id for s in segments],
+        [s.state_id for s in segments],
+        lambda: (((k, id(s)) for k, s in segment.state.items()) for segment in segments),
+        lambda key: held[key].value,  # type: ignore[index]
+        changes=changes,
+    )
+    timeline.segments = segments
+    return timeline

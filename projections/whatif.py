@@ -13,6 +13,7 @@ from typing import Any
 from domain.fold import Chronicle, Segment, attestations, attested_later, attests_after, pending_on
 from domain.instants import END_OF_TIME, iso
 from projections.audit.drafts import WhatIfStates
+from projections.audit.judging import segment_snapshot
 from projections.index import EMPTY_SECTIONS
 from projections.queries import (
     amendment_summary,
@@ -36,7 +37,7 @@ def what_if_policy(
     # The ledger digest of the stored ledger the drafts were applied to.
     doc = policy_header(chronicle.country, on, now, version, states.index.digest)
     if segment is not None:
-        elements = states.snapshot(segment).elements
+        elements = segment_snapshot(segment).elements
         doc.update(policy_sections(dict(elements), records))
     else:
         doc.update(EMPTY_SECTIONS)

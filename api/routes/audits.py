@@ -17,6 +17,7 @@ from domain.countries import country_code
 from projections.audit.drafts import WhatIfStates
 from projections.audit.judging import Auditor, States, StoredStates
 from projections.audit.reading import decisions_from_json
+from projections.audit.reports import seal_doc
 from projections.audit.stream import Collected, audit_rows
 from projections.whatif import what_if_policy
 
@@ -43,10 +44,11 @@ def _audit(ledger: Services, body: AuditIn, primary: bool, response: Response) -
         drafts = [(d.country, d.draft()) for d in body.drafts]
         states = WhatIfStates(index, drafts, ledger.app.policy_or_new)
     review = body.review_date or dt.datetime.now(dt.UTC).date()
-    answer = Collected()
+    answer = Collected(seal_doc(ledger.seal(index.digest)))
+    auditor = Auditor(states, review, basis=body.basis.value)
     # In the body's order (batch=1): the summary then counts each value in the order it
     # first appears, as this answer always has.
-    audit_rows(Auditor(states, review), decisions_from_json(body.decisions), answer, batch=1)
+    audit_rows(auditor, decisions_from_json(body.decisions), answer, batch=1)
     DECISIONS.labels("audited").inc(len(answer.results))
     DECISIONS.labels("rejected").inc(len(answer.rejected))
     return {
@@ -54,6 +56,7 @@ def _audit(ledger: Services, body: AuditIn, primary: bool, response: Response) -
         "summary": answer.summary,
         "results": answer.results,
         "rejected": answer.rejected,
+        "ledger": answer.ledger,
     }
 
 

@@ -576,10 +576,12 @@ def _audit_file(ledger: Services, source: Path, review: dt.date, folder: Path) -
     from projections.audit.reports import HtmlReport
     from projections.audit.stream import audit_rows
 
-    auditor = Auditor(StoredStates(ledger.reads.index()), review)
+    index = ledger.reads.index()
+    auditor = Auditor(StoredStates(index), review)
     rows = read_decisions(source)  # a file that cannot be read fails here, before any row
     path = folder / "report.html"
-    with HtmlReport(path, tally=auditor.summary) as report:
+    # Signed like every report: the digest of the ledger this audit read.
+    with HtmlReport(path, ledger.seal(index.digest), tally=auditor.summary) as report:
         audit_rows(auditor, rows, report)
     return path
 

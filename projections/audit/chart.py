@@ -20,6 +20,7 @@ VERDICT_LABELS = {
     Verdict.IN_FAVOUR.value: "Changed in favour",
     Verdict.AGAINST.value: "Changed against",
     Verdict.MIXED.value: "Changed both ways",
+    Verdict.INDETERMINATE.value: "Indeterminate (stated on one side only)",
 }
 # Okabe-Ito colours: told apart with any colour vision, and each also named in the legend.
 VERDICT_COLOURS = {
@@ -27,6 +28,7 @@ VERDICT_COLOURS = {
     Verdict.IN_FAVOUR.value: "#0072b2",
     Verdict.AGAINST.value: "#d55e00",
     Verdict.MIXED.value: "#cc79a7",
+    Verdict.INDETERMINATE.value: "#e69f00",
 }
 CHART = {
     "left": 64,

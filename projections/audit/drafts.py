@@ -15,12 +15,12 @@ from functools import partial
 from domain.commands import AmendmentDraft
 from domain.domainmodel import CountryPolicy
 from domain.errors import LedgerError
-from domain.fold import Chronicle, Segment
+from domain.fold import Chronicle
 from domain.instants import END_OF_TIME
 from domain.records import AmendmentRecord
-from projections.audit.judging import NO_POLICY, Snapshot, StoredStates
+from projections.audit.judging import StoredStates
 from projections.index import ReadIndex
-from projections.timeline import Timeline, ValueChanges, value_changes
+from projections.timeline import Timeline, ValueChanges, segment_timeline, value_changes
 
 
 class WhatIfStates(StoredStates):
@@ -41,7 +41,7 @@ class WhatIfStates(StoredStates):
         self._records: dict[str, dict[str, AmendmentRecord]] = {}
         self._chronicles: dict[str, Chronicle] = {}
         self._timelines: dict[str, Timeline] = {}
-        self._snapshots: dict[int, Snapshot] = {}
+        self._changes: dict[str, ValueChanges] = {}
         self._drafts: dict[str, list[str]] = {}
         by_country: dict[str, list[AmendmentDraft]] = {}
         for country, draft in drafts:
@@ -63,12 +63,14 @@ class WhatIfStates(StoredStates):
         self._records[policy.country] = {r.id: r for r in records}
         self._chronicles[policy.country] = Chronicle.build(policy.country, records, END_OF_TIME)
 
-    def now(self, country: str, on: str) -> Snapshot:
-        chronicle = self._chronicles.get(country)
-        if chronicle is None:
-            return super().now(country, on)
-        segment = chronicle.segment_on(dt.date.fromisoformat(on))
-        return NO_POLICY if segment is None else self.snapshot(segment)
+    def has_policy(self, country: str) -> bool:
+        return country in self._chronicles or super().has_policy(country)
+
+    def history(self, country: str) -> Timeline:
+        """The stored rows; for a country only drafts give a policy, the drafted present."""
+        if country in self._chronicles and not super().has_policy(country):
+            return self.timeline(country)
+        return super().history(country)
 
     def timeline(self, country: str) -> Timeline:
         chronicle = self._chronicles.get(country)
@@ -76,7 +78,11 @@ class WhatIfStates(StoredStates):
             return super().timeline(country)
         found = self._timelines.get(country)
         if found is None:
-            found = self._timelines[country] = _drafted_timeline(chronicle)
+            found = self._timelines[country] = segment_timeline(
+                chronicle.country,
+                chronicle.segments,
+                partial(self.value_changes, country),
+            )
         return found
 
     def records(self, country: str) -> dict[str, AmendmentRecord]:
@@ -84,37 +90,15 @@ class WhatIfStates(StoredStates):
 
     def value_changes(self, country: str) -> ValueChanges:
         records = self._records.get(country)
-        return (
-            super().value_changes(country) if records is None else value_changes(records.values())
-        )
+        if records is None:
+            return super().value_changes(country)
+        found = self._changes.get(country)
+        if found is None:
+            found = self._changes[country] = value_changes(records.values())
+        return found
 
     def chronicle(self, country: str) -> Chronicle:
         return self._chronicles[country]
 
     def draft_ids(self, country: str) -> list[str]:
         return self._drafts.get(country, [])
-
-    def snapshot(self, segment: Segment) -> Snapshot:
-        cached = self._snapshots.get(id(segment))
-        if cached is None:
-            elements = {k: s.to_json() for k, s in segment.state.items()}
-            start = segment.valid_from.isoformat()
-            cached = Snapshot(segment.version_id, segment.state_id, start, partial(dict, elements))
-            self._snapshots[id(segment)] = cached
-        return cached
-
-
-def _drafted_timeline(chronicle: Chronicle) -> Timeline:
-    segments = chronicle.segments
-    # Element states are shared by every segment they stay unchanged in: their identity is
-    # their content key, and this map keeps them (and so their ids) alive.
-    held = {id(s): s for segment in segments for s in segment.state.values()}
-    return Timeline(
-        chronicle.country,
-        [s.valid_from.isoformat() for s in segments],
-        [s.valid_to.isoformat() if s.valid_to else None for s in segments],
-        [s.version_id for s in segments],
-        [s.state_id for s in segments],
-        lambda: (((k, id(s)) for k, s in segment.state.items()) for segment in segments),
-        lambda key: held[key].value,  # type: ignore[index]
-    )

@@ -1,17 +1,21 @@
 """Audits of decisions: each one judged under the policy in force when it was taken.
 
 For a decision the auditor reads three states of its country's policy: on the decision
-date as known now (`at_decision`), on the decision date as recorded when the decision was
-taken (`as_recorded`), and on the review date as known now (`at_review`). The facts that
-matter to the applicant are taken from each (domain.facts) and compared.
+date as known now (`at_decision`), on the decision date as the official could know it
+(`as_known`: by the acts published by the decision date, the default basis; or
+`as_recorded`: as the ledger recorded it when the decision was taken, the `recorded`
+basis), and on the review date as known now (`at_review`). The facts that matter to the
+applicant are taken from each (domain.facts: stated facts only, resolved for the
+applicant's place, exceptions honoured, attestations read) and compared: the drift verdict
+from decision to review, whether the basis differs from what is known now, and findings of
+the outcome against the policy on the basis.
 
-Judging is fact by fact along the country's timeline (projections.timeline): each fact is a
-column over the segments known now, so the verdict of a decision is a few bisects, and a
-change once judged (its direction, its amendment, its text) is shared by every decision
-that sees it. The states as recorded at a moment are read only when they differ from the
-states known now. The full document of an audit (every fact with its provenance) is made on
-demand, for the answers and reports that show it; a CSV report needs none. Memory stays
-bounded by the caches, not by the number of decisions.
+Judging is fact by fact along the country's timelines (projections.timeline): each fact is
+a column over the segments, so the verdict of a decision is a few bisects, and a change
+once judged (its direction, its amendment, its text) is shared by every decision that sees
+it. The full document of an audit (every fact with its provenance) is made on demand, for
+the answers and reports that show it; a CSV report needs none. Memory stays bounded by the
+caches, not by the number of decisions.
 """
 
 from __future__ import annotations
@@ -19,38 +23,68 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple, Protocol
 
+from domain.citations import check_cited
 from domain.decision import Decision
 from domain.facts import (
+    ATTESTED_LATER,
+    DECLINED,
+    NOT_STATED,
+    STATED_ENDS,
+    UNKNOWN,
     WAYS,
+    Basis,
     Case,
     Citation,
     Fact,
     FactChange,
     FactSpec,
-    Profile,
+    attested,
+    change_of,
     citation,
-    direction,
-    fact_specs,
+    exemptions,
     group_specs,
     place_specs,
-    read_fact,
     verdict_of,
 )
+from domain.fold import Attested, Segment, attestations
+from domain.instants import END_OF_TIME, from_micros
+from domain.known import known_segments
 from domain.records import AmendmentRecord
 from projections.index import ReadIndex, StateElements
 from projections.lru import Lru
-from projections.queries import amendment_summary, sources_of
-from projections.timeline import FactColumn, Timeline, ValueChanges
+from projections.queries import amendment_summary, element_sources, sources_of
+from projections.timeline import FactColumn, Timeline, ValueChanges, segment_timeline
 
 Doc = dict[str, Any]
-NO_CHANGES: tuple[list[str], list[str]] = ([], [])
+NO_CHANGES: tuple[list[str], list[str], list[str]] = ([], [], [])
 END_OF_DAYS = "\uffff"  # after every ISO date
-DIRECTIONS = {"in_favour": "in favour", "against": "against", "unclear": "direction unclear"}
+DIRECTIONS = {
+    "in_favour": "in favour",
+    "against": "against",
+    "unclear": "direction unclear",
+    UNKNOWN: "stated on one side only",
+}
+PUBLISHED = Basis.PUBLISHED.value
+RECORDED = Basis.RECORDED.value
+BASES = (PUBLISHED, RECORDED)
+# Outcomes the findings read, in the words decisions use (any case); other outcomes are
+# kept as given and only findings that do not depend on the outcome's kind apply.
+GRANTED = frozenset({"granted", "toegewezen", "ingewilligd", "inwilliging", "verleend"})
+REJECTED = frozenset({"rejected", "afgewezen", "afwijzing", "refused", "denied"})
+# Finding codes and whether each flags the decision for a second look (else: information).
+FINDINGS = {
+    "no_recorded_policy": True,
+    "decided_during_decision_moratorium": True,
+    "rejected_group_persecution_member": True,
+    "rejected_risk_profile_member": False,
+    "rejected_from_most_exceptional_15c_area": True,
+    "granted_despite_declined_group": False,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,33 +101,6 @@ class Snapshot:
     def elements(self) -> Mapping[str, Any]:
         return self.fetch()
 
-    @property
-    def values(self) -> Mapping[str, Any] | None:
-        if self.state_id is None:
-            return None
-        return ElementValues(self.elements)
-
-
-class ElementValues(Mapping[str, Any]):
-    """The values of a state's elements, read only for the elements asked about."""
-
-    __slots__ = ("_elements",)
-
-    def __init__(self, elements: Mapping[str, Any]) -> None:
-        self._elements = elements
-
-    def __getitem__(self, element: str) -> Any:
-        return self._elements[element]["value"]
-
-    def __contains__(self, element: object) -> bool:
-        return element in self._elements
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._elements)
-
-    def __len__(self) -> int:
-        return len(self._elements)
-
 
 def _nothing() -> Mapping[str, Any]:
     return {}
@@ -107,15 +114,19 @@ class States(Protocol):
 
     def history(self, country: str) -> Timeline: ...
 
+    def known(self, country: str) -> Timeline: ...
+
     def recorder(self, country: str) -> Callable[[str, int], int]: ...
 
-    def now(self, country: str, on: str) -> Snapshot: ...
-
-    def then(self, country: str, on: str, at: int) -> Snapshot: ...
+    def snapshot(self, timeline: Timeline, row: int) -> Snapshot: ...
 
     def records(self, country: str) -> dict[str, AmendmentRecord]: ...
 
+    def stored_records(self, country: str) -> dict[str, AmendmentRecord]: ...
+
     def value_changes(self, country: str) -> ValueChanges: ...
+
+    def has_policy(self, country: str) -> bool: ...
 
 
 class StoredStates:
@@ -123,6 +134,10 @@ class StoredStates:
 
     def __init__(self, index: ReadIndex) -> None:
         self.index = index
+        self._known: dict[str, Timeline] = {}
+
+    def has_policy(self, country: str) -> bool:
+        return self.index.has_country(country)
 
     def timeline(self, country: str) -> Timeline:
         """The policy as known now along valid time (here: the stored history's current rows)."""
@@ -133,36 +148,52 @@ class StoredStates:
         code = self.index.country(country).code  # CountryNotFoundError without a policy
         return self.index.timeline(code)
 
+    def known(self, country: str) -> Timeline:
+        """On each date, the policy as published by that date (the stored acts only)."""
+        found = self._known.get(country)
+        if found is None:
+            records = self.stored_records(country).values()
+            segments = known_segments(country, records)
+            changes = partial(self.index.value_changes, country)
+            found = self._known[country] = segment_timeline(country, segments, changes)
+        return found
+
     def recorder(self, country: str) -> Callable[[str, int], int]:
         """Finds the position in `history` of the row in force on a date as recorded at a
         moment (micros)."""
         return self.history(country).index_at
 
-    def now(self, country: str, on: str) -> Snapshot:
-        timeline = self.history(country)
-        return self._snapshot(timeline, timeline.row_on(on))
-
-    def then(self, country: str, on: str, at: int) -> Snapshot:
-        timeline = self.history(country)
-        return self._snapshot(timeline, timeline.index_at(on, at))
+    def snapshot(self, timeline: Timeline, row: int) -> Snapshot:
+        if row < 0:
+            return NO_POLICY
+        if timeline.segments is not None:
+            return segment_snapshot(timeline.segments[row])
+        state_id = timeline.state_ids[row]
+        fetch = partial(self.index.elements, timeline.code, state_id)
+        return Snapshot(timeline.version_ids[row], state_id, timeline.starts[row], fetch)
 
     def records(self, country: str) -> dict[str, AmendmentRecord]:
+        return self.stored_records(country)
+
+    def stored_records(self, country: str) -> dict[str, AmendmentRecord]:
+        if not self.index.has_country(country):
+            return {}
         return self.index.country(country).records
 
     def value_changes(self, country: str) -> ValueChanges:
         return self.index.value_changes(self.index.country(country).code)
 
-    def _snapshot(self, timeline: Timeline, row: int) -> Snapshot:
-        if row < 0:
-            return NO_POLICY
-        state_id = timeline.state_ids[row]
-        fetch = partial(self.index.elements, timeline.code, state_id)
-        return Snapshot(timeline.version_ids[row], state_id, timeline.starts[row], fetch)
+
+def segment_snapshot(segment: Segment) -> Snapshot:
+    elements = {k: s.to_json() for k, s in segment.state.items()}
+    start = segment.valid_from.isoformat()
+    return Snapshot(segment.version_id, segment.state_id, start, partial(dict, elements))
 
 
 class AmendedChange(NamedTuple):
     """A change of one fact between decision and review, with the amendment behind it and
-    the line a report shows, e.g. "group:pti none→risk_profile (in favour; Kamerstuk …)"."""
+    the line a report shows, e.g. "group:pti not stated→risk_profile (stated on one side
+    only; Kamerstuk …)"."""
 
     change: FactChange
     amendment: AmendmentRecord | None
@@ -173,7 +204,9 @@ class AmendedChange(NamedTuple):
         notes = [DIRECTIONS.get(change.direction, change.direction)]
         if amendment is not None:
             notes += [s.reference for s in amendment.sources]
-        text = f"{change.key} {plain(change.before)}→{plain(change.after)} ({'; '.join(notes)})"
+        before = plain(change.before, change.status_before)
+        after = plain(change.after, change.status_after)
+        text = f"{change.key} {before}→{after} ({'; '.join(notes)})"
         return cls(change, amendment, text)
 
     def doc(self) -> Doc:
@@ -184,19 +217,31 @@ class AmendedChange(NamedTuple):
             "element": c.element,
             "before": c.before,
             "after": c.after,
+            "status_before": c.status_before,
+            "status_after": c.status_after,
             "direction": c.direction,
             "amendment": summary,
             "sources": summary["sources"] if summary else [],
         }
 
 
-def plain(value: Any) -> str:
+def plain(value: Any, status: str = "stated") -> str:
     """A fact's value as a report's text shows it."""
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
+    if status == NOT_STATED:
+        return "not stated"
+    text = str(value).lower() if isinstance(value, bool) else str(value)
+    return f"{text} (attested later)" if status == ATTESTED_LATER else text
+
+
+class Finding(NamedTuple):
+    """A rule in force on the basis that bears on the decision's outcome."""
+
+    code: str
+    facts: tuple[str, ...]
+
+    @property
+    def flags(self) -> bool:
+        return FINDINGS[self.code]
 
 
 @dataclass(init=False)  # init=False: as domain.facts.Case
@@ -206,41 +251,65 @@ class Audited:
 
     case: Case
     review_date: str
+    basis: str
     verdict: str
     record_differs: bool
     citation: str
-    versions: tuple[str | None, str | None, str | None]  # at decision, as recorded, at review
+    versions: tuple[str | None, str | None, str | None]  # at decision, on the basis, at review
     changes: list[AmendedChange]
     changes_text: str  # the changes as one line, e.g. "group:pti none→risk_profile (in favour; …)"
+    findings: tuple[Finding, ...]
+    unknown_groups: tuple[str, ...]
+    cited: tuple[Doc, ...]
     _document: Callable[[Audited], Doc] = field(repr=False)
 
     def __init__(
         self,
         case: Case,
         review_date: str,
+        basis: str,
         verdict: str,
         record_differs: bool,
         citation: str,
         versions: tuple[str | None, str | None, str | None],
         changes: list[AmendedChange],
         changes_text: str,
+        findings: tuple[Finding, ...],
+        unknown_groups: tuple[str, ...],
+        cited: tuple[Doc, ...],
         document: Callable[[Audited], Doc],
     ) -> None:
         self.case = case
         self.review_date = review_date
+        self.basis = basis
         self.verdict = verdict
         self.record_differs = record_differs
         self.citation = citation
         self.versions = versions
         self.changes = changes
         self.changes_text = changes_text
+        self.findings = findings
+        self.unknown_groups = unknown_groups
+        self.cited = cited
         self._document = document
 
     @property
     def flagged(self) -> bool:
-        """Worth a second look: its facts changed, its record differs, or it cites another
-        version than the one in force as recorded when it was taken."""
-        return self.verdict != "unchanged" or self.record_differs or self.citation == "mismatch"
+        """Worth a second look: its facts changed or went indeterminate, its basis differs
+        from what is known now, it cites another version or a text not in force, or a
+        finding flags it."""
+        return (
+            self.verdict != "unchanged"
+            or self.record_differs
+            or self.citation == "mismatch"
+            or any(f.flags for f in self.findings)
+            or any(c["status"] == "not_in_force" for c in self.cited)
+        )
+
+    @property
+    def indeterminate(self) -> list[str]:
+        """The facts stated on one side only (what makes a verdict indeterminate)."""
+        return [c.change.key for c in self.changes if c.change.direction == UNKNOWN]
 
     def doc(self) -> Doc:
         return self._document(self)
@@ -248,6 +317,7 @@ class Audited:
 
 @dataclass
 class Summary:
+    basis: str = PUBLISHED
     audited: int = 0
     rejected: int = 0
     # Small counters, one increment each per row: memory stays small whatever the file.
@@ -255,6 +325,9 @@ class Summary:
     countries: Counter[str] = field(default_factory=Counter)
     record_differs: Counter[bool] = field(default_factory=Counter)
     citations: Counter[str] = field(default_factory=Counter)
+    findings: Counter[str] = field(default_factory=Counter)
+    cited: Counter[str] = field(default_factory=Counter)
+    warned: int = 0
 
     def add(self, result: Audited) -> None:
         self.audited += 1
@@ -263,6 +336,12 @@ class Summary:
         self.countries[case.country] += 1
         self.record_differs[result.record_differs] += 1
         self.citations[result.citation] += 1
+        for finding in result.findings:
+            self.findings[finding.code] += 1
+        for cited in result.cited:
+            self.cited[cited["status"]] += 1
+        if result.unknown_groups:
+            self.warned += 1
 
     def to_json(self) -> Doc:
         verdicts: Counter[str] = Counter()
@@ -271,12 +350,16 @@ class Summary:
             verdicts[judged] += n
             months.setdefault(month, Counter())[judged] += n
         return {
+            "basis": self.basis,
             "decisions": self.audited + self.rejected,
             "audited": self.audited,
             "rejected": self.rejected,
             "verdicts": dict(verdicts),
             "record_differs": {str(k).lower(): n for k, n in self.record_differs.items()},
             "citations": dict(self.citations),
+            "cited": dict(sorted(self.cited.items())),
+            "findings": dict(sorted(self.findings.items())),
+            "warnings": {"unknown_groups": self.warned},
             "countries": dict(sorted(self.countries.items())),
             "months": {m: dict(c) for m, c in months.items()},
         }
@@ -284,17 +367,18 @@ class Summary:
 
 class Part:
     """Facts judged together for a decision: one claimed group's three, or the place's
-    (Article 15(c), moratoria, reception). Along the country's rows it has runs where none of
-    its facts changes value; every decision in a run reads the same values and, the review
-    date being the audit's, the same changes, so each run is judged once (`runs`)."""
+    (protection, internal protection alternative, Article 15(c), moratoria, reception).
+    Along a timeline's rows it has runs where none of its facts changes; every decision in a
+    run reads the same facts and, the review date being the audit's, the same changes, so
+    each run is read (`facts`) and judged (`runs`) once."""
 
-    __slots__ = ("columns", "reviewed", "runs", "starts")
+    __slots__ = ("columns", "facts", "runs", "starts")
 
     def __init__(self, columns: tuple[FactColumn, ...]) -> None:
         self.columns = columns
         self.starts = sorted({0, *(start for c in columns for start in c.starts)})
         self.runs: list[Run | None] = [None] * (len(self.starts) + 1)  # [-1]: no policy
-        self.reviewed: list[Fact] | None = None  # the facts on the review date
+        self.facts: list[tuple[Fact, ...] | None] = [None] * (len(self.starts) + 1)
 
 
 Amended = tuple[tuple[AmendedChange, ...], str]  # changes with their amendments, and their line
@@ -305,15 +389,15 @@ class Run:
 
     def __init__(
         self,
-        values: tuple[Any, ...],
+        facts: tuple[Fact, ...],
         changes: tuple[FactChange, ...],
         ways: int,
         usual: tuple[str | None, ...],
         earliest: str,
     ) -> None:
-        self.values = values  # the facts' values in the run
+        self.facts = facts  # the facts in the run
         self.changes = changes  # against the review date
-        self.ways = ways  # 1: some change in favour, 2: some against, 3: both
+        self.ways = ways  # bits of WAYS: 1 in favour, 2 against, 4 stated on one side only
         # The changes with the amendments behind them (which can differ by row) and their
         # line: the first asked for, and by their amendments any others (most runs have
         # one; a map each took 11 MB in an audit of a million decisions).
@@ -326,9 +410,8 @@ class Run:
         self.earliest = earliest
 
 
-VERDICTS = tuple(verdict_of(f, a).value for a in (False, True) for f in (False, True))
+VERDICTS = tuple(verdict_of(ways).value for ways in range(8))  # by ways
 CITATIONS = {c: c.value for c in Citation}  # an enum's `value` is a slow descriptor
-# by ways
 # Remembered parts, and runs judged in them: bounded whatever the file. A run takes about
 # 220 bytes with what it shares (a million decisions in random order judge ~82,000); below
 # the runs a file keeps asking for, forgetting would judge them over and over.
@@ -337,85 +420,108 @@ MAX_RUNS = 150_000
 
 
 class Country:
-    """What an audit keeps of one country: its timelines, the review row, the parts of each
-    (group, region) and (region, minor) asked about so far, and when each element's value
-    last changed by the review date."""
+    """What an audit keeps of one country: its timelines, the review row, the parts asked
+    about so far, when each element's value last changed by the review date, its
+    attestations and the groups its ledger has ever named."""
 
     __slots__ = (
+        "attested",
+        "basis",
         "changes",
         "code",
-        "groups",
+        "covered",
         "last",
+        "named",
         "now",
+        "parts",
         "past",
-        "places",
         "recorded_from",
         "recorded_row",
         "review",
+        "side_parts",
         "stored",
     )
 
-    def __init__(self, states: States, code: str, review_date: str) -> None:
+    def __init__(self, states: States, code: str, review_date: str, basis: str) -> None:
         self.code = code
-        self.now = states.timeline(code)
-        self.past = states.history(code)  # the same, unless drafts changed the present
+        self.covered = states.has_policy(code)
+        self.now = states.timeline(code) if self.covered else EMPTY
+        self.past = states.history(code) if self.covered else EMPTY
+        self.basis = (
+            (states.known(code) if basis == PUBLISHED else self.past) if self.covered else EMPTY
+        )
         self.review = self.now.row_on(review_date)
-        self.recorded_row = states.recorder(code)
+        self.recorded_row = states.recorder(code) if self.covered else EMPTY.index_at
         # When the present is the stored history, a current row is also a recorded one.
         self.stored = self.now is self.past and self.now.recorded_from is not None
         self.recorded_from = self.now.recorded_from or []
-        self.groups: dict[tuple[str, str | None], Part] = {}
-        self.places: dict[tuple[str | None, bool], Part] = {}
+        self.parts: dict[tuple[FactSpec, ...], Part] = {}
+        self.side_parts: dict[tuple[FactSpec, ...], Part] = {}
         # element -> the days its value changed as known now, and the amendments that did;
         # and the last such change by the review date (the cause of most changes).
-        self.changes = states.value_changes(code)
+        self.changes = states.value_changes(code) if self.covered else {}
         self.last: dict[str, tuple[str, str]] = {}
-        for element, (days, amendments) in self.changes.items():
+        for element, (days, amendments, _) in self.changes.items():
             i = bisect_right(days, review_date) - 1
             if i >= 0:
                 self.last[element] = (days[i], amendments[i])
+        self.named = frozenset(e.split(":")[1] for e in self.changes if e.startswith("group:"))
+        self.attested: dict[str, list[Attested]] = {}
+        if self.covered:
+            for a in attestations(states.records(code).values(), END_OF_TIME):
+                self.attested.setdefault(a.element, []).append(a)
+
+    def row_start(self, timeline: Timeline, row: int) -> str:
+        return timeline.starts[row] if row >= 0 else ""
+
+
+EMPTY = Timeline("", [], [], [], [], lambda: [], lambda key: {})
 
 
 class Auditor:
-    def __init__(self, states: States, review_date: dt.date, cache_size: int = 4096):
+    def __init__(
+        self,
+        states: States,
+        review_date: dt.date,
+        cache_size: int = 4096,
+        basis: str = PUBLISHED,
+    ):
+        if basis not in BASES:
+            raise ValueError(f"basis must be one of {', '.join(BASES)}")
         self.states = states
         self.review_date: str = review_date.isoformat()
-        self.summary = Summary()
+        self.basis = basis
+        self.summary = Summary(basis)
         self._countries: dict[str, Country] = {}
         self._parts: dict[tuple[FactColumn, ...], Part] = {}
         self._runs = 0  # judged since the parts were last forgotten
         self._interned: dict[Any, Any] = {}  # see _same
         self._changes: dict[tuple[FactChange, str | None], AmendedChange] = {}
         # Bounded, so memory does not grow with the file.
-        self._docs: Lru[tuple[str | None, FactSpec], Doc] = Lru(cache_size * 2)
         self._provenance: Lru[Hashable, Doc] = Lru(cache_size * 2)
+        self._cited: Lru[tuple[str, str, str, int], Doc] = Lru(cache_size)
 
     def audit(self, decision: Decision) -> Doc:
         """One decision's audit document; raises LedgerError when it cannot be audited."""
         return self.judge(decision.case()).doc()
 
     def judge(self, case: Case) -> Audited:
-        """One decision judged; raises LedgerError when its country has no policy."""
+        """One decision judged."""
         # The hot path of an audit of millions of rows: look-ups only, each judgement shared.
         country = self._countries.get(case.country) or self._country(case.country)
         now, day = country.now, case.decided_on
         row = now.row_on(day)
-        if country.stored and row >= 0 and country.recorded_from[row] <= case.micros:
-            recorded = row  # what is in force now was recorded before the decision
-        else:
-            recorded = country.recorded_row(day, case.micros)
-        recorded_version = country.past.versions[recorded]
-        # Equal versions say the same in every element: only different ones need comparing.
-        compare_record = recorded_version != now.versions[row]
+        side_row = self._side_row(country, case, row)
+        side = country.basis
         changes: list[AmendedChange] = []
         texts: list[str] = []
         ways = 0
         differs = False
-        groups, region, minor = country.groups, case.region, case.unaccompanied_minor
-        parts = [groups.get((g, region)) or self._group(country, g, region) for g in case.groups]
-        parts.append(country.places.get((region, minor)) or self._place(country, region, minor))
         usual = day <= self.review_date
-        for part in parts:
+        basis_facts: list[tuple[FactColumn, Fact]] = []
+        outcome = case.outcome
+        for specs in self._profile(case):
+            part = country.parts.get(specs) or self._part(country, specs, country.parts, now)
             run = part.runs[bisect_right(part.starts, row) - 1] or self._run(country, part, row)
             if run.ways:
                 if usual and day < run.earliest:  # every change came after the decision
@@ -428,81 +534,145 @@ class Auditor:
                 changes += amended[0]
                 texts.append(amended[1])
                 ways |= run.ways
-            if compare_record and not differs:
-                differs = self._recorded(country, part, recorded) != run.values
+            if side is now:
+                seen = self._facts(country, part, side_row, side)
+            else:
+                parts = country.side_parts
+                side_part = parts.get(specs) or self._part(country, specs, parts, side)
+                seen = self._facts(country, side_part, side_row, side)
+            seen = self._as_seen(country, seen, case)
+            if not differs:
+                differs = not _same(seen, run.facts)
+            if outcome is not None or row < 0:
+                basis_facts += zip(part.columns, seen, strict=True)
+        findings = _findings(row < 0, outcome, basis_facts) if basis_facts else ()
+        basis_version = side.versions[side_row]
         result = Audited(
             case,
             self.review_date,
+            self.basis,
             VERDICTS[ways],
             differs,
-            CITATIONS[citation(case.cited_version_id, recorded_version)],
-            (now.versions[row], recorded_version, now.versions[country.review]),
+            CITATIONS[citation(case.cited_version_id, basis_version)],
+            (now.versions[row], basis_version, now.versions[country.review]),
             changes,
             "; ".join(texts),
+            findings,
+            tuple(g for g in case.groups if g not in country.named),
+            tuple(self._check_cited(country, case, c) for c in case.cited),
             self._document,
         )
         self.summary.add(result)
         return result
 
+    def _side_row(self, country: Country, case: Case, row: int) -> int:
+        """The row of the basis timeline the official read the policy from."""
+        if self.basis == PUBLISHED:
+            return country.basis.row_on(case.decided_on)
+        if country.stored and row >= 0 and country.recorded_from[row] <= case.micros:
+            return row  # what is in force now was recorded before the decision
+        return country.recorded_row(case.decided_on, case.micros)
+
+    def _profile(self, case: Case) -> list[tuple[FactSpec, ...]]:
+        exempt = exemptions(case.groups, case.application_type)
+        region, areas = case.region, case.areas
+        found = [group_specs(g, region, areas, exempt) for g in case.groups]
+        found.append(place_specs(region, areas, case.unaccompanied_minor, exempt))
+        return found
+
     def _country(self, code: str) -> Country:
-        found = self._countries[code] = Country(self.states, code, self.review_date)
+        found = Country(self.states, code, self.review_date, self.basis)
+        self._countries[code] = found
         return found
 
-    def _group(self, country: Country, group: str, region: str | None) -> Part:
-        found = self._part(country.now, group_specs(group, region))
-        country.groups[(group, region)] = found
-        return found
-
-    def _place(self, country: Country, region: str | None, minor: bool) -> Part:
-        found = self._part(country.now, place_specs(region, minor))
-        country.places[(region, minor)] = found
-        return found
-
-    def _part(self, timeline: Timeline, specs: tuple[FactSpec, ...]) -> Part:
+    def _part(
+        self,
+        country: Country,
+        specs: tuple[FactSpec, ...],
+        parts: dict[tuple[FactSpec, ...], Part],
+        timeline: Timeline,
+    ) -> Part:
+        if len(self._parts) >= MAX_CACHED:
+            self._forget_parts()
         # Specs that differ only in elements the country never had share their columns, and
-        # so their part (a group's in every region without a regional element, say).
+        # so their facts and runs (a group's in every region without a regional element).
         columns = tuple(timeline.column(s) for s in specs)
         found = self._parts.get(columns)
         if found is None:
-            if len(self._parts) >= MAX_CACHED:
-                self._forget_parts()
             found = self._parts[columns] = Part(columns)
+        parts[specs] = found
         return found
 
     def _forget_parts(self) -> None:
         """Forgets every part and its runs: memory stays bounded."""
-        self._parts.clear()
         for country in self._countries.values():
-            country.groups.clear()
-            country.places.clear()
+            country.parts.clear()
+            country.side_parts.clear()
+        self._parts.clear()
         self._runs = 0
         self._interned.clear()
         self._changes.clear()
+
+    def _facts(
+        self, country: Country, part: Part, row: int, timeline: Timeline
+    ) -> tuple[Fact, ...]:
+        """The part's facts on a row (attestations known now read in); remembered per run."""
+        k = bisect_right(part.starts, row) - 1
+        found = part.facts[k]
+        if found is None:
+            start = country.row_start(timeline, row)
+            facts = [self._attest(country, c, c.fact(c.run(row)), start) for c in part.columns]
+            found = part.facts[k] = self._same(tuple(facts))
+        return found
+
+    def _attest(self, country: Country, column: FactColumn, fact: Fact, start: str) -> Fact:
+        """A fact not stated on a row that starts on `start`, as a later attestation states
+        it (in force after `start`), if one does; else the fact as it is."""
+        if fact.status != NOT_STATED or fact.excepted is not None or not country.attested:
+            return fact
+        spec = column.spec
+        for element in spec.candidates:
+            for a in country.attested.get(element, ()):
+                if a.attested_from.isoformat() > start:
+                    return attested(spec, element, a.value, a.attested_from.isoformat())
+        return fact
+
+    def _as_seen(self, country: Country, facts: tuple[Fact, ...], case: Case) -> tuple[Fact, ...]:
+        """The facts without attestations the basis could not see (published or recorded
+        after the decision)."""
+        if not any(f.status == ATTESTED_LATER for f in facts):
+            return facts
+        return tuple(
+            f if f.status != ATTESTED_LATER or self._saw(country, f, case) else _unstated(f)
+            for f in facts
+        )
+
+    def _saw(self, country: Country, fact: Fact, case: Case) -> bool:
+        attesting = _attesting(country, fact)[0]
+        record = self.states.records(country.code)[attesting.amendment_id]
+        if self.basis == PUBLISHED:
+            return record.announced_on.isoformat() <= case.decided_on
+        return record.recorded_at <= from_micros(case.micros)
 
     def _run(self, country: Country, part: Part, row: int) -> Run:
         """The run of `row` judged against the review date; remembered for the run."""
         if self._runs >= MAX_RUNS:
             self._forget_parts()  # `part` stays whole for the decision being judged
         self._runs += 1
-        before = [c.fact(c.run(row)) for c in part.columns]
-        after = part.reviewed
-        if after is None:
-            after = part.reviewed = [c.fact(c.run(country.review)) for c in part.columns]
+        before = self._facts(country, part, row, country.now)
+        after = self._facts(country, part, country.review, country.now)
         changes = []
         ways = 0
         for column, old, new in zip(part.columns, before, after, strict=True):
-            way = direction(column.spec.key, old.value, new.value)
-            if way is not None:
-                element = new.element or old.element
-                change = FactChange(column.spec.key, old.value, new.value, way, element)
+            change = change_of(column.spec.key, old, new)
+            if change is not None:
                 changes.append(self._same(change))
-                ways |= WAYS[way]
+                ways |= WAYS[change.direction]
         lasts = [country.last.get(c.element) if c.element else None for c in changes]
         usual = self._same(tuple(last[1] if last else None for last in lasts))
         earliest = min((last[0] for last in lasts if last), default=END_OF_DAYS)
         run = bisect_right(part.starts, row) - 1
-        values = self._same(tuple(f.value for f in before))
-        found = part.runs[run] = Run(values, tuple(changes), ways, usual, earliest)
+        found = part.runs[run] = Run(before, tuple(changes), ways, usual, earliest)
         return found
 
     def _same(self, value: Any) -> Any:
@@ -530,16 +700,6 @@ class Auditor:
             run.others[causes] = amended
         return amended
 
-    def _recorded(self, country: Country, part: Part, recorded: int) -> tuple[Any, ...]:
-        """The facts' values as recorded when the decision was taken."""
-        if country.past is not country.now:  # drafts: the record is the stored history
-            columns = [country.past.column(c.spec) for c in part.columns]
-            return tuple(c.fact(c.run(recorded)).value for c in columns)
-        run = part.runs[bisect_right(part.starts, recorded) - 1] or self._run(
-            country, part, recorded
-        )
-        return run.values
-
     def _cause(self, country: Country, element: str | None, decided_on: str) -> str | None:
         """The amendment behind a change: the last to alter its element between the dates."""
         if element is None:
@@ -548,52 +708,107 @@ class Auditor:
         if decided_on <= review:
             last = country.last.get(element)
             return last[1] if last is not None and last[0] > decided_on else None
-        days, amendments = country.changes.get(element, NO_CHANGES)
+        days, amendments, _ = country.changes.get(element, NO_CHANGES)
         i = bisect_right(days, decided_on) - 1
         return amendments[i] if i >= 0 and days[i] > review else None
+
+    def _check_cited(self, country: Country, case: Case, cited: str) -> Doc:
+        moment = 0 if self.basis == PUBLISHED else case.micros
+        key = (case.country, cited, case.decided_on, moment)
+        found = self._cited.get(key)
+        if found is None:
+            found = self._cited_doc(country, case, cited)
+            self._cited.put(key, found)
+        return found
+
+    def _cited_doc(self, country: Country, case: Case, cited: str) -> Doc:
+        on = dt.date.fromisoformat(case.decided_on)
+        records = self.states.stored_records(case.country) if country.covered else {}
+        at = from_micros(case.micros)
+
+        def view(record: AmendmentRecord) -> tuple[AmendmentRecord | None, dt.datetime]:
+            if self.basis == PUBLISHED:
+                return record.as_published(on), END_OF_TIME
+            return (record if record.is_known(at) else None), at
+
+        side_row = self._side_row(country, case, country.now.row_on(case.decided_on))
+        elements = self.states.snapshot(country.basis, side_row).elements
+        holding = {a["amendment"] for e in elements.values() for a in e["acts"]}
+        return check_cited(cited, records.values(), on, view, holding.__contains__)
 
     # The whole document, for answers and reports that show it ----------------------------
 
     def _document(self, result: Audited) -> Doc:
         case = result.case
-        code = case.country
-        profile = case.profile
-        as_recorded = self.states.then(code, case.decided_on, case.micros)
+        country = self._countries[case.country]
+        now = country.now
+        row = now.row_on(case.decided_on)
+        side_row = self._side_row(country, case, row)
+        side_name = "as_known" if self.basis == PUBLISHED else "as_recorded"
+        sides = {
+            "at_decision": self._side_doc(country, case, now, row, False),
+            side_name: self._side_doc(country, case, country.basis, side_row, True),
+            "at_review": self._side_doc(country, case, now, country.review, False),
+        }
         return {
             "id": case.id,
-            "country": code,
+            "country": case.country,
             "decided_on": case.decided_on,
             "recorded_at": case.recorded_at,
             "review_date": self.review_date,
+            "basis": self.basis,
+            "groups": list(case.groups),
+            "region": case.region,
+            "areas": list(case.areas),
+            "unaccompanied_minor": case.unaccompanied_minor,
+            "age": case.age,
+            "applied_on": case.applied_on,
+            "application_type": case.application_type,
             "outcome": case.outcome,
             "verdict": result.verdict,
+            "indeterminate": result.indeterminate,
             "record_differs": result.record_differs,
             "citation": result.citation,
-            "at_decision": self._facts_doc(code, self.states.now(code, case.decided_on), profile),
-            "as_recorded": self._facts_doc(code, as_recorded, profile),
-            "at_review": self._facts_doc(code, self.states.now(code, self.review_date), profile),
+            "cited": list(result.cited),
+            "findings": [self._finding_doc(f, sides[side_name]) for f in result.findings],
+            "warnings": _warnings(result),
+            **sides,
             "changes": [c.doc() for c in result.changes],
         }
 
-    def _facts_doc(self, code: str, snapshot: Snapshot, profile: Profile) -> Doc:
+    def _side_doc(
+        self, country: Country, case: Case, timeline: Timeline, row: int, basis: bool
+    ) -> Doc:
+        snapshot = self.states.snapshot(timeline, row)
         docs: Doc = {}
-        values: Mapping[str, Any] | None = None
-        for spec in fact_specs(*profile):
-            key = (snapshot.state_id, spec)
-            found = self._docs.get(key)
-            if found is None:
-                values = values if values is not None else (snapshot.values or {})
-                found = self._fact_doc(code, read_fact(spec, values), snapshot)
-                self._docs.put(key, found)
-            docs[spec.key] = found
-        coverage = snapshot.state_id is not None
-        return {"version_id": snapshot.version_id, "coverage": coverage, "facts": docs}
+        parts = country.parts if timeline is country.now else country.side_parts
+        for specs in self._profile(case):
+            part = parts.get(specs) or self._part(country, specs, parts, timeline)
+            facts = self._facts(country, part, row, timeline)
+            if basis:
+                facts = self._as_seen(country, facts, case)
+            for fact in facts:
+                docs[fact.key] = self._fact_doc(country, fact, snapshot, row, timeline)
+        return {
+            "version_id": snapshot.version_id,
+            "coverage": snapshot.state_id is not None,
+            "facts": docs,
+        }
 
-    def _fact_doc(self, code: str, fact: Fact, snapshot: Snapshot) -> Doc:
-        if fact.element is None:
-            return {"value": fact.value, "element": None, "assumed": True}
-        # Keyed by the element's content where known: shared by every state it is unchanged in.
+    def _fact_doc(
+        self, country: Country, fact: Fact, snapshot: Snapshot, row: int, timeline: Timeline
+    ) -> Doc:
+        doc: Doc = {"status": fact.status, "value": fact.value, "element": fact.element}
+        if fact.excepted is not None:
+            doc["excepted"] = fact.excepted
+        if fact.element is None or fact.excepted is not None:
+            return doc
+        if fact.status == ATTESTED_LATER:
+            return {**doc, **self._attested_provenance(country, fact)}
         elements = snapshot.elements
+        if fact.element not in elements:  # a stated end: the act that ended it
+            return {**doc, **self._end_provenance(country, fact, row, timeline)}
+        # Keyed by the element's content where known: shared by every state it is unchanged in.
         key = (
             elements.content_id(fact.element)
             if isinstance(elements, StateElements)
@@ -601,11 +816,11 @@ class Auditor:
         )
         provenance = self._provenance.get(key)
         if provenance is None:
-            provenance = self._provenance_of(code, elements[fact.element])
+            provenance = self._provenance_of(country.code, fact.element, elements[fact.element])
             self._provenance.put(key, provenance)
-        return {"value": fact.value, "element": fact.element, "assumed": False, **provenance}
+        return {**doc, **provenance}
 
-    def _provenance_of(self, code: str, element: Mapping[str, Any]) -> Doc:
+    def _provenance_of(self, code: str, element_id: str, element: Mapping[str, Any]) -> Doc:
         records = self.states.records(code)
         acts = [a for a in element["acts"] if a["amendment"] in records]
         return {
@@ -613,5 +828,116 @@ class Auditor:
             "amendments": [
                 {"id": a["amendment"], "action": a["action"], "on": a["on"]} for a in acts
             ],
-            "sources": sources_of(records[a["amendment"]] for a in acts),
+            "sources": element_sources(element_id, acts, records),
         }
+
+    def _attested_provenance(self, country: Country, fact: Fact) -> Doc:
+        records = self.states.records(country.code)
+        attesting = _attesting(country, fact)
+        return {
+            "since": fact.since,
+            "amendments": [
+                {"id": a.amendment_id, "action": "attest", "on": fact.since} for a in attesting
+            ],
+            "sources": sources_of(records[a.amendment_id] for a in attesting),
+        }
+
+    def _end_provenance(self, country: Country, fact: Fact, row: int, timeline: Timeline) -> Doc:
+        days, amendments, actions = country.changes.get(fact.element or "", NO_CHANGES)
+        i = bisect_right(days, country.row_start(timeline, row)) - 1
+        if i < 0 or actions[i] not in STATED_ENDS:
+            return {}
+        records = self.states.records(country.code)
+        return {
+            "since": days[i],
+            "amendments": [{"id": amendments[i], "action": actions[i], "on": days[i]}],
+            "sources": sources_of([records[amendments[i]]]),
+        }
+
+    def _finding_doc(self, finding: Finding, side: Doc) -> Doc:
+        facts = {key: side["facts"][key] for key in finding.facts if key in side["facts"]}
+        amendments = sorted(
+            {a["id"] for fact in facts.values() for a in fact.get("amendments") or ()}
+        )
+        return {
+            "code": finding.code,
+            "flags": finding.flags,
+            "facts": facts,
+            "amendments": amendments,
+        }
+
+
+def _same(first: tuple[Fact, ...], second: tuple[Fact, ...]) -> bool:
+    if first is second:
+        return True
+    return all(
+        a.status == b.status and a.value == b.value for a, b in zip(first, second, strict=True)
+    )
+
+
+def _attesting(country: Country, fact: Fact) -> list[Attested]:
+    """The attestations behind an attested_later fact."""
+    held = country.attested[fact.element or ""]
+    return [a for a in held if a.attested_from.isoformat() == fact.since]
+
+
+def _unstated(fact: Fact) -> Fact:
+    return Fact(fact.key, None, None, NOT_STATED)
+
+
+def _warnings(result: Audited) -> list[Doc]:
+    if not result.unknown_groups:
+        return []
+    return [
+        {
+            "code": "unknown_groups",
+            "groups": list(result.unknown_groups),
+            "message": "the country's ledger has never named these groups; judged as given",
+        }
+    ]
+
+
+def outcome_kind(outcome: str | None) -> str | None:
+    """`granted`, `rejected`, or None for an outcome the findings do not read."""
+    if outcome is None:
+        return None
+    word = outcome.strip().lower()
+    if word in GRANTED:
+        return "granted"
+    if word in REJECTED:
+        return "rejected"
+    return None
+
+
+def _findings(
+    no_policy: bool, outcome: str | None, facts: list[tuple[FactColumn, Fact]]
+) -> tuple[Finding, ...]:
+    """The rules on the basis that bear on the decision (see FINDINGS)."""
+    found: list[Finding] = []
+    if no_policy:
+        found.append(Finding("no_recorded_policy", ()))
+    if outcome is None:
+        return tuple(found)
+    stated = {c.spec.key: f for c, f in facts if f.status != NOT_STATED}
+    moratorium = stated.get("moratorium:decision")
+    if moratorium is not None and moratorium.value is True:
+        found.append(Finding("decided_during_decision_moratorium", ("moratorium:decision",)))
+    kind = outcome_kind(outcome)
+    groups = {k: f.value for k, f in stated.items() if k.startswith("group:")}
+    if kind == "rejected":
+        persecuted = tuple(k for k, v in groups.items() if v == "group_persecution")
+        if persecuted:
+            found.append(Finding("rejected_group_persecution_member", persecuted))
+        profiles = tuple(k for k, v in groups.items() if v == "risk_profile")
+        if profiles:
+            found.append(Finding("rejected_risk_profile_member", profiles))
+        level = stated.get("article_15c")
+        if level is not None and level.value == "most_exceptional":
+            found.append(
+                Finding("rejected_from_most_exceptional_15c_area", ("article_15c", "ipa:general"))
+            )
+    if kind == "granted":
+        declined = tuple(k for k, v in groups.items() if v == DECLINED)
+        if declined:
+            found.append(Finding("granted_despite_declined_group", declined))
+    return tuple(found)

@@ -31,9 +31,26 @@ CITATION_LABELS = {
     Citation.NOT_GIVEN.value: "No version cited",
 }
 RECORD_LABELS = {
-    "false": "Policy as recorded then is the policy as known now",
-    "true": "Policy as recorded then differs from what is known now",
+    "false": "What the official could know is what is known now",
+    "true": "What the official could know differs from what is known now",
 }
+FINDING_LABELS = {
+    "no_recorded_policy": "Decided before any recorded policy of the country",
+    "decided_during_decision_moratorium": "Decided during a decision moratorium",
+    "rejected_group_persecution_member": "Rejected: a claimed group faced group persecution",
+    "rejected_risk_profile_member": "Rejected: a claimed group was a risk profile "
+    "(a lower bar of proof applied)",
+    "rejected_from_most_exceptional_15c_area": "Rejected: from an area in the most "
+    "exceptional Article 15(c) situation",
+    "granted_despite_declined_group": "Granted: a claimed group was stated not designated",
+    "other": "No finding: flagged for its verdict, basis or citation",
+}
+CITED_LABELS = {
+    "in_force": "In force and published on the decision date",
+    "not_in_force": "Not in force on the decision date",
+    "unknown": "Not in the ledger",
+}
+BASIS_NAMES = {"published": "as_known", "recorded": "as_recorded"}
 
 
 def render(
@@ -44,12 +61,13 @@ def render(
     rejected_count: int,
     review_date: str | None,
     generated_at: str,
-    flagged_rows: IO[bytes],
+    flagged_groups: Mapping[str, tuple[int, IO[bytes]]],
     rejected_rows: IO[bytes],
     ledger: Doc | None,
 ) -> None:
     """Writes the page to `out` as a stream: the flagged and rejected rows are read back one
-    at a time from the temporary files they were kept in (one JSON document a line)."""
+    at a time from the temporary files they were kept in (one JSON document a line); the
+    flagged ones in groups by finding (`flagged_groups`: code -> count and rows)."""
     template = ENVIRONMENT.get_template("audit_report.html")
     text = io.TextIOWrapper(out, encoding="utf-8", newline="\n")
     chunks = template.generate(
@@ -66,7 +84,12 @@ def render(
         review_date=review_date,
         generated_at=generated_at,
         flagged_count=flagged_count,
-        flagged=_replay(flagged_rows),
+        groups=[
+            {"code": code, "count": count, "rows": _replay(rows)}
+            for code in FINDING_LABELS
+            if code in flagged_groups
+            for count, rows in [flagged_groups[code]]
+        ],
         rejected=_replay(rejected_rows),
         ledger=ledger,
     )
@@ -84,15 +107,36 @@ def _replay(stream: IO[bytes]) -> Iterator[Doc]:
         yield orjson.loads(line)
 
 
+def group_of(result: Doc) -> str:
+    """The finding a flagged decision is listed under in the report: its first, or other."""
+    findings = result.get("findings") or ()
+    return str(findings[0]["code"]) if findings else "other"
+
+
 def flagged_doc(result: Doc) -> Doc:
     """What the page shows of a flagged decision."""
-    before, recorded = result["at_decision"]["facts"], result["as_recorded"]["facts"]
+    side = BASIS_NAMES[result["basis"]]
+    before, recorded = result["at_decision"]["facts"], result[side]["facts"]
     record_changes = [
-        {"fact": k, "known_now": f["value"], "recorded_then": recorded[k]["value"]}
+        {
+            "fact": k,
+            "known_now": f["value"],
+            "known_status": f["status"],
+            "recorded_then": recorded[k]["value"],
+            "recorded_status": recorded[k]["status"],
+        }
         for k, f in before.items()
-        if k in recorded and recorded[k]["value"] != f["value"]
+        if k in recorded
+        and (recorded[k]["value"], recorded[k]["status"]) != (f["value"], f["status"])
     ]
     return {
+        "basis": result["basis"],
+        "findings": [
+            {"code": f["code"], "flags": f["flags"], "amendments": f["amendments"]}
+            for f in result.get("findings", [])
+        ],
+        "cited": result.get("cited", []),
+        "warnings": result.get("warnings", []),
         "id": result["id"],
         "country": result["country"],
         "decided_on": result["decided_on"],
@@ -103,7 +147,7 @@ def flagged_doc(result: Doc) -> Doc:
         "citation": result["citation"],
         "versions": {
             "at_decision": result["at_decision"]["version_id"],
-            "as_recorded": result["as_recorded"]["version_id"],
+            "on_basis": result[side]["version_id"],
             "at_review": result["at_review"]["version_id"],
         },
         "changes": [
@@ -111,6 +155,8 @@ def flagged_doc(result: Doc) -> Doc:
                 "fact": c["fact"],
                 "before": c["before"],
                 "after": c["after"],
+                "status_before": c.get("status_before", "stated"),
+                "status_after": c.get("status_after", "stated"),
                 "direction": c["direction"],
                 "amendment": (c.get("amendment") or {}).get("title"),
                 "sources": [_source(s) for s in c.get("sources", [])],
@@ -150,7 +196,12 @@ def _summary_tables(summary: Mapping[str, Any]) -> list[Doc]:
         {
             "title": "Record",
             "heading": "Policy as recorded",
-            "caption": "The policy on the decision date, as recorded when the decision was taken",
+            "caption": "The policy on the decision date "
+            + (
+                "as recorded when the decision was taken"
+                if summary.get("basis") == "recorded"
+                else "as published by the decision date"
+            ),
             "rows": rows(summary.get("record_differs", {}), RECORD_LABELS),
         },
         {
@@ -158,6 +209,18 @@ def _summary_tables(summary: Mapping[str, Any]) -> list[Doc]:
             "heading": "Citation",
             "caption": "The policy version each decision cites",
             "rows": rows(summary.get("citations", {}), CITATION_LABELS),
+        },
+        {
+            "title": "Findings",
+            "heading": "Finding",
+            "caption": "Rules on the basis that bear on the outcome",
+            "rows": rows(summary.get("findings", {}), FINDING_LABELS),
+        },
+        {
+            "title": "Cited texts",
+            "heading": "Cited text",
+            "caption": "Policy texts the decisions cite, checked against the ledger",
+            "rows": rows(summary.get("cited", {}), CITED_LABELS),
         },
         {
             "title": "Countries",
@@ -192,11 +255,22 @@ def fact_name(key: str) -> str:
     return pattern.format(rest) if pattern else key
 
 
-def fact_value(value: Any, key: str) -> str:
+def fact_value(value: Any, key: str, status: str = "stated") -> str:
     """A fact's value in words."""
+    if status == "not_stated" or value is None:
+        return "not stated"
+    text = _stated_value(value, key)
+    return f"{text} (attested later)" if status == "attested_later" else text
+
+
+def _stated_value(value: Any, key: str) -> str:
     kind = key.split(":")[0]
     if kind == "group":
-        return "not designated" if value is None else str(value).replace("_", " ")
+        if value == "declined":
+            return "stated not designated"
+        if value == "not_designated":
+            return "no longer designated"
+        return str(value).replace("_", " ")
     if kind == "moratorium":
         return "in place" if value else "none"
     if kind == "unaccompanied_minors":
@@ -221,5 +295,7 @@ ENVIRONMENT.globals.update(
     verdict_labels=VERDICT_LABELS,
     verdict_colours=VERDICT_COLOURS,
     citation_labels=CITATION_LABELS,
+    finding_labels=FINDING_LABELS,
+    cited_labels=CITED_LABELS,
     directions=DIRECTIONS,
 )

@@ -3,9 +3,9 @@
 Two formats, chosen by the file's suffix:
 
 - CSV (`.csv`): a header row, then one decision a row. Columns (any order, names
-  case-insensitive): id, country, decided_on, recorded_at, groups, region,
-  unaccompanied_minor, cited_version_id, outcome; id, country and decided_on are required.
-  `groups` holds group ids separated by `;` or `|`; an empty cell means the value is absent;
+  case-insensitive): those of COLUMNS; id, country and decided_on are required.
+  `groups`, `areas` and `cited` hold several values separated by `;` or `|`; an empty cell
+  means the value is absent;
   booleans are true/false, yes/no or 1/0 in any case. The delimiter is a comma, or a
   semicolon or tab when the header row uses one of those and no comma (as spreadsheets set
   to Dutch write it).
@@ -41,12 +41,18 @@ from typing import Any, BinaryIO
 from pydantic import ValidationError
 
 from domain.countries import country_code, regions_of
-from domain.decision import Decision, end_of_day
+from domain.decision import ADULT, Decision, end_of_day
 from domain.errors import LedgerError
 from domain.facts import Case
 from domain.instants import in_utc, to_micros
 from domain.words import counted
-from events.vocabulary import GROUP_ID_PATTERN, REGION_PATTERN, RESERVED_GROUP_IDS
+from events.vocabulary import (
+    AREA_ID_PATTERN,
+    GROUP_ID_PATTERN,
+    REGION_PATTERN,
+    RESERVED_GROUP_IDS,
+    ApplicationType,
+)
 
 COLUMNS = (
     "id",
@@ -55,10 +61,17 @@ COLUMNS = (
     "recorded_at",
     "groups",
     "region",
+    "areas",
     "unaccompanied_minor",
+    "age",
+    "applied_on",
+    "application_type",
     "cited_version_id",
+    "cited",
     "outcome",
 )
+LISTS = ("groups", "areas", "cited")  # cells holding several values, `;`- or `|`-separated
+APPLICATION_TYPES = frozenset(t.value for t in ApplicationType)
 REQUIRED_COLUMNS = ("id", "country", "decided_on")
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 TRUE = frozenset({"true", "yes", "1"})
@@ -69,6 +82,8 @@ TIMESTAMP = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})?"
 )
 GROUP_ID = re.compile(GROUP_ID_PATTERN)
+AREA_ID = re.compile(AREA_ID_PATTERN)
+AGE = re.compile(r"[0-9]{1,3}")
 REGION = re.compile(REGION_PATTERN)
 NOT_UTF8 = re.compile(r"[\udc80-\udcff]")  # bytes that were not UTF-8, kept by surrogateescape
 
@@ -270,7 +285,7 @@ def _csv_row(line: int, header: list[str], cells: list[str]) -> Row:
             continue
         if NOT_UTF8.search(value):
             errors.append(_error(name, "not UTF-8 text"))
-        elif name == "groups":
+        elif name in LISTS:
             data[name] = [g.strip() for g in GROUP_SEPARATOR.split(value) if g.strip()]
         elif name == "unaccompanied_minor":
             flag = value.lower()
@@ -306,13 +321,26 @@ class _PlainCells:
         self._countries: dict[str, str | None] = {}
         self._days: dict[str, tuple[str, str, int] | None] = {}
         self._groups: dict[str, tuple[str, ...] | None] = {}
+        self._areas: dict[str, tuple[str, ...] | None] = {}
         self._regions: dict[tuple[str, str], bool] = {}
 
     def case(self, cells: list[str]) -> Case | None:
         if len(cells) != self.width:
             return None
         i_id, i_country, i_day = self.required
-        i_recorded, i_groups, i_region, i_minor, i_cited, i_outcome = self.optional
+        (
+            i_recorded,
+            i_groups,
+            i_region,
+            i_areas,
+            i_minor,
+            i_age,
+            i_applied,
+            i_type,
+            i_cited,
+            i_cites,
+            i_outcome,
+        ) = self.optional
         decision_id = cells[i_id].strip()
         country = self._country(cells[i_country])
         day = self._day(cells[i_day])
@@ -325,18 +353,28 @@ class _PlainCells:
                 return None
             recorded_at, micros = moment
         groups = self._group_set(cells[i_groups]) if i_groups is not None else ()
+        areas = self._area_list(cells[i_areas]) if i_areas is not None else ()
         region = cells[i_region].strip() or None if i_region is not None else None
         minor = cells[i_minor].strip().lower() if i_minor is not None else ""
         cited = cells[i_cited].strip() or None if i_cited is not None else None
         outcome = cells[i_outcome].strip() or None if i_outcome is not None else None
+        extra = _extra(cells, i_age, i_applied, i_type, i_cites)
         if (
             groups is None
+            or areas is None
+            or extra is None
             or (region is not None and not self._region(country, region))
             or (minor and minor not in TRUE and minor not in FALSE)
             or (cited is not None and len(cited) > 64)
             or (outcome is not None and len(outcome) > 200)
         ):
             return None
+        age, applied_on, kind, cites = extra
+        is_minor = minor in TRUE
+        if (age is not None and is_minor and age >= ADULT) or (
+            applied_on is not None and applied_on > decided_on
+        ):
+            return None  # the model names the error
         return Case(
             decision_id,
             country,
@@ -345,9 +383,14 @@ class _PlainCells:
             micros,
             groups,
             region,
-            minor in TRUE,
+            is_minor,
             cited,
             outcome,
+            areas,
+            applied_on,
+            kind,
+            age,
+            cites,
         )
 
     def _country(self, cell: str) -> str | None:
@@ -395,6 +438,17 @@ class _PlainCells:
         _remember(self._groups, cell, found)
         return found
 
+    def _area_list(self, cell: str) -> tuple[str, ...] | None:
+        try:
+            return self._areas[cell]
+        except KeyError:
+            pass
+        areas = [a.strip() for a in GROUP_SEPARATOR.split(cell.strip()) if a.strip()]
+        ok = len(areas) <= 20 and all(len(a) <= 64 and AREA_ID.fullmatch(a) for a in areas)
+        found = tuple(dict.fromkeys(areas)) if ok else None
+        _remember(self._areas, cell, found)
+        return found
+
     def _region(self, country: str, region: str) -> bool:
         key = (country, region)
         found = self._regions.get(key)
@@ -402,6 +456,44 @@ class _PlainCells:
             found = bool(REGION.fullmatch(region)) and region in regions_of(country)
             _remember(self._regions, key, found)
         return found
+
+
+Extra = tuple[int | None, str | None, str | None, tuple[str, ...]]
+
+
+def _extra(
+    cells: list[str],
+    i_age: int | None,
+    i_applied: int | None,
+    i_type: int | None,
+    i_cites: int | None,
+) -> Extra | None:
+    """The optional cells of age, application date and type, and cited texts, in a form
+    the model certainly accepts; None when one needs the model."""
+    age: int | None = None
+    applied_on = kind = None
+    cites: tuple[str, ...] = ()
+    if i_age is not None and (raw := cells[i_age].strip()):
+        if not AGE.fullmatch(raw) or int(raw) > 130:
+            return None
+        age = int(raw)
+    if i_applied is not None and (raw := cells[i_applied].strip()):
+        if not ISO_DATE.fullmatch(raw):
+            return None
+        try:
+            applied_on = dt.date.fromisoformat(raw).isoformat()
+        except ValueError:
+            return None
+    if i_type is not None and (raw := cells[i_type].strip()):
+        if raw not in APPLICATION_TYPES:
+            return None
+        kind = raw
+    if i_cites is not None and (raw := cells[i_cites].strip()):
+        texts = tuple(t.strip() for t in GROUP_SEPARATOR.split(raw) if t.strip())
+        if len(texts) > 20 or any(len(t) > 200 for t in texts):
+            return None
+        cites = texts
+    return age, applied_on, kind, cites
 
 
 def _plain_moment(text: str) -> tuple[str, int] | None:

@@ -59,13 +59,17 @@ CSV_COLUMNS = (
     "decided_on",
     "recorded_at",
     "review_date",
+    "basis",
     "verdict",
     "record_differs",
     "citation",
     "version_at_decision",
-    "version_as_recorded",
+    "version_on_basis",
     "version_at_review",
     "changes",
+    "findings",
+    "cited",
+    "unknown_groups",
     "outcome",
     "errors",
 )
@@ -109,13 +113,27 @@ def csv_line(result: Audited) -> str:
     writing time in the module otherwise. Only the free-text cells can need quoting; the
     others are codes, ISO dates and hex ids."""
     case = result.case
-    at_decision, as_recorded, at_review = result.versions
+    at_decision, on_basis, at_review = result.versions
+    findings = ";".join(f.code for f in result.findings)
+    cited = _quoted(_cell(cited_text(result))) if result.cited else ""
     return (
         f"{_quoted(_cell(case.id))},{case.country},{case.decided_on},{case.recorded_at},"
-        f"{result.review_date},{result.verdict},{'true' if result.record_differs else 'false'},"
-        f"{result.citation},{at_decision or ''},{as_recorded or ''},{at_review or ''},"
-        f"{_quoted(result.changes_text)},{_quoted(_cell(case.outcome or ''))},\r\n"
+        f"{result.review_date},{result.basis},{result.verdict},"
+        f"{'true' if result.record_differs else 'false'},"
+        f"{result.citation},{at_decision or ''},{on_basis or ''},{at_review or ''},"
+        f"{_quoted(result.changes_text)},{findings},{cited},{';'.join(result.unknown_groups)},"
+        f"{_quoted(_cell(case.outcome or ''))},\r\n"
     )
+
+
+def cited_text(result: Audited) -> str:
+    """The cited texts and what the ledger says of each, as one cell: "WBV 2024/27:
+    not_in_force (later); …"."""
+    parts = []
+    for cited in result.cited:
+        why = f" ({cited['why']})" if cited["why"] else ""
+        parts.append(f"{cited['text']}: {cited['status']}{why}")
+    return "; ".join(parts)
 
 
 def _quoted(text: str) -> str:
@@ -266,14 +284,20 @@ class HtmlReport(ReportWriter):
 
     def __init__(self, path: Path, seal: Seal | None = None, tally: Summary | None = None) -> None:
         super().__init__(path, seal, tally)
-        # Open for the writer's life, closed by _cleanup.
-        self._flagged_rows: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        # Open for the writer's life, closed by _cleanup: a file per finding the flagged
+        # decisions are grouped by, and their counts.
+        self._groups: dict[str, tuple[int, IO[bytes]]] = {}
         self._rejected_rows: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
         self.generated_at = dt.datetime.now(dt.UTC)
 
     def _write(self, result: Audited, flagged: bool) -> None:
         if flagged:
-            self._flagged_rows.write(orjson.dumps(page.flagged_doc(result.doc())) + b"\n")
+            doc = result.doc()
+            group = page.group_of(doc)
+            # Open for the writer's life, closed by _cleanup.
+            count, rows = self._groups.get(group) or (0, tempfile.TemporaryFile())  # noqa: SIM115
+            rows.write(orjson.dumps(page.flagged_doc(doc)) + b"\n")
+            self._groups[group] = (count + 1, rows)
 
     def _reject(self, row: Row) -> None:
         self._rejected_rows.write(orjson.dumps(rejected_doc(row)) + b"\n")
@@ -286,13 +310,14 @@ class HtmlReport(ReportWriter):
             rejected_count=self.tally.rejected,
             review_date=self.review_date,
             generated_at=self.generated_at.isoformat(),
-            flagged_rows=self._flagged_rows,
+            flagged_groups=self._groups,
             rejected_rows=self._rejected_rows,
             ledger=seal_doc(self.seal) if self.seal is not None else None,
         )
 
     def _cleanup(self) -> None:
-        self._flagged_rows.close()
+        for _, rows in self._groups.values():
+            rows.close()
         self._rejected_rows.close()
 
 

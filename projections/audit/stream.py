@@ -103,9 +103,11 @@ def _locality(row: Row) -> tuple[str, str]:
 
 class Collected:
     """A writer that keeps every document, for an answer that holds them all (POST
-    /audits): each result's whole document, each rejected row's, and the summary."""
+    /audits): each result's whole document, each rejected row's, the summary, and the
+    seal of the ledger the audit read (`ledger`, as every report carries it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, ledger: Doc | None = None) -> None:
+        self.ledger = ledger
         self.results: list[Doc] = []
         self.rejected: list[Doc] = []
         self.summary: Doc | None = None

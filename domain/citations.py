@@ -1,0 +1,101 @@
+"""The policy texts a decision cites ("WBV 2024/27", "Kamerstuk 19637, nr. 3318"), checked
+against the amendments whose sources are those texts.
+
+A citation matches a source when the numbers it gives appear, in order and together, among
+the source's numbers, and the kind of text it names (Kamerstuk, WBV, Staatscourant, ECLI),
+if any, is the source's kind: "Kamerstuk 19637, nr. 3318" matches "Kamerstukken II 2024/25,
+19637, nr. 3318". A text no amendment's source matches is `unknown`: the ledger cannot say.
+Of the matching amendments, one that was published (or recorded, on that basis) by the
+decision date, in force on it and still holding part of the policy makes the citation
+`in_force`; otherwise it is `not_in_force`, with why: `pending` (no in-force date known
+then), `retracted`, `later` (published or in force only after the decision date), or
+`superseded` (in force, but none of its statements held on that date any more).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from domain.records import AmendmentRecord
+from events.vocabulary import Source
+
+IN_FORCE = "in_force"
+NOT_IN_FORCE = "not_in_force"
+UNKNOWN = "unknown"
+KINDS = {
+    "kamerstuk": "kamerstuk",
+    "kamerstukken": "kamerstuk",
+    "kst": "kamerstuk",
+    "wbv": "wbv",
+    "stcrt": "staatscourant",
+    "staatscourant": "staatscourant",
+    "ecli": "ecli",
+}
+_TOKEN = re.compile(r"[a-z]+|[0-9]+")
+# Why a matching amendment did not apply, from the most telling to the least.
+WHY = ("superseded", "later", "pending", "retracted")
+
+
+def _tokens(text: str) -> tuple[str | None, tuple[str, ...]]:
+    words = _TOKEN.findall(text.lower())
+    kind = next((KINDS[w] for w in words if w in KINDS), None)
+    numbers = tuple(w.lstrip("0") or "0" for w in words if w.isdigit())
+    return kind, numbers
+
+
+def matches(cited: str, source: Source) -> bool:
+    kind, numbers = _tokens(cited)
+    if not numbers:
+        return False
+    source_kind, source_numbers = _tokens(source.reference)
+    if kind is not None and kind != (source_kind or source.kind.value):
+        return False
+    n = len(numbers)
+    return any(source_numbers[i : i + n] == numbers for i in range(len(source_numbers) - n + 1))
+
+
+def check_cited(
+    cited: str,
+    records: Iterable[AmendmentRecord],
+    on: dt.date,
+    view: Callable[[AmendmentRecord], tuple[AmendmentRecord | None, dt.datetime]],
+    holds: Callable[[str], bool],
+) -> dict[str, Any]:
+    """One cited text checked: `view` gives a record as the basis saw it on the decision
+    date (None: not yet published or recorded) and the moment to read it at; `holds` says
+    whether an amendment still held part of the policy on `on`."""
+    found = []
+    for record in records:
+        if any(matches(cited, s) for s in record.sources):
+            found.append(
+                {"id": record.id, "title": record.title, "status": _status(record, on, view, holds)}
+            )
+    if not found:
+        return {"text": cited, "status": UNKNOWN, "why": None, "amendments": []}
+    statuses = {a["status"] for a in found}
+    if IN_FORCE in statuses:
+        return {"text": cited, "status": IN_FORCE, "why": None, "amendments": found}
+    why = next(w for w in WHY if w in statuses)
+    return {"text": cited, "status": NOT_IN_FORCE, "why": why, "amendments": found}
+
+
+def _status(
+    record: AmendmentRecord,
+    on: dt.date,
+    view: Callable[[AmendmentRecord], tuple[AmendmentRecord | None, dt.datetime]],
+    holds: Callable[[str], bool],
+) -> str:
+    seen, at = view(record)
+    if seen is None:
+        return "later"
+    if seen.is_retracted(at):
+        return "retracted"
+    in_force = seen.in_force_as_of(at)
+    if in_force is None:
+        return "pending"
+    if in_force > on:
+        return "later"
+    return IN_FORCE if holds(record.id) else "superseded"

@@ -1,0 +1,99 @@
+"""What an official could know on each date: the policy on D as published by D.
+
+An audit asks, for a decision taken on D, what the policy said on D by the acts published
+on or before D (domain.records.as_published): amendments announced later, in-force dates
+and retractions published later do not count. That is a third reading beside "on D as
+known now" and "on D as recorded at T", and it changes only where an act is published or
+comes into force. Here it is made in one pass over the publication dates: a chronicle of
+the published acts grows date by date (domain.fold.Chronicle adds and removes amendments
+incrementally), and each publication interval [P, next P) keeps the chronicle's segments
+as they stand at P. The result is a list of segments over valid time whose state on D is
+`state_on(as_published(records, D), D)`; a property test holds them equal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from collections.abc import Iterable
+
+from domain.fold import Chronicle, Segment, record_effects
+from domain.instants import END_OF_TIME
+from domain.records import AmendmentRecord
+
+
+def publication_days(record: AmendmentRecord) -> set[dt.date]:
+    """The days an act about the record was published."""
+    days = {record.announced_on}
+    for day in (record.in_force_published_on, record.retraction_published_on):
+        if day is not None:
+            days.add(day)
+    return days
+
+
+def known_segments(country: str, records: Iterable[AmendmentRecord]) -> list[Segment]:
+    """The policy on each date as published by that date, as segments over valid time."""
+    records = list(records)
+    by_day: dict[dt.date, list[AmendmentRecord]] = {}
+    for record in records:
+        for day in publication_days(record):
+            by_day.setdefault(day, []).append(record)
+    days = sorted(by_day)
+    chronicle = Chronicle(country)
+    applied: dict[str, dt.date | None] = {}
+    found: list[Segment] = []
+    for k, day in enumerate(days):
+        for record in by_day[day]:
+            _publish(chronicle, applied, record, day)
+        until = days[k + 1] if k + 1 < len(days) else None
+        for segment in _clipped(chronicle.segments, day, until):
+            _append(found, segment)
+    return found
+
+
+def _publish(
+    chronicle: Chronicle, applied: dict[str, dt.date | None], record: AmendmentRecord, day: dt.date
+) -> None:
+    """Brings the chronicle to what the acts about `record` published by `day` say."""
+    published = record.as_published(day)
+    in_force = published.applies_as_of(END_OF_TIME) if published is not None else None
+    if applied.get(record.id) == in_force:
+        return
+    if applied.get(record.id) is not None:
+        chronicle.remove(record.id)
+    if published is not None and in_force is not None:
+        chronicle.add(record_effects(published, END_OF_TIME))
+    applied[record.id] = in_force
+
+
+def _clipped(segments: list[Segment], start: dt.date, end: dt.date | None) -> list[Segment]:
+    """The segments' parts within [start, end)."""
+    i = max(bisect_right(segments, start, key=lambda s: s.valid_from) - 1, 0)
+    parts = []
+    for segment in segments[i:]:
+        if end is not None and segment.valid_from >= end:
+            break
+        if segment.valid_to is not None and segment.valid_to <= start:
+            continue
+        lower = max(segment.valid_from, start)
+        upper = _earlier(segment.valid_to, end)
+        parts.append(Segment(segment.country, lower, upper, segment.state))
+    return parts
+
+
+def _earlier(first: dt.date | None, second: dt.date | None) -> dt.date | None:
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return min(first, second)
+
+
+def _append(found: list[Segment], segment: Segment) -> None:
+    """Adds a segment, joined to the last when it continues it with the same state."""
+    if found:
+        last = found[-1]
+        if last.valid_to == segment.valid_from and last.state == segment.state:
+            found[-1] = Segment(last.country, last.valid_from, segment.valid_to, last.state)
+            return
+    found.append(segment)
