@@ -52,24 +52,34 @@ def test_audits_judge_each_decision_under_the_policy_on_its_date(
     body = post_audit(client, [before_letter, after_letter])
 
     a, b = body["results"]
+    # Before the letter nothing was stated of PTI or of 15(c) in Balochistan: from not
+    # stated to stated has no known direction, so the verdict says so and names them.
     assert (a["id"], a["verdict"], b["id"], b["verdict"]) == (
         "a",
-        "changed_in_favour",
+        "indeterminate",
         "b",
         "unchanged",
     )
+    assert a["indeterminate"] == ["group:pti", "article_15c"]
+    pti = a["at_decision"]["facts"]["group:pti"]
+    assert (pti["status"], pti["value"], pti["element"]) == ("not_stated", None, None)
     changes = {c["fact"]: c for c in a["changes"]}
-    assert changes["group:pti"]["after"] == "risk_profile"
+    assert (changes["group:pti"]["after"], changes["group:pti"]["direction"]) == (
+        "risk_profile",
+        "unknown",
+    )
     assert changes["group:pti"]["amendment"]["id"] == pakistan.letter
     assert "Kamerstuk 19637, nr. 3318" in [s["reference"] for s in changes["group:pti"]["sources"]]
-    assert (changes["article_15c"]["before"], changes["article_15c"]["after"]) == ("none", "lower")
+    assert (changes["article_15c"]["before"], changes["article_15c"]["after"]) == (None, "lower")
     assert b["country"] == "PK"
     assert b["at_decision"]["facts"]["group:hazaras"]["value"] == "risk_profile"
     assert body["rejected"] == []
     assert body["review_date"] == REVIEW
     summary = body["summary"]
     assert (summary["decisions"], summary["audited"], summary["rejected"]) == (2, 2, 0)
-    assert summary["verdicts"] == {"changed_in_favour": 1, "unchanged": 1}
+    assert summary["verdicts"] == {"indeterminate": 1, "unchanged": 1}
+    assert summary["basis"] == "published"
+    assert body["ledger"]["digest"]
     assert summary["countries"] == {"PK": 2}
     assert summary["citations"] == {"not_given": 2}
 
@@ -101,20 +111,23 @@ def test_bad_rows_are_reported_by_line_and_field_and_the_others_audited(
     ]
     body = post_audit(client, decisions)
 
-    assert [r["id"] for r in body["results"]] == ["ok-1", "ok-2"]
+    # A country without a recorded policy is judged: a finding, not a rejected row.
+    assert [r["id"] for r in body["results"]] == ["ok-1", "no-policy", "ok-2"]
+    no_policy = body["results"][1]
+    assert [f["code"] for f in no_policy["findings"]] == ["no_recorded_policy"]
+    assert {f["status"] for f in no_policy["at_decision"]["facts"].values()} == {"not_stated"}
     found = {r["line"]: (r["id"], [e["field"] for e in r["errors"]]) for r in body["rejected"]}
     assert found == {
         2: ("bad-date", ["decided_on"]),
         3: ("bad-group", ["groups.1"]),
         4: ("foreign-region", ["region"]),
-        5: ("no-policy", ["country"]),
         6: ("no-code", ["country"]),
         7: (None, ["id"]),
         8: (None, ["decision"]),
     }
     assert all(e["message"] for r in body["rejected"] for e in r["errors"])
     summary = body["summary"]
-    assert (summary["decisions"], summary["audited"], summary["rejected"]) == (9, 2, 7)
+    assert (summary["decisions"], summary["audited"], summary["rejected"]) == (9, 3, 6)
 
 
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])

@@ -134,4 +134,4 @@ def test_an_audit_of_one_decision_says_decision(loaded: Shell, tmp_path: Path) -
     decisions = tmp_path / "decisions.csv"
     decisions.write_text("id,country,decided_on\nd1,PK,2024-12-01\n")
     result = loaded.ok("audit", str(decisions))
-    assert "Audit of 1 decision\n" in result.stdout
+    assert "Audit of 1 decision (basis: published)\n" in result.stdout

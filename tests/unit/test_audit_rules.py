@@ -58,7 +58,7 @@ def judge(
     region: str | None = None,
     minor: bool = False,
 ) -> Verdict:
-    facts = (relevant_facts(v, groups, region, minor) for v in (before, after))
+    facts = (relevant_facts(v, groups, region, minor=minor) for v in (before, after))
     return verdict(compare(*facts))
 
 
@@ -95,7 +95,7 @@ def test_a_group_the_applicant_does_not_claim_does_not_count() -> None:
 
 
 def test_a_decision_without_groups_has_no_group_facts() -> None:
-    facts = relevant_facts({"group:pti": group("risk_profile")}, (), None, False)
+    facts = relevant_facts({"group:pti": group("risk_profile")}, (), None)
     assert not [k for k in facts if k.startswith(("group:", "protection:", "ipa:"))]
 
 
