@@ -195,3 +195,15 @@ def test_the_whole_data_folder_records(app: PolicyLedger) -> None:
     loaded = record_path(app, DATA, author="tester")
     assert {r.country for r in loaded.recorded} == {"AF", "PK", "SY"}
     assert len(app.policy("PK").amendments) == 3
+    assert len(app.policy("AF").amendments) == 7
+    assert len(app.policy("SY").amendments) == 3
+
+
+def test_a_change_in_data_cites_only_sources_of_its_amendment() -> None:
+    # An index out of range is refused on load; this keeps the files honest about which
+    # change rests on which source: none may cite every source by listing them all.
+    for path in amendment_files(DATA):
+        for _, draft in load_amendment_file(path):
+            for change in draft.changes:
+                cited = getattr(change, "sources", ())
+                assert len(cited) < len(draft.sources) or not cited, (path.name, draft.title)
