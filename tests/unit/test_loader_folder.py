@@ -199,9 +199,9 @@ def test_the_whole_data_folder_records(app: PolicyLedger) -> None:
     assert len(app.policy("SY").amendments) == 3
 
 
-def test_a_change_in_data_cites_only_sources_of_its_amendment() -> None:
-    # An index out of range is refused on load; this keeps the files honest about which
-    # change rests on which source: none may cite every source by listing them all.
+def test_a_change_in_data_that_cites_its_own_sources_cites_fewer_than_all() -> None:
+    # Listing every source says nothing a change without `sources` does not: a list names
+    # the sources one change rests on, and only where that is fewer than all.
     for path in amendment_files(DATA):
         for _, draft in load_amendment_file(path):
             for change in draft.changes:
