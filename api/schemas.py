@@ -15,7 +15,7 @@ from domain.commands import AmendmentDraft
 from domain.countries import country_code_value
 from domain.facts import Basis
 from events.payloads import Text
-from events.vocabulary import Day, Source
+from events.vocabulary import ApplicationType, Day, Source
 
 
 class Model(BaseModel):
@@ -126,6 +126,11 @@ class SourceOut(Model):
 
 class ExceptionOut(Model):
     group: str | None = Field(description="The group, when the exception is one; else null.")
+    application_type: ApplicationType | None = Field(
+        default=None,
+        description="The kind of application the rule does not cover; absent when the "
+        "source names none.",
+    )
     text: str
 
 

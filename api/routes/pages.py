@@ -481,6 +481,7 @@ def amendment(request: Request, code: str, amendment_id: str) -> Response:
         changes=described,
         known_at_text=_param(request, "known_at") or "",
         source_rows=_sources(entry["sources"]),
+        publications=_publications(entry),
         policy_link=page.link(
             _country_path(code), on=entry["in_force_from"], known_at=_param(request, "known_at")
         )
@@ -489,6 +490,34 @@ def amendment(request: Request, code: str, amendment_id: str) -> Response:
         json_link=_country_path(code, "timeline"),
         active="amendment",
     )
+
+
+def _publications(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """When each act about the amendment was published (what `published_by` counts): the
+    amendment on its `announced_on`; an in-force date stated with it, with it; one recorded
+    later, and a retraction, on the date stated for them, or where none was stated on the UTC
+    day they were recorded (the default of domain.records.AmendmentRecord.*_published_on)."""
+    acts = [{"act": "amendment", "on": entry["announced_on"], "how": "stated"}]
+    if entry["in_force_recorded_at"]:
+        acts.append(
+            _published(
+                "in_force", entry.get("in_force_announced_on"), entry["in_force_recorded_at"]
+            )
+        )
+    elif entry["in_force_from"]:
+        acts.append({"act": "in_force", "on": entry["announced_on"], "how": "with_amendment"})
+    if entry["retracted_at"]:
+        acts.append(
+            _published("retraction", entry.get("retraction_announced_on"), entry["retracted_at"])
+        )
+    return acts
+
+
+def _published(act: str, stated: str | None, recorded_at: str) -> dict[str, Any]:
+    if stated:
+        return {"act": act, "on": stated, "how": "stated"}
+    day = dt.datetime.fromisoformat(recorded_at).astimezone(dt.UTC).date().isoformat()
+    return {"act": act, "on": day, "how": "recorded"}
 
 
 @router.get("/favicon.ico")

@@ -321,6 +321,21 @@ WORDS: dict[str, tuple[str, str]] = {
     "in_force_recorded_at": ("In-force date recorded", "Datum van inwerkingtreding vastgelegd"),
     "retracted_at": ("Retracted", "Ingetrokken"),
     "retraction_reason": ("Reason for the retraction", "Reden van intrekking"),
+    "publications": ("Published", "Gepubliceerd"),
+    "publications_note": (
+        "When each act about this amendment was published: a reading published by a date "
+        "counts only the acts published on or before it.",
+        "Wanneer elke handeling over deze wijziging is gepubliceerd: een lezing naar "
+        "publicatiedatum telt alleen wat op of vóór die datum is gepubliceerd.",
+    ),
+    "published_amendment": ("The amendment", "De wijziging"),
+    "published_in_force": ("Its in-force date", "De datum van inwerkingtreding"),
+    "published_retraction": ("The retraction", "De intrekking"),
+    "published_how_with_amendment": ("with the amendment", "met de wijziging"),
+    "published_how_recorded": (
+        "not stated: counts from the day it was recorded",
+        "niet vermeld: telt vanaf de dag van vastleggen",
+    ),
     "author": ("Recorded by", "Vastgelegd door"),
     "attestation": ("Attestation", "Vaststelling"),
     "attestation_note": (

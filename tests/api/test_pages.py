@@ -569,6 +569,52 @@ def test_amendment_page(client: TestClient, pakistan: Demo) -> None:
     assert "hernoemd: LGBTIQ+ / LHBTIQ+" in decree.text
 
 
+def published(tags: Tags) -> dict[str, str]:
+    """The amendment page's publication list: act -> the date it was published."""
+    return {a["data-act"]: a["data-published"] for a in tags.find("dd") if "data-act" in a}
+
+
+def test_amendment_page_says_when_each_act_about_it_was_published(
+    client: TestClient, pakistan: Demo, open_ledger: Callable[..., Services]
+) -> None:
+    letter = page(client, f"/countries/PK/amendments/{pakistan.letter}")
+    assert published(letter) == {"amendment": "2024-11-26", "in_force": "2024-11-26"}
+    assert "(with the amendment)" in letter.text
+    decree = page(client, f"/countries/PK/amendments/{pakistan.decree}")
+    assert published(decree) == {"amendment": "2024-12-18"}  # pending: no in-force date yet
+
+    writer = open_ledger()
+    version = writer.app.record_in_force_date(
+        "PK",
+        pakistan.decree,
+        dt.date(2025, 1, 1),
+        author="t",
+        expected_version=pakistan.version,
+        announced_on=dt.date(2025, 1, 20),
+    ).version
+    between = dt.datetime.now(dt.UTC).isoformat()
+    writer.app.retract_amendment(
+        "PK", pakistan.decree, reason="entered in error", author="t", expected_version=version
+    )
+    recorded_on = dt.datetime.now(dt.UTC).date().isoformat()
+
+    decree = page(client, f"/countries/PK/amendments/{pakistan.decree}")
+    assert published(decree) == {
+        "amendment": "2024-12-18",
+        "in_force": "2025-01-20",  # as stated with the in-force date
+        "retraction": recorded_on,  # none stated: the day it was recorded
+    }
+    assert "(not stated: counts from the day it was recorded)" in decree.text
+    dutch = page(client, f"/countries/PK/amendments/{pakistan.decree}?lang=nl")
+    assert "De datum van inwerkingtreding" in dutch.text
+    assert "20 januari 2025" in dutch.text
+    # As recorded before the retraction, there is no retraction to have been published.
+    before = page(
+        client, f"/countries/PK/amendments/{pakistan.decree}", params={"known_at": between}
+    )
+    assert published(before) == {"amendment": "2024-12-18", "in_force": "2025-01-20"}
+
+
 # Errors ---------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ def test_the_data_folder_loads_whole_and_verifies(shell: Shell) -> None:
     shell.ok("init")
     result = shell.ok("load", str(DATA), "--skip-loaded", "--author", "tester")
 
-    assert "Recorded 12 amendments from" in result.stdout
+    assert "Recorded 13 amendments from" in result.stdout
     assert "(3 files)" in result.stdout
     assert [c["country"] for c in shell.json("countries")] == ["AF", "PK", "SY"]
     assert shell.json("verify")["ok"] is True
@@ -28,7 +28,7 @@ def test_loading_the_folder_again_with_skip_loaded_records_nothing(shell: Shell)
     third = shell.ok("load", str(DATA), "--skip-loaded", "--author", "tester")
 
     assert f"Skipped {DEMO}" in second.stdout
-    assert "Recorded 9 amendments" in second.stdout
+    assert "Recorded 10 amendments" in second.stdout
     assert "Recorded 0 amendments" in third.stdout
     timeline = shell.json("timeline", "PK", "--known-at", LATER)
     assert len(timeline["amendments"]) == 3

@@ -195,3 +195,15 @@ def test_the_whole_data_folder_records(app: PolicyLedger) -> None:
     loaded = record_path(app, DATA, author="tester")
     assert {r.country for r in loaded.recorded} == {"AF", "PK", "SY"}
     assert len(app.policy("PK").amendments) == 3
+    assert len(app.policy("AF").amendments) == 7
+    assert len(app.policy("SY").amendments) == 3
+
+
+def test_a_change_in_data_that_cites_its_own_sources_cites_fewer_than_all() -> None:
+    # Listing every source says nothing a change without `sources` does not: a list names
+    # the sources one change rests on, and only where that is fewer than all.
+    for path in amendment_files(DATA):
+        for _, draft in load_amendment_file(path):
+            for change in draft.changes:
+                cited = getattr(change, "sources", ())
+                assert len(cited) < len(draft.sources) or not cited, (path.name, draft.title)
