@@ -57,6 +57,26 @@ def matches(cited: str, source: Source) -> bool:
     return any(source_numbers[i : i + n] == numbers for i in range(len(source_numbers) - n + 1))
 
 
+class CitationIndex:
+    """The records of a country by the numbers their sources give, so a citation is
+    matched against the few records that share its first number, not all of them."""
+
+    def __init__(self, records: Iterable[AmendmentRecord]) -> None:
+        self._by_number: dict[str, list[AmendmentRecord]] = {}
+        for record in records:
+            numbers = {n for s in record.sources for n in _tokens(s.reference)[1]}
+            for number in numbers:
+                self._by_number.setdefault(number, []).append(record)
+
+    def matching(self, cited: str) -> list[AmendmentRecord]:
+        """The records one of whose sources the citation matches, in order of position."""
+        _, numbers = _tokens(cited)
+        if not numbers:
+            return []
+        candidates = self._by_number.get(numbers[0], [])
+        return [r for r in candidates if any(matches(cited, s) for s in r.sources)]
+
+
 def check_cited(
     cited: str,
     records: Iterable[AmendmentRecord],

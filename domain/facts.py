@@ -223,6 +223,7 @@ def relevant_facts(
     values: Values | None,
     groups: tuple[str, ...],
     region: str | None,
+    *,
     areas: tuple[str, ...] = (),
     minor: bool = False,
     application_type: str | None = None,

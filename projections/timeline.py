@@ -63,11 +63,14 @@ class Timeline:
         value_of: Callable[[ContentKey], Mapping[str, Any]],
         recorded: tuple[list[int], list[int | None]] | None = None,
         changes: Callable[[], ValueChanges] | None = None,
+        end_seen: Callable[[str, int], bool] | None = None,
     ) -> None:
         """`recorded`: each row's record interval (micros, end exclusive or None) where the
         rows span both axes; without it every row holds now (a present with drafts).
         `changes`: each element's value changes as known now, which tell a stated end (a
-        revocation, a lifted moratorium) from a removal that states nothing."""
+        revocation, a lifted moratorium) from a removal that states nothing; `end_seen`
+        whether the amendment behind such an end counts in a row (recorded, or published,
+        by then), when not every amendment known now does."""
         self.code = code
         self.starts = starts
         self.ends = ends
@@ -84,6 +87,7 @@ class Timeline:
         self._elements = elements
         self._value_of = value_of
         self._value_changes = changes
+        self._end_seen = end_seen
         self.segments: list[Segment] | None = None  # the rows' segments, when held in memory
         self._every: ValueChanges | None = None
         self._changes: dict[str, Changes] | None = None
@@ -155,16 +159,16 @@ class Timeline:
         starts: list[int] = []
         facts: list[Fact] = []
         for i in rows:
-            at = _EndsAt(ends, self.starts[i]) if ends is not None else None
+            at = _EndsAt(ends, self.starts[i], i, self._end_seen) if ends is not None else None
             fact = read_fact(spec, _ValuesAt(changes, i, self._value), at)
             if not facts or facts[-1] != fact:
                 starts.append(i)
                 facts.append(fact)
         return FactColumn(spec, starts, facts)
 
-    def _ends(self, spec: FactSpec) -> dict[str, tuple[list[str], list[str]]] | None:
-        """For the spec's elements, the days each was removed as known now and the action
-        that removed it (None: no element of it was ever removed)."""
+    def _ends(self, spec: FactSpec) -> dict[str, tuple[list[str], list[str], list[str]]] | None:
+        """For the spec's elements, the days each changed as known now, the amendments that
+        changed it and the action of each removal (None: no element of it was removed)."""
         if self._value_changes is None:
             return None
         if self._every is None:
@@ -172,9 +176,9 @@ class Timeline:
         every = self._every
         found = {}
         for element in spec.candidates:
-            days, _, actions = every.get(element, NO_VALUE_CHANGES)
+            days, amendments, actions = every.get(element, NO_VALUE_CHANGES)
             if any(actions):
-                found[element] = (days, actions)
+                found[element] = (days, amendments, actions)
         return found or None
 
     def _value(self, key: ContentKey) -> Mapping[str, Any]:
@@ -207,18 +211,29 @@ NO_VALUE_CHANGES: tuple[list[str], list[str], list[str]] = ([], [], [])
 
 
 class _EndsAt(Mapping[str, str]):
-    """For elements removed by `day`: the action that last changed each (for `read_fact`)."""
+    """For elements removed by `day` (row `row`): the action that last changed each, where
+    its amendment counts in the row (for `read_fact`)."""
 
-    __slots__ = ("_day", "_ends")
+    __slots__ = ("_day", "_ends", "_row", "_seen")
 
-    def __init__(self, ends: dict[str, tuple[list[str], list[str]]], day: str) -> None:
+    def __init__(
+        self,
+        ends: dict[str, tuple[list[str], list[str], list[str]]],
+        day: str,
+        row: int,
+        seen: Callable[[str, int], bool] | None,
+    ) -> None:
         self._ends = ends
         self._day = day
+        self._row = row
+        self._seen = seen
 
     def __getitem__(self, element: str) -> str:
-        days, actions = self._ends[element]
+        days, amendments, actions = self._ends[element]
         j = bisect_right(days, self._day) - 1
         if j < 0 or not actions[j]:
+            raise KeyError(element)
+        if self._seen is not None and not self._seen(amendments[j], self._row):
             raise KeyError(element)
         return actions[j]
 
@@ -284,7 +299,10 @@ def value_changes(records: Iterable[AmendmentRecord]) -> ValueChanges:
 
 
 def segment_timeline(
-    code: str, segments: list[Segment], changes: Callable[[], ValueChanges] | None = None
+    code: str,
+    segments: list[Segment],
+    changes: Callable[[], ValueChanges] | None = None,
+    end_seen: Callable[[str, int], bool] | None = None,
 ) -> Timeline:
     """A timeline over segments held in memory (drafts applied, or what was published by
     each date), every row holding now."""
@@ -300,6 +318,7 @@ def segment_timeline(
         lambda: (((k, id(s)) for k, s in segment.state.items()) for segment in segments),
         lambda key: held[key].value,  # type: ignore[index]
         changes=changes,
+        end_seen=end_seen,
     )
     timeline.segments = segments
     return timeline

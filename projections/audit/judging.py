@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple, Protocol
 
-from domain.citations import check_cited
+from domain.citations import CitationIndex, check_cited
 from domain.decision import Decision
 from domain.facts import (
     ATTESTED_LATER,
@@ -152,10 +152,18 @@ class StoredStates:
         """On each date, the policy as published by that date (the stored acts only)."""
         found = self._known.get(country)
         if found is None:
-            records = self.stored_records(country).values()
-            segments = known_segments(country, records)
+            records = self.stored_records(country)
+            segments = known_segments(country, records.values())
+
+            def published(amendment: str, row: int) -> bool:
+                # A row lies within one interval between publication dates: what was
+                # published by its first day is what was published by any of its days.
+                seen = records[amendment].as_published(segments[row].valid_from)
+                return seen is not None and seen.applies_as_of(END_OF_TIME) is not None
+
             changes = partial(self.index.value_changes, country)
-            found = self._known[country] = segment_timeline(country, segments, changes)
+            found = segment_timeline(country, segments, changes, published)
+            self._known[country] = found
         return found
 
     def recorder(self, country: str) -> Callable[[str, int], int]:
@@ -428,6 +436,7 @@ class Country:
         "attested",
         "basis",
         "changes",
+        "citations",
         "code",
         "covered",
         "last",
@@ -466,6 +475,7 @@ class Country:
             if i >= 0:
                 self.last[element] = (days[i], amendments[i])
         self.named = frozenset(e.split(":")[1] for e in self.changes if e.startswith("group:"))
+        self.citations: CitationIndex | None = None  # made when a decision first cites a text
         self.attested: dict[str, list[Attested]] = {}
         if self.covered:
             for a in attestations(states.records(code).values(), END_OF_TIME):
@@ -723,7 +733,9 @@ class Auditor:
 
     def _cited_doc(self, country: Country, case: Case, cited: str) -> Doc:
         on = dt.date.fromisoformat(case.decided_on)
-        records = self.states.stored_records(case.country) if country.covered else {}
+        if country.citations is None:
+            country.citations = CitationIndex(self.states.stored_records(case.country).values())
+        records = country.citations.matching(cited)
         at = from_micros(case.micros)
 
         def view(record: AmendmentRecord) -> tuple[AmendmentRecord | None, dt.datetime]:
@@ -734,7 +746,7 @@ class Auditor:
         side_row = self._side_row(country, case, country.now.row_on(case.decided_on))
         elements = self.states.snapshot(country.basis, side_row).elements
         holding = {a["amendment"] for e in elements.values() for a in e["acts"]}
-        return check_cited(cited, records.values(), on, view, holding.__contains__)
+        return check_cited(cited, records, on, view, holding.__contains__)
 
     # The whole document, for answers and reports that show it ----------------------------
 
