@@ -1,10 +1,10 @@
 """The policy texts a decision cites ("WBV 2024/27", "Kamerstuk 19637, nr. 3318"), checked
 against the amendments whose sources are those texts.
 
-A citation matches a source when the numbers it gives appear, in order and together, among
-the source's numbers, and the kind of text it names (Kamerstuk, WBV, Staatscourant, ECLI),
-if any, is the source's kind: "Kamerstuk 19637, nr. 3318" matches "Kamerstukken II 2024/25,
-19637, nr. 3318". A text no amendment's source matches is `unknown`: the ledger cannot say.
+A citation matches a source when the shorter of their runs of numbers (two at least)
+appears, in order and together, in the longer, and the kind of text the citation names
+(Kamerstuk, WBV, Staatscourant, ECLI), if any, is the source's kind: "Kamerstuk 19637, nr.
+3318" matches "Kamerstukken II 2024/25, 19637, nr. 3318", and the other way round. A text no amendment's source matches is `unknown`: the ledger cannot say.
 Of the matching amendments, one that was published (or recorded, on that basis) by the
 decision date, in force on it and still holding part of the policy makes the citation
 `in_force`; otherwise it is `not_in_force`, with why: `pending` (no in-force date known
@@ -48,13 +48,14 @@ def _tokens(text: str) -> tuple[str | None, tuple[str, ...]]:
 
 def matches(cited: str, source: Source) -> bool:
     kind, numbers = _tokens(cited)
-    if not numbers:
-        return False
     source_kind, source_numbers = _tokens(source.reference)
     if kind is not None and kind != (source_kind or source.kind.value):
         return False
-    n = len(numbers)
-    return any(source_numbers[i : i + n] == numbers for i in range(len(source_numbers) - n + 1))
+    # Either may give more numbers (a year, a session): the shorter run, of two numbers at
+    # least, stands together in the longer.
+    short, long = sorted((numbers, source_numbers), key=len)
+    n = len(short)
+    return n >= 2 and any(long[i : i + n] == short for i in range(len(long) - n + 1))
 
 
 class CitationIndex:
@@ -71,10 +72,9 @@ class CitationIndex:
     def matching(self, cited: str) -> list[AmendmentRecord]:
         """The records one of whose sources the citation matches, in order of position."""
         _, numbers = _tokens(cited)
-        if not numbers:
-            return []
-        candidates = self._by_number.get(numbers[0], [])
-        return [r for r in candidates if any(matches(cited, s) for s in r.sources)]
+        candidates = {id(r): r for n in numbers for r in self._by_number.get(n, ())}
+        found = [r for r in candidates.values() if any(matches(cited, s) for s in r.sources)]
+        return sorted(found, key=lambda r: r.position)
 
 
 def check_cited(

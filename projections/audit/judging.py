@@ -746,6 +746,11 @@ class Auditor:
         side_row = self._side_row(country, case, country.now.row_on(case.decided_on))
         elements = self.states.snapshot(country.basis, side_row).elements
         holding = {a["amendment"] for e in elements.values() for a in e["acts"]}
+        # An amendment that ended an element holds while the element stays ended.
+        for element, (days, amendments, actions) in country.changes.items():
+            i = bisect_right(days, case.decided_on) - 1
+            if i >= 0 and actions[i] and element not in elements:
+                holding.add(amendments[i])
         return check_cited(cited, records, on, view, holding.__contains__)
 
     # The whole document, for answers and reports that show it ----------------------------
