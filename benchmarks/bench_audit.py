@@ -65,7 +65,15 @@ COLUMNS = (
     "unaccompanied_minor",
     "cited_version_id",
     "outcome",
+    "areas",
+    "age",
+    "applied_on",
+    "application_type",
+    "cited",
 )
+AREAS = ("area-1", "area-2", "area-1;area-2")  # ids the synthetic ledger may not define
+APPLICATION_TYPES = frozenset({"first", "subsequent", "family_reunification"})
+AREA_ID = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 TRUE = frozenset({"true", "yes", "1"})
 FALSE = frozenset({"false", "no", "0"})
 GROUP_SEPARATOR = re.compile(r"[;|]")
@@ -77,7 +85,6 @@ MICROSECOND = dt.timedelta(microseconds=1)
 
 BAD_KINDS = (
     "unknown_country",
-    "country_without_policy",
     "impossible_date",
     "bad_boolean",
     "foreign_region",
@@ -123,6 +130,8 @@ def floor_pass(csv_path: str, lists: dict[str, Any], review: str) -> dict[str, i
         i_id, i_country, i_day, i_rec = at["id"], at["country"], at["decided_on"], at["recorded_at"]
         i_groups, i_region, i_minor = at["groups"], at["region"], at["unaccompanied_minor"]
         i_cited, i_outcome = at["cited_version_id"], at["outcome"]
+        i_areas, i_age, i_applied = at["areas"], at["age"], at["applied_on"]
+        i_type, i_cites = at["application_type"], at["cited"]
         for cells in reader:
             if not cells or not any(c.strip() for c in cells):
                 continue
@@ -164,6 +173,20 @@ def floor_pass(csv_path: str, lists: dict[str, Any], review: str) -> dict[str, i
                     raise ValueError("unaccompanied_minor")
                 if len(v[i_cited]) > 64 or len(v[i_outcome]) > 200:
                     raise ValueError("length")
+                areas = tuple(a.strip() for a in GROUP_SEPARATOR.split(v[i_areas]) if a.strip())
+                for area in areas:
+                    if len(area) > 64 or not AREA_ID.match(area):
+                        raise ValueError("area")
+                age = int(v[i_age]) if v[i_age] else None
+                if age is not None and (age > 130 or (flag in TRUE and age >= 18)):
+                    raise ValueError("age")
+                if v[i_applied] and fromisoformat_date(v[i_applied]) > decided:
+                    raise ValueError("applied_on")
+                if v[i_type] and v[i_type] not in APPLICATION_TYPES:
+                    raise ValueError("application_type")
+                cites = [t.strip() for t in GROUP_SEPARATOR.split(v[i_cites]) if t.strip()]
+                if len(cites) > 20 or any(len(t) > 200 for t in cites):
+                    raise ValueError("cited")
             except ValueError:
                 bad += 1
                 continue
@@ -174,7 +197,7 @@ def floor_pass(csv_path: str, lists: dict[str, Any], review: str) -> dict[str, i
             review_at = bisect_right(now_starts, review)
             found_now += now > 0
             found_then += then > 0
-            checksum += now + then + review_at + (micros & 1) + (flag in TRUE)
+            checksum += now + then + review_at + (micros & 1) + (flag in TRUE) + len(areas)
     return {
         "rows": rows,
         "bad": bad,
@@ -319,7 +342,9 @@ def read_projection(path: Path) -> Projected:
     return Projected(now, then, rows, states)
 
 
-def write_floor_lists(path: Path, projected: Projected, regions: dict[str, list[str]]) -> None:
+def write_floor_lists(
+    path: Path, projected: Projected, regions: dict[str, list[str]], outsider: str
+) -> None:
     doc = {
         c: {
             "now": [s for s, _ in projected.now[c]],
@@ -328,6 +353,8 @@ def write_floor_lists(path: Path, projected: Projected, regions: dict[str, list[
         }
         for c in projected.now
     }
+    # A country without a recorded policy is audited too (a finding): no rows to bisect.
+    doc[outsider] = {"now": [], "then": [], "regions": regions.get(outsider, [])}
     path.write_text(json.dumps(doc), encoding="utf-8")
 
 
@@ -339,6 +366,7 @@ class Written:
     rows: int = 0
     bad: dict[str, int] = field(default_factory=dict)
     explicit_recorded_at: int = 0
+    no_policy: int = 0  # valid rows of a country without a recorded policy (a finding)
     cited: int = 0
     cited_real: int = 0
     size: int = 0
@@ -399,6 +427,20 @@ def write_decisions(
                 else:
                     cited = f"{rng.getrandbits(64):016x}"  # no such version
             outcome = rng.choice(("granted", "refused", "refused", ""))
+            areas = rng.choice(AREAS) if rng.random() < 0.1 else ""
+            age = ""
+            if rng.random() < 0.3:
+                age = str(rng.randrange(0, 18) if minor == "true" else rng.randrange(0, 80))
+            applied = ""
+            if rng.random() < 0.5:
+                applied = (decided - dt.timedelta(days=rng.randrange(0, 700))).isoformat()
+            app_type = rng.choice(("", "first", "subsequent", "family_reunification"))
+            cites = ""
+            if rng.random() < 0.1:
+                index = rng.randrange(1, 20_000)
+                cites = f"Kamerstuk 19637, nr. {index}"
+                if rng.random() < 0.3:
+                    cites += f";WBV {decided.year}/{rng.randrange(1, 60)}"
             cells = [
                 f"D{i:07d}",
                 country.lower() if rng.random() < 0.01 else country,
@@ -409,14 +451,20 @@ def write_decisions(
                 minor,
                 cited,
                 outcome,
+                areas,
+                age,
+                applied,
+                app_type,
+                cites,
             ]
+            if rng.random() < 0.001:
+                out.no_policy += 1
+                cells[1], cells[5] = outsider, ""
             if rng.random() < 0.005:
                 kind = rng.choice(BAD_KINDS)
                 out.bad[kind] = out.bad.get(kind, 0) + 1
                 if kind == "unknown_country":
                     cells[1] = "XX"
-                elif kind == "country_without_policy":
-                    cells[1], cells[5] = outsider, ""
                 elif kind == "impossible_date":
                     cells[2] = f"{decided.year}-02-30"
                 elif kind == "bad_boolean":
@@ -596,7 +644,9 @@ def run(args: argparse.Namespace, work: Path) -> None:
     # 3. The floor, in its own process (same interpreter, same file). Half of its runs go
     # before the CLI's and half after: a shared machine's speed drifts between them.
     lists_path = work / "floor-lists.json"
-    write_floor_lists(lists_path, projected, regions)
+    write_floor_lists(
+        lists_path, projected, {**regions, outsider: bl.regions_of(outsider)}, outsider
+    )
     floor_runs: list[tuple[ChildRun, dict[str, Any]]] = []
 
     def run_floor(k: int) -> None:
@@ -646,7 +696,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
             f"cli-{name}",
             env,
         )
-        if child.exit != 0:
+        if child.exit not in (0, 3):  # 3: some rows were rejected, as some are bad
             raise SystemExit(f"CLI audit of {source} exited {child.exit}:\n{child.stderr}")
         runs[name] = (child, report, count)
         log(f"  {child.wall:.1f}s wall, peak RSS {child.maxrss_mb:.0f} MB")

@@ -372,7 +372,8 @@ def _recorded_by(
     records: Mapping[str, AmendmentRecord], rows: list[dict[str, Any]], amendment: str, row: int
 ) -> bool:
     """Whether an amendment was recorded by the time a row of the history was."""
-    return to_micros(records[amendment].recorded_at) <= rows[row]["recorded_from"]
+    recorded_from: int = rows[row]["recorded_from"]
+    return to_micros(records[amendment].recorded_at) <= recorded_from
 
 
 class StateElements(Mapping[str, dict[str, Any]]):
