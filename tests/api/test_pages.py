@@ -677,6 +677,10 @@ def test_audit_form_and_report(client: TestClient, pakistan: Demo) -> None:
     assert report.find("tr", class_="decision", data_id="D-1")  # PTI since: in favour
     assert report.find("tr", class_="rejected-row")  # XX
     assert "review date 1 June 2025" in report.text
+    # Sealed like every report: the digest of the ledger the audit read, and its signature.
+    digest = client.get("/countries/PK/policy").json()["ledger_digest"]
+    assert f'<code data-ledger="digest">{digest}</code>' in response.text
+    assert "Not signed: the service had no signing key." in report.text  # this one has none
 
 
 @pytest.mark.parametrize(
