@@ -532,7 +532,9 @@ class Auditor:
         outcome = case.outcome
         for specs in self._profile(case):
             part = country.parts.get(specs) or self._part(country, specs, country.parts, now)
-            run = part.runs[bisect_right(part.starts, row) - 1] or self._run(country, part, row)
+            run = (part.runs[bisect_right(part.starts, row) - 1] if row >= 0 else None) or (
+                self._run(country, part, row, day)
+            )
             if run.ways:
                 if usual and day < run.earliest:  # every change came after the decision
                     causes = run.usual
@@ -545,11 +547,11 @@ class Auditor:
                 texts.append(amended[1])
                 ways |= run.ways
             if side is now:
-                seen = self._facts(country, part, side_row, side)
+                seen = self._facts(country, part, side_row, side, day)
             else:
                 parts = country.side_parts
                 side_part = parts.get(specs) or self._part(country, specs, parts, side)
-                seen = self._facts(country, side_part, side_row, side)
+                seen = self._facts(country, side_part, side_row, side, day)
             seen = self._as_seen(country, seen, case)
             if not differs:
                 differs = not _same(seen, run.facts)
@@ -624,13 +626,19 @@ class Auditor:
         self._changes.clear()
 
     def _facts(
-        self, country: Country, part: Part, row: int, timeline: Timeline
+        self, country: Country, part: Part, row: int, timeline: Timeline, day: str
     ) -> tuple[Fact, ...]:
-        """The part's facts on a row (attestations known now read in); remembered per run."""
+        """The part's facts on `day` in a row (attestations known now read in): remembered
+        per run; on no row (no policy then), for the day alone, as an attestation may come
+        into force on any day after it."""
+        if row < 0:
+            return tuple(self._attest(country, c, c.fact(-1), day) for c in part.columns)
         k = bisect_right(part.starts, row) - 1
         found = part.facts[k]
         if found is None:
-            start = country.row_start(timeline, row)
+            # Within a row an attestation of a fact not stated comes into force only after
+            # its last day (it would state the fact): its start stands for every day in it.
+            start = timeline.starts[row]
             facts = [self._attest(country, c, c.fact(c.run(row)), start) for c in part.columns]
             found = part.facts[k] = self._same(tuple(facts))
         return found
@@ -664,13 +672,13 @@ class Auditor:
             return record.announced_on.isoformat() <= case.decided_on
         return record.recorded_at <= from_micros(case.micros)
 
-    def _run(self, country: Country, part: Part, row: int) -> Run:
+    def _run(self, country: Country, part: Part, row: int, day: str) -> Run:
         """The run of `row` judged against the review date; remembered for the run."""
         if self._runs >= MAX_RUNS:
             self._forget_parts()  # `part` stays whole for the decision being judged
         self._runs += 1
-        before = self._facts(country, part, row, country.now)
-        after = self._facts(country, part, country.review, country.now)
+        before = self._facts(country, part, row, country.now, day)
+        after = self._facts(country, part, country.review, country.now, self.review_date)
         changes = []
         ways = 0
         for column, old, new in zip(part.columns, before, after, strict=True):
@@ -682,7 +690,9 @@ class Auditor:
         usual = self._same(tuple(last[1] if last else None for last in lasts))
         earliest = min((last[0] for last in lasts if last), default=END_OF_DAYS)
         run = bisect_right(part.starts, row) - 1
-        found = part.runs[run] = Run(before, tuple(changes), ways, usual, earliest)
+        found = Run(before, tuple(changes), ways, usual, earliest)
+        if row >= 0:  # on no row, the facts are the day's own
+            part.runs[run] = found
         return found
 
     def _same(self, value: Any) -> Any:
@@ -763,9 +773,13 @@ class Auditor:
         side_row = self._side_row(country, case, row)
         side_name = "as_known" if self.basis == PUBLISHED else "as_recorded"
         sides = {
-            "at_decision": self._side_doc(country, case, now, row, False),
-            side_name: self._side_doc(country, case, country.basis, side_row, True),
-            "at_review": self._side_doc(country, case, now, country.review, False),
+            "at_decision": self._side_doc(country, case, now, row, case.decided_on, False),
+            side_name: self._side_doc(
+                country, case, country.basis, side_row, case.decided_on, True
+            ),
+            "at_review": self._side_doc(
+                country, case, now, country.review, self.review_date, False
+            ),
         }
         return {
             "id": case.id,
@@ -794,14 +808,14 @@ class Auditor:
         }
 
     def _side_doc(
-        self, country: Country, case: Case, timeline: Timeline, row: int, basis: bool
+        self, country: Country, case: Case, timeline: Timeline, row: int, day: str, basis: bool
     ) -> Doc:
         snapshot = self.states.snapshot(timeline, row)
         docs: Doc = {}
         parts = country.parts if timeline is country.now else country.side_parts
         for specs in self._profile(case):
             part = parts.get(specs) or self._part(country, specs, parts, timeline)
-            facts = self._facts(country, part, row, timeline)
+            facts = self._facts(country, part, row, timeline, day)
             if basis:
                 facts = self._as_seen(country, facts, case)
             for fact in facts:
