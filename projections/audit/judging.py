@@ -346,8 +346,8 @@ class Summary:
         self.citations[result.citation] += 1
         for finding in result.findings:
             self.findings[finding.code] += 1
-        for cited in result.cited:
-            self.cited[cited["status"]] += 1
+        for status in {cited["status"] for cited in result.cited}:  # once per decision
+            self.cited[status] += 1
         if result.unknown_groups:
             self.warned += 1
 

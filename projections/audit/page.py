@@ -195,7 +195,7 @@ def _summary_tables(summary: Mapping[str, Any]) -> list[Doc]:
         },
         {
             "title": "Record",
-            "heading": "Policy as recorded",
+            "heading": "What the official could know",
             "caption": "The policy on the decision date "
             + (
                 "as recorded when the decision was taken"
