@@ -1,15 +1,17 @@
 """The policy texts a decision cites ("WBV 2024/27", "Kamerstuk 19637, nr. 3318"), checked
 against the amendments whose sources are those texts.
 
-A citation matches a source when the shorter of their runs of numbers (two at least)
-appears, in order and together, in the longer, and the kind of text the citation names
-(Kamerstuk, WBV, Staatscourant, ECLI), if any, is the source's kind: "Kamerstuk 19637, nr.
-3318" matches "Kamerstukken II 2024/25, 19637, nr. 3318", and the other way round. A text no amendment's source matches is `unknown`: the ledger cannot say.
-Of the matching amendments, one that was published (or recorded, on that basis) by the
-decision date, in force on it and still holding part of the policy makes the citation
-`in_force`; otherwise it is `not_in_force`, with why: `pending` (no in-force date known
-then), `retracted`, `later` (published or in force only after the decision date), or
-`superseded` (in force, but none of its statements held on that date any more).
+A citation matches a source when the shorter of their runs of numbers (two at least; for
+an ECLI, its parts after "ECLI": country, court, year, number) appears, in order and
+together, in the longer, and the kind of text the citation names (Kamerstuk, WBV,
+Staatscourant, ECLI), if any, is the source's kind: "Kamerstuk 19637, nr. 3318" matches
+"Kamerstukken II 2024/25, 19637, nr. 3318", and the other way round. A text no amendment's
+source matches is `unknown`: the ledger cannot say. Of the matching amendments, one that
+was published (or recorded, on that basis) by the decision date, in force on it and still
+holding part of the policy makes the citation `in_force`; otherwise it is `not_in_force`,
+with why: `pending` (no in-force date known then), `retracted`, `later` (published or in
+force only after the decision date), or `superseded` (in force, but none of its statements
+held on that date any more).
 """
 
 from __future__ import annotations
@@ -42,8 +44,14 @@ WHY = ("superseded", "later", "pending", "retracted")
 def _tokens(text: str) -> tuple[str | None, tuple[str, ...]]:
     words = _TOKEN.findall(text.lower())
     kind = next((KINDS[w] for w in words if w in KINDS), None)
-    numbers = tuple(w.lstrip("0") or "0" for w in words if w.isdigit())
+    if kind == "ecli":  # the court's code tells rulings of one year and number apart
+        return kind, tuple(_number(w) for w in words[words.index("ecli") + 1 :])
+    numbers = tuple(_number(w) for w in words if w.isdigit())
     return kind, numbers
+
+
+def _number(word: str) -> str:
+    return word.lstrip("0") or "0" if word.isdigit() else word
 
 
 def matches(cited: str, source: Source) -> bool:

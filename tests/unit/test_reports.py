@@ -1,6 +1,7 @@
 """Decision files read row by row, and the audit reports written from real audits.
 
-The results come from the real Auditor over a real SQLite ledger holding data/pakistan.yaml.
+The results come from the real Auditor over a real SQLite ledger holding data/pakistan.yaml
+and data/afghanistan.yaml (for a decision moratorium in force).
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from api.bootstrap import build_services
 from api.settings import Settings
 from domain.decision import Decision
 from domain.loader import record_file
+from domain.signing import Seal
 from projections.audit.chart import verdict_chart
 from projections.audit.judging import Auditor, StoredStates
 from projections.audit.reading import DecisionFileError, Row, decisions_from_json, read_decisions
 from projections.audit.reports import CSV_COLUMNS, open_report
 from projections.index import ReadIndex
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "pakistan.yaml"
+DATA = Path(__file__).resolve().parents[2] / "data"
 REVIEW = dt.date(2025, 6, 1)
 SCRIPT_ID = "<script>alert(1)</script>"
 
@@ -37,7 +39,8 @@ SCRIPT_ID = "<script>alert(1)</script>"
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReadIndex]:
     folder = tmp_path_factory.mktemp("ledger")
     ledger = build_services(Settings(database_url=f"sqlite:///{folder}/ledger.sqlite"))
-    record_file(ledger.app, DATA, "test")
+    record_file(ledger.app, DATA / "pakistan.yaml", "test")
+    record_file(ledger.app, DATA / "afghanistan.yaml", "test")
     yield ledger.reads.index()
     ledger.close()
 
@@ -101,6 +104,37 @@ def test_csv_rows_good_and_bad_each_on_its_own(tmp_path: Path) -> None:
     assert all(r.case is None for r in rows if r.errors)
     assert "maybe" in rows[3].errors[0]["message"]
     assert rows[6].errors[0]["message"] == "the row has 3 cells where the header has 8"
+
+
+def test_csv_rows_with_places_ages_application_and_cited_texts(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "decisions.csv",
+        "id,country,decided_on,region,areas,unaccompanied_minor,age,applied_on,"
+        "application_type,cited\n"
+        "a1,PK,2024-12-20,PK-BA,quetta;gwadar|quetta,yes,16,2024-06-01,subsequent,"
+        '"WBV 2024/27; Kamerstuk 19637, nr. 3318"\n'
+        "b2,PK,2024-12-20,,Not An Area,,,,,\n"
+        "c3,PK,2024-12-20,,,true,18,,,\n"
+        "d4,PK,2024-12-20,,,,,2024-12-21,,\n"
+        "e5,PK,2024-12-20,,,,,,appeal,\n"
+        "f6,PK,2024-12-20,,,,old,,,\n",
+    )
+    rows = list(read_decisions(path))
+
+    first = rows[0].case
+    assert first is not None
+    assert first.areas == ("quetta", "gwadar")  # each area once, in the order named
+    assert (first.region, first.unaccompanied_minor, first.age) == ("PK-BA", True, 16)
+    assert (first.applied_on, first.application_type) == ("2024-06-01", "subsequent")
+    assert first.cited == ("WBV 2024/27", "Kamerstuk 19637, nr. 3318")
+    assert errors_by_line(rows) == {
+        3: ["areas.0"],
+        4: ["age"],
+        5: ["applied_on"],
+        6: ["application_type"],
+        7: ["age"],
+    }
+    assert "under 18" in rows[2].errors[0]["message"]
 
 
 def test_csv_quoted_newlines_keep_line_numbers(tmp_path: Path) -> None:
@@ -271,8 +305,10 @@ def test_reading_streams_in_constant_memory(tmp_path: Path) -> None:
 
 # Writing reports ------------------------------------------------------------------------
 
+SEAL = Seal("cd" * 32, "c2lnbmF0dXJl", "key-1", None)
 DECISIONS = [
-    # in favour: PTI became a risk profile and Balochistan a 15(c) region after the decision
+    # indeterminate: PTI and Balochistan's 15(c) level were not stated on 25 November 2024
+    # (only the attested risk profiles were), and are stated at review
     Decision(
         id="a1",
         country="PK",
@@ -281,23 +317,43 @@ DECISIONS = [
         region="PK-BA",
         outcome="refused",
     ),
-    # unchanged, recorded as known now, no citation: not flagged
+    # unchanged, what was published then is what is known now, no citation: not flagged
     Decision(id="b2", country="PK", decided_on="2024-12-01"),
-    # in favour, and a cited version that was not the one recorded
+    # before any recorded policy: no_recorded_policy, indeterminate; the attested risk profile
+    # is known now (attested later) but was not published then, so the basis differs; a
+    # cited version that is not the basis's, and a cited text published only later
     Decision(
         id=SCRIPT_ID,
         country="PK",
         decided_on="2024-10-01",
         groups=("ahmadis",),
         cited_version_id="not-the-version",
+        cited=("Kamerstuk 19637, nr. 3318",),
         outcome="<b>refused</b>",
     ),
-    # unchanged, but the ledger knew nothing of the policy when it was taken: record differs
-    Decision(id="d4", country="PK", decided_on="2024-12-05", groups=("ahmadis",)),
+    # unchanged; a rejected member of a risk profile (information), a group the ledger never
+    # named (a warning), and cited texts: one pending, one in force, one unknown
+    Decision(
+        id="d4",
+        country="PK",
+        decided_on="2024-12-20",
+        groups=("ahmadis", "nobody"),
+        cited=("WBV 2024/27", "Kamerstuk 19637, nr. 3318", "WBV 2099/1"),
+        outcome="rejected",
+    ),
     # unchanged: not flagged
     Decision(id="e5", country="PK", decided_on="2025-01-10"),
+    # unchanged, but rejected during Afghanistan's decision moratorium
+    Decision(
+        id="f6",
+        country="AF",
+        decided_on="2022-03-01",
+        unaccompanied_minor=True,
+        age=16,
+        outcome="afgewezen",
+    ),
 ]
-FLAGGED = {"a1", SCRIPT_ID, "d4"}
+FLAGGED = {"a1", SCRIPT_ID, "d4", "f6"}
 
 
 def bad_rows(tmp_path: Path) -> list[Row]:
@@ -308,9 +364,11 @@ def bad_rows(tmp_path: Path) -> list[Row]:
     return [r for r in read_decisions(path) if not r.ok]
 
 
-def run(auditor: Auditor, path: Path, rejected: list[Row]) -> tuple[list[dict[str, Any]], dict]:
+def run(
+    auditor: Auditor, path: Path, rejected: list[Row], seal: Seal | None = SEAL
+) -> tuple[list[dict[str, Any]], dict]:
     results = []
-    with open_report(path) as writer:
+    with open_report(path, seal) as writer:
         for decision in DECISIONS:
             result = auditor.judge(decision.case())
             results.append(result.doc())
@@ -324,43 +382,107 @@ def run(auditor: Auditor, path: Path, rejected: list[Row]) -> tuple[list[dict[st
 
 
 def test_results_are_what_the_reports_claim(auditor: Auditor) -> None:
-    verdicts = {d.id: auditor.audit(d) for d in DECISIONS}
-    got = {i: (r["verdict"], r["record_differs"], r["citation"]) for i, r in verdicts.items()}
-    assert got == {
-        "a1": ("changed_in_favour", False, "not_given"),
-        "b2": ("unchanged", False, "not_given"),
-        SCRIPT_ID: ("changed_in_favour", False, "mismatch"),
-        "d4": ("unchanged", True, "not_given"),
-        "e5": ("unchanged", False, "not_given"),
+    results = {d.id: auditor.audit(d) for d in DECISIONS}
+    got = {
+        i: (r["verdict"], r["record_differs"], r["citation"], [f["code"] for f in r["findings"]])
+        for i, r in results.items()
     }
+    assert got == {
+        "a1": ("indeterminate", False, "not_given", []),
+        "b2": ("unchanged", False, "not_given", []),
+        SCRIPT_ID: ("indeterminate", True, "mismatch", ["no_recorded_policy"]),
+        "d4": ("unchanged", False, "not_given", ["rejected_risk_profile_member"]),
+        "e5": ("unchanged", False, "not_given", []),
+        "f6": ("unchanged", False, "not_given", ["decided_during_decision_moratorium"]),
+    }
+    assert results["a1"]["indeterminate"] == ["group:pti", "article_15c"]
+    assert results["a1"]["at_decision"]["facts"]["group:pti"] == {
+        "status": "not_stated",
+        "value": None,
+        "element": None,
+    }
+    assert results[SCRIPT_ID]["at_decision"]["facts"]["group:ahmadis"]["status"] == (
+        "attested_later"
+    )
+    assert results[SCRIPT_ID]["as_known"]["facts"]["group:ahmadis"]["status"] == "not_stated"
+    assert [(c["text"], c["status"], c["why"]) for c in results["d4"]["cited"]] == [
+        ("WBV 2024/27", "not_in_force", "pending"),
+        ("Kamerstuk 19637, nr. 3318", "in_force", None),
+        ("WBV 2099/1", "unknown", None),
+    ]
+    assert results[SCRIPT_ID]["cited"][0]["why"] == "later"
+    assert results["d4"]["warnings"][0]["groups"] == ["nobody"]
+    assert {i for i, r in results.items() if r["basis"] == "published"} == set(results)
+
+
+def test_on_the_recorded_basis_a_ledger_written_later_differs_from_what_is_known_now(
+    index: ReadIndex,
+) -> None:
+    auditor = Auditor(StoredStates(index), REVIEW, basis="recorded")
+    results = {d.id: auditor.audit(d) for d in DECISIONS}
+
+    assert {i for i, r in results.items() if r["record_differs"]} == {
+        "b2",
+        SCRIPT_ID,
+        "d4",
+        "e5",
+        "f6",
+    }  # a1: of the facts that matter to it, none was stated on its date, then or now
+    assert all("as_recorded" in r and "as_known" not in r for r in results.values())
+    assert results["f6"]["findings"] == []  # the ledger held no moratorium when it was taken
+    assert [c["why"] for c in results["d4"]["cited"]] == ["later", "later", None]
 
 
 def test_csv_report(auditor: Auditor, tmp_path: Path) -> None:
     rejected = bad_rows(tmp_path)
     results, _ = run(auditor, tmp_path / "report.csv", rejected)
     text = (tmp_path / "report.csv").read_text(encoding="utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    lines = list(csv.reader(io.StringIO(text, newline="")))
+    body, trailer = lines[:-3], lines[-3:]
+    rows = [dict(zip(CSV_COLUMNS, line, strict=True)) for line in body[1:]]
 
-    assert tuple(csv.DictReader(io.StringIO(text)).fieldnames or ()) == CSV_COLUMNS
+    assert tuple(body[0]) == CSV_COLUMNS
+    assert trailer == [
+        ["#ledger_digest", "cd" * 32],
+        ["#signature", "c2lnbmF0dXJl"],
+        ["#key_id", "key-1"],
+    ]
     assert [r["id"] for r in rows] == [d.id for d in DECISIONS] + ["x2", "x3"]
     a1 = rows[0]
-    assert a1["verdict"] == "changed_in_favour"
+    assert a1["verdict"] == "indeterminate"
+    assert a1["basis"] == "published"
     assert a1["record_differs"] == "false"
     assert a1["citation"] == "not_given"
     assert a1["decided_on"] == "2024-11-25"
     assert a1["review_date"] == "2025-06-01"
     assert a1["recorded_at"] == results[0]["recorded_at"]
     assert a1["version_at_decision"] == results[0]["at_decision"]["version_id"]
-    assert a1["version_as_recorded"] == ""
+    assert a1["version_on_basis"] == results[0]["as_known"]["version_id"]
+    assert a1["version_on_basis"] != ""
     assert a1["version_at_review"] == results[0]["at_review"]["version_id"]
     assert a1["changes"].startswith(
-        "group:pti none→risk_profile (in favour; Kamerstuk 19637, nr. 3318; "
+        "group:pti not stated→risk_profile (stated on one side only; Kamerstuk 19637, nr. 3318; "
     )
-    assert "; article_15c none→lower (in favour; Kamerstuk 19637, nr. 3318; " in a1["changes"]
+    assert (
+        "; article_15c not stated→lower (stated on one side only; Kamerstuk 19637"
+        in (a1["changes"])
+    )
+    assert (a1["findings"], a1["cited"], a1["unknown_groups"]) == ("", "", "")
     assert a1["outcome"] == "refused"
     assert a1["errors"] == ""
     assert rows[1]["changes"] == ""
-    assert rows[3]["record_differs"] == "true"
+    script, d4, f6 = rows[2], rows[3], rows[5]
+    assert script["record_differs"] == "true"
+    assert script["version_on_basis"] == ""  # nothing was published by then
+    assert script["findings"] == "no_recorded_policy"
+    assert script["cited"] == "Kamerstuk 19637, nr. 3318: not_in_force (later)"
+    assert d4["findings"] == "rejected_risk_profile_member"
+    assert d4["cited"] == (
+        "WBV 2024/27: not_in_force (pending); Kamerstuk 19637, nr. 3318: in_force; "
+        "WBV 2099/1: unknown"
+    )
+    assert d4["unknown_groups"] == "nobody"
+    assert f6["findings"] == "decided_during_decision_moratorium"
     x2, x3 = rows[-2:]
     assert x2["verdict"] == ""
     assert x2["errors"].startswith("line 3: decided_on: ")
@@ -371,10 +493,17 @@ def test_csv_report(auditor: Auditor, tmp_path: Path) -> None:
 def test_csv_report_cells_never_run_as_formulas(auditor: Auditor, tmp_path: Path) -> None:
     path = tmp_path / "report.csv"
     with open_report(path) as writer:
-        decision = Decision(id="=HYPERLINK(1)", country="PK", decided_on="2024-12-01", outcome="+1")
+        decision = Decision(
+            id="=HYPERLINK(1)",
+            country="PK",
+            decided_on="2024-12-01",
+            outcome="+1",
+            cited=("@SUM(1) 2024",),
+        )
         writer.write(auditor.judge(decision.case()))
     row = next(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     assert (row["id"], row["outcome"]) == ("'=HYPERLINK(1)", "'+1")
+    assert row["cited"].startswith("'@SUM(1) 2024: ")
 
 
 def test_jsonl_report(auditor: Auditor, tmp_path: Path) -> None:
@@ -389,9 +518,20 @@ def test_jsonl_report(auditor: Auditor, tmp_path: Path) -> None:
         "id": "x2",
         "errors": [{"field": "decided_on", "message": rejected[0].errors[0]["message"]}],
     }
-    assert lines[-1] == {"summary": summary}
+    assert lines[-1] == {
+        "summary": summary,
+        "ledger": {"digest": "cd" * 32, "signature": "c2lnbmF0dXJl", "key_id": "key-1"},
+    }
     assert lines[-1]["summary"]["rejected"] == 2
-    assert lines[-1]["summary"]["audited"] == 5
+    assert lines[-1]["summary"]["audited"] == 6
+    assert lines[-1]["summary"]["basis"] == "published"
+    assert lines[-1]["summary"]["findings"] == {
+        "decided_during_decision_moratorium": 1,
+        "no_recorded_policy": 1,
+        "rejected_risk_profile_member": 1,
+    }
+    assert lines[-1]["summary"]["cited"] == {"in_force": 1, "not_in_force": 2, "unknown": 1}
+    assert lines[-1]["summary"]["warnings"] == {"unknown_groups": 1}
 
 
 def html_report(auditor: Auditor, tmp_path: Path) -> tuple[str, dict[str, Any]]:
@@ -399,29 +539,40 @@ def html_report(auditor: Auditor, tmp_path: Path) -> tuple[str, dict[str, Any]]:
     return (tmp_path / "report.html").read_text(encoding="utf-8"), summary
 
 
+def table_counts(html: str, table: str) -> dict[str, str]:
+    section = html.split(f'data-table="{table}"', 1)[1].split("</table>", 1)[0]
+    return dict(re.findall(r'<tr data-key="([^"]+)">.*?<td class="num">(\d+)</td>', section, re.S))
+
+
 def test_html_report_summary_numbers(auditor: Auditor, tmp_path: Path) -> None:
     html, summary = html_report(auditor, tmp_path)
 
-    assert summary["verdicts"] == {"changed_in_favour": 2, "unchanged": 3}
+    assert summary["verdicts"] == {"indeterminate": 2, "unchanged": 4}
     headline = re.findall(r'<span class="number">(\d+)</span><span class="what">([^<]+)', html)
     assert headline == [
-        ("7", "decisions read"),
-        ("5", "audited"),
-        ("3", "flagged"),
+        ("8", "decisions read"),
+        ("6", "audited"),
+        ("4", "flagged"),
         ("2", "rejected rows"),
     ]
-
-    def counts(table: str) -> dict[str, str]:
-        section = html.split(f'data-table="{table}"', 1)[1].split("</table>", 1)[0]
-        return dict(
-            re.findall(r'<tr data-key="([^"]+)">.*?<td class="num">(\d+)</td>', section, re.S)
-        )
-
-    assert counts("verdicts") == {"unchanged": "3", "changed_in_favour": "2"}
-    assert counts("record") == {"false": "4", "true": "1"}
-    assert counts("citations") == {"mismatch": "1", "not_given": "4"}
-    assert counts("countries") == {"PK": "5"}
+    assert table_counts(html, "verdicts") == {"unchanged": "4", "indeterminate": "2"}
+    assert table_counts(html, "record") == {"false": "5", "true": "1"}
+    assert table_counts(html, "citations") == {"mismatch": "1", "not_given": "5"}
+    assert table_counts(html, "findings") == {
+        "no_recorded_policy": "1",
+        "decided_during_decision_moratorium": "1",
+        "rejected_risk_profile_member": "1",
+    }
+    assert table_counts(html, "cited texts") == {
+        "in_force": "1",
+        "not_in_force": "2",
+        "unknown": "1",
+    }
+    assert table_counts(html, "countries") == {"PK": "5", "AF": "1"}
     assert "Pakistan (PK)" in html
+    assert "Afghanistan (AF)" in html
+    assert "Decided during a decision moratorium" in html
+    assert "as published by the decision date" in html
     assert "review date, 1 June 2025" in html
 
 
@@ -433,51 +584,100 @@ def test_html_report_chart(auditor: Auditor, tmp_path: Path) -> None:
     ns = {"s": "http://www.w3.org/2000/svg"}
 
     assert svg.get("role") == "img"
-    assert svg.get("aria-label", "").startswith("Verdicts per month of decision, October 2024")
+    assert svg.get("aria-label", "").startswith("Verdicts per month of decision, March 2022")
     assert svg.find("s:title", ns) is not None
     desc = svg.find("s:desc", ns)
     assert desc is not None
-    assert "2 changed in favour" in (desc.text or "")
+    assert "4 unchanged, 2 indeterminate" in (desc.text or "")
     months = svg.findall("s:g[@class='month']", ns)
-    assert [g.get("data-month") for g in months] == list(summary["months"])
-    assert [g.get("data-month") for g in months] == ["2024-10", "2024-11", "2024-12", "2025-01"]
+    assert [g.get("data-month") for g in months][:1] == ["2022-03"]
+    assert [g.get("data-month") for g in months][-4:] == [
+        "2024-10",
+        "2024-11",
+        "2024-12",
+        "2025-01",
+    ]
     bars = {
         g.get("data-month"): [r.get("data-verdict") for r in g.findall("s:rect", ns)]
         for g in months
+        if g.findall("s:rect", ns)
     }
     assert bars == {
-        "2024-10": ["changed_in_favour"],
-        "2024-11": ["changed_in_favour"],
+        "2022-03": ["unchanged"],
+        "2024-10": ["indeterminate"],
+        "2024-11": ["indeterminate"],
         "2024-12": ["unchanged"],
         "2025-01": ["unchanged"],
     }
+    assert list(summary["months"]) == list(bars)
     december = next(g for g in months if g.get("data-month") == "2024-12")
+    october = next(g for g in months if g.get("data-month") == "2024-10")
     assert float(december.findall("s:rect", ns)[0].get("height", 0)) > float(
-        months[0].findall("s:rect", ns)[0].get("height", 0)
+        october.findall("s:rect", ns)[0].get("height", 0)
     )  # two decisions stand taller than one
     legend = [t.text for t in svg.findall("s:g[@class='legend']/s:text", ns)]
-    assert legend == ["Unchanged", "Changed in favour", "Changed against", "Changed both ways"]
+    assert legend[:4] == ["Unchanged", "Changed in favour", "Changed against", "Changed both ways"]
+    assert "Indeterminate (stated on one side only)" in legend
     texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
     assert "Month of decision" in texts
     assert "Decisions" in texts
-    assert "Oct 2024" in texts
 
 
-def test_html_report_flagged_rows_only_with_changes_and_sources(
+def flagged_sections(html: str) -> dict[str, str]:
+    """The flagged decisions' tables, by the finding each groups (in page order)."""
+    flagged = html.split('<section id="flagged"', 1)[1].split("</section>", 1)[0]
+    return dict(
+        re.findall(r'<table class="flagged" data-finding="([^"]+)">(.*?)</table>', flagged, re.S)
+    )
+
+
+def test_html_report_groups_flagged_decisions_by_their_first_finding(
     auditor: Auditor, tmp_path: Path
 ) -> None:
     html, _ = html_report(auditor, tmp_path)
-    flagged = html.split('<table class="flagged">', 1)[1].split("</table>", 1)[0]
-    ids = re.findall(r'<tr class="decision" data-id="([^"]*)"', flagged)
+    sections = flagged_sections(html)
 
-    assert ids == ["a1", "&lt;script&gt;alert(1)&lt;/script&gt;", "d4"]
-    assert 'data-id="b2"' not in flagged
-    assert 'data-id="e5"' not in flagged
-    a1 = flagged.split('data-id="a1"', 1)[1].split("</tr>", 1)[0]
+    assert list(sections) == [
+        "no_recorded_policy",
+        "decided_during_decision_moratorium",
+        "rejected_risk_profile_member",
+        "other",  # flagged for its verdict, basis or citation alone: last
+    ]
+    ids = {
+        code: re.findall(r'<tr class="decision" data-id="([^"]*)"', rows)
+        for code, rows in sections.items()
+    }
+    assert ids == {
+        "no_recorded_policy": ["&lt;script&gt;alert(1)&lt;/script&gt;"],
+        "decided_during_decision_moratorium": ["f6"],
+        "rejected_risk_profile_member": ["d4"],
+        "other": ["a1"],
+    }
+    headings = re.findall(r'<h3 id="finding-([^"]+)" data-finding="[^"]+">([^<]+)</h3>', html)
+    assert headings == [
+        ("no_recorded_policy", "Decided before any recorded policy of the country (1)"),
+        ("decided_during_decision_moratorium", "Decided during a decision moratorium (1)"),
+        (
+            "rejected_risk_profile_member",
+            "Rejected: a claimed group was a risk profile (a lower bar of proof applied) (1)",
+        ),
+        ("other", "No finding: flagged for its verdict, basis or citation (1)"),
+    ]
+    assert 'data-id="b2"' not in html
+    assert 'data-id="e5"' not in html
+
+
+def test_html_report_flagged_rows_with_changes_findings_and_sources(
+    auditor: Auditor, tmp_path: Path
+) -> None:
+    html, _ = html_report(auditor, tmp_path)
+    sections = flagged_sections(html)
+
+    a1 = sections["other"].split('data-id="a1"', 1)[1].split("</tr>", 1)[0]
     assert "Group pti" in a1
-    assert "not designated → risk profile" in a1
-    assert "none → lower level" in a1
-    assert a1.count('<span class="in_favour">(in favour)</span>') == 2
+    assert "not stated → risk profile" in a1
+    assert "not stated → lower level" in a1
+    assert a1.count('<span class="unknown">(stated on one side only)</span>') == 2
     assert (
         '<a href="https://zoek.officielebekendmakingen.nl/kst-19637-3318.html" '
         'rel="noreferrer">Kamerstuk 19637, nr. 3318</a>'
@@ -486,11 +686,36 @@ def test_html_report_flagged_rows_only_with_changes_and_sources(
     assert "25 November 2024" in a1
     assert "2024-11-25" not in a1
     assert "Outcome: refused" in a1
-    d4 = flagged.split('data-id="d4"', 1)[1].split("</tr>", 1)[0]
-    assert "The policy as recorded then differs" in d4
-    assert "Group ahmadis: recorded then not designated, known now risk profile" in d4
-    script = flagged.split('data-id="&lt;script&gt;', 1)[1].split("</tr>", 1)[0]
-    assert "The cited version is not the one recorded" in script
+    assert "Indeterminate (stated on one side only)" in a1
+    script = sections["no_recorded_policy"]
+    assert '<li data-finding="no_recorded_policy">' in script
+    assert "What the official could know differs" in script
+    assert "Group ahmadis: then not stated, known now risk profile (attested later)" in script
+    assert "The cited version is not the one the official could know" in script
+    assert (
+        '<li data-cited="not_in_force">Kamerstuk 19637, nr. 3318: '
+        "Not in force on the decision date (later)</li>"
+    ) in script
+    d4 = sections["rejected_risk_profile_member"]
+    assert (
+        '<li data-finding="rejected_risk_profile_member">Rejected: a claimed group was a risk '
+        'profile (a lower bar of proof applied) <span class="muted">(information)</span></li>'
+    ) in d4
+    assert '<p class="muted" data-warning="unknown_groups">Unknown groups: nobody</p>' in d4
+    assert re.findall(r'<li data-cited="([^"]+)">', d4) == ["not_in_force", "in_force", "unknown"]
+    assert "WBV 2024/27: Not in force on the decision date (pending)" in d4
+    f6 = sections["decided_during_decision_moratorium"]
+    assert "Outcome: afgewezen" in f6
+    assert "No fact that matters changed." in f6
+
+
+def test_html_report_carries_the_ledger_seal(auditor: Auditor, tmp_path: Path) -> None:
+    html, _ = html_report(auditor, tmp_path)
+    ledger = html.split('<section id="ledger"', 1)[1].split("</section>", 1)[0]
+
+    assert f'<code data-ledger="digest">{"cd" * 32}</code>' in ledger
+    assert '<code data-ledger="key_id">key-1</code>' in ledger
+    assert '<code data-ledger="signature" class="signature">c2lnbmF0dXJl</code>' in ledger
 
 
 def test_html_report_escapes_everything_and_is_self_contained(
