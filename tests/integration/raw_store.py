@@ -3,6 +3,7 @@ database (not to the application) would: to tamper with rows and to write old sh
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from uuid import UUID
 import psycopg
 
 from api.bootstrap import Services
+from domain import chain
 from domain.domainmodel import CountryPolicy
 
 
@@ -88,6 +90,29 @@ class RawStore:
         document = json.loads(self.state(country, position))
         change(document)
         self.set_state(country, position, json.dumps(document, separators=(",", ":")).encode())
+
+    def rehash_from(self, country: str, position: int, change: Callable[[Any], None]) -> None:
+        """Changes the row's stored JSON document, then rewrites its chain to the end as a
+        forger who knows the hashing would: every row from `position` on gets a recomputed
+        `hash`, and every row after it cites the new hash of the one before."""
+        rows = self._execute(
+            "SELECT originator_version, topic, state FROM {table} "
+            "WHERE originator_id = ? AND originator_version >= ? ORDER BY originator_version",
+            (self._id(country), position),
+        )
+        previous: str | None = None
+        for version, topic, state in rows:
+            document = json.loads(bytes(state))
+            if version == position:
+                change(document)
+            if previous is not None:
+                document["previous_hash"] = previous
+            event = topic.rsplit(".", 1)[-1]
+            payload = document.get("payload", chain.opened_payload(country))
+            at = dt.datetime.fromisoformat(document["timestamp"]["_data_"])
+            link = chain.link(event, country, version, at, payload, document["previous_hash"])
+            document["hash"] = previous = link.hash()
+            self.set_state(country, version, json.dumps(document, separators=(",", ":")).encode())
 
     def delete(self, country: str, position: int) -> None:
         self._execute(
