@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
@@ -109,6 +110,7 @@ def creating_tables(env: dict[str, str]) -> Iterator[None]:
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         key = f"policy-ledger create tables {env['POSTGRES_SCHEMA']}"
         with psycopg.connect(**postgres_params(env), autocommit=True) as connection:
+            _require_schema(connection, env)
             connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
             yield  # the lock ends with the connection
         return
@@ -118,6 +120,19 @@ def creating_tables(env: dict[str, str]) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _require_schema(connection: psycopg.Connection[Any], env: dict[str, str]) -> None:
+    """The schema the store names must exist: the tables are created in it, not it."""
+    schema = env["POSTGRES_SCHEMA"]
+    found = connection.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+    if found.fetchone() is None:
+        raise ConfigurationError(
+            f'PostgreSQL schema "{schema}" does not exist in database '
+            f'"{env["POSTGRES_DBNAME"]}": create it (CREATE SCHEMA "{schema}" AUTHORIZATION '
+            f'"{env["POSTGRES_USER"]}") or name an existing one in ?schema= of '
+            "POLICY_LEDGER_DATABASE_URL"
+        )
 
 
 def read_model_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:

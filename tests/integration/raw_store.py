@@ -17,6 +17,7 @@ import psycopg
 from api.bootstrap import Services
 from domain import chain
 from domain.domainmodel import CountryPolicy
+from projections.checkpoints import TABLE as CHECKPOINTS
 
 
 class RawStore:
@@ -28,9 +29,11 @@ class RawStore:
         if self.sqlite:
             self.path = urlparse(url).path.removeprefix("/")
             self.table = name
+            self.checkpoints = CHECKPOINTS
         else:
             schema = parse_qs(urlparse(url).query)["schema"][0]
             self.table = f'"{schema}"."{name}"'
+            self.checkpoints = f'"{schema}"."{CHECKPOINTS}"'
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
@@ -45,8 +48,19 @@ class RawStore:
             with psycopg.connect(self.url.split("?")[0]) as connection:
                 yield connection
 
+    def checkpoint_rows(self) -> list[tuple[int, int, dict[str, Any], str, str | None]]:
+        """The checkpoint trail: (id, log position, heads, digest, signature), in order."""
+        rows = self._execute(
+            "SELECT id, position, heads, digest, signature FROM {checkpoints} ORDER BY id"
+        )
+        return [(int(i), int(p), json.loads(h), str(d), s) for i, p, h, d, s in rows]
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Any statement, `{table}` and `{checkpoints}` naming the two tables."""
+        return self._execute(statement, params)
+
     def _execute(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        statement = statement.format(table=self.table)
+        statement = statement.format(table=self.table, checkpoints=self.checkpoints)
         if not self.sqlite:
             statement = statement.replace("?", "%s")
         with self._connection() as connection:

@@ -140,3 +140,33 @@ def test_an_untouched_ledger_still_exports_backs_up_and_rebuilds(
     rebuilt = loaded.ok("rebuild")
     assert "Rebuilt the read model from 4 events." in rebuilt.stdout
     assert loaded.json("verify")["ok"] is True
+
+
+def test_rebuild_counts_the_events_not_the_highest_notification_id(loaded: Shell) -> None:
+    """Two writers on one head: the second save fails, and on PostgreSQL the notification
+    id it drew is spent, so the log's highest id is one more than its events."""
+    import datetime as dt
+
+    from eventsourcing.persistence import IntegrityError
+
+    from integration.test_checkpoints import services
+    from integration.test_ledger_digest import designate
+
+    now = dt.datetime.now(dt.UTC)
+    with services(loaded) as ledger:
+        first, second = ledger.app.policy("PK"), ledger.app.policy("PK")
+        first.record_amendment(designate("sikhs"), "alice", now)
+        second.record_amendment(designate("baloch"), "bob", now)
+        ledger.app.save(first)
+        with pytest.raises(IntegrityError):
+            ledger.app.save(second)
+        third = ledger.app.policy("PK")
+        third.record_amendment(designate("baloch"), "bob", now)
+        ledger.app.save(third)
+        highest = ledger.catch_up.head()
+
+    rebuilt = loaded.ok("rebuild")
+
+    assert "Rebuilt the read model from 6 events." in rebuilt.stdout
+    if loaded.env["POLICY_LEDGER_DATABASE_URL"].startswith("postgres"):
+        assert highest == 7  # the spent id: what rebuild used to report
