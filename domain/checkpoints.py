@@ -44,6 +44,8 @@ class Checkpoint:
 
     @property
     def name(self) -> str:
+        if self.id is None:  # a copy read from the file outside the store
+            return f"the checkpoint file's checkpoint at log position {self.position}"
         return f"checkpoint {self.id} (log position {self.position})"
 
     def to_json(self) -> dict[str, Any]:

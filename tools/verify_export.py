@@ -305,7 +305,8 @@ def read_checkpoints(path: Path) -> list:
 def check_checkpoint(point: dict, lines: list, public_key: bytes | None, key_id: str) -> str:
     """The export agrees with a checkpoint recorded earlier: its heads, and its digest at
     the checkpoint's log position. Returns the report line."""
-    name = f"checkpoint {point.get('id')} (log position {point['position']})"
+    number = f" {point['id']}" if point.get("id") is not None else ""
+    name = f"checkpoint{number} (log position {point['position']})"
     last = lines[-1]["notification_id"] if lines else 0
     if point["position"] > last:
         raise CheckFailedError(
