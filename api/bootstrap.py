@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
@@ -16,11 +17,12 @@ from eventsourcing.utils import Environment
 
 from api.settings import Settings
 from domain.application import Clock, PolicyLedger, utc_now
-from domain.integrity import IntegrityReport
+from domain.integrity import ChainVerifier, IntegrityReport
 from domain.signing import Seal, Signer, SigningKeyError, load_signer, seal
 from projections.catchup import CatchUp
+from projections.checkpoints import CheckpointTable
 from projections.freshness import ChangeSignal, HeadChangeSignal, SQLiteChangeSignal
-from projections.integrity import verify_ledger
+from projections.integrity import verify_ledger, witnessing
 from projections.policy import PolicyProjection
 from projections.reads import ReadReplica, Reads
 from projections.views import PolicyViewMixin, postgres_params, view_class_for
@@ -108,6 +110,7 @@ def creating_tables(env: dict[str, str]) -> Iterator[None]:
     if env["PERSISTENCE_MODULE"] == "eventsourcing.postgres":
         key = f"policy-ledger create tables {env['POSTGRES_SCHEMA']}"
         with psycopg.connect(**postgres_params(env), autocommit=True) as connection:
+            _require_schema(connection, env)
             connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
             yield  # the lock ends with the connection
         return
@@ -117,6 +120,19 @@ def creating_tables(env: dict[str, str]) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _require_schema(connection: psycopg.Connection[Any], env: dict[str, str]) -> None:
+    """The schema the store names must exist: the tables are created in it, not it."""
+    schema = env["POSTGRES_SCHEMA"]
+    found = connection.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+    if found.fetchone() is None:
+        raise ConfigurationError(
+            f'PostgreSQL schema "{schema}" does not exist in database '
+            f'"{env["POSTGRES_DBNAME"]}": create it (CREATE SCHEMA "{schema}" AUTHORIZATION '
+            f'"{env["POSTGRES_USER"]}") or name an existing one in ?schema= of '
+            "POLICY_LEDGER_DATABASE_URL"
+        )
 
 
 def read_model_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
@@ -140,13 +156,25 @@ class Services:
     projection: PolicyProjection
     catch_up: CatchUp
     reads: Reads  # every read asks here: which store answers, and how fresh
+    checkpoints: CheckpointTable  # the trail of heads no rebuild drops
     signer: Signer | None = None  # None until a key exists (policy-ledger init makes one)
     view_factory: InfrastructureFactory | None = None  # when the read model has its own
 
-    def verify(self) -> IntegrityReport:
-        """Every chain recomputed from the raw stored rows, the read model's heads as
-        witnesses (projections.integrity.verify_ledger)."""
-        return verify_ledger(self.app, self.view)
+    def verify(self, digest_at: int | None = None) -> IntegrityReport:
+        """Every chain recomputed from the raw stored rows, with the read model's heads and
+        the checkpoint trail as witnesses; a ledger that holds extends the trail
+        (projections.integrity.verify_ledger). `digest_at`: a log position whose digest
+        the report gives too."""
+        return verify_ledger(self.app, self.view, self.checkpoints, digest_at)
+
+    def verifier(self, digest_at: int | None = None) -> ChainVerifier:
+        """A chain verifier with every witness (for exports and backups, which verify the
+        log as they copy it)."""
+        return witnessing(self.view, self.checkpoints, digest_at)
+
+    def use_signer(self, signer: Signer) -> None:
+        """Signs from now on with `signer` (a key just created)."""
+        self.signer = self.checkpoints.signer = signer
 
     def seal(self, digest: str) -> Seal:
         """The digest with this service's signature over it (none without a key)."""
@@ -197,7 +225,10 @@ def build_services(
     with creating_tables(view_env):
         view = factory.tracking_recorder(view_class_for(view_env))
     assert isinstance(view, PolicyViewMixin)
-    projection = PolicyProjection(view, app.name)
+    checkpoints = CheckpointTable(app.recorder.datastore, signer, settings.checkpoint_file)  # type: ignore[attr-defined]
+    with creating_tables(env):
+        checkpoints.create()
+    projection = PolicyProjection(view, app.name, checkpoints)
     catch_up = CatchUp(app, projection)
     signal: ChangeSignal
     if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
@@ -221,6 +252,7 @@ def build_services(
         projection=projection,
         catch_up=catch_up,
         reads=Reads(app.name, view, catch_up, signal, replica),
+        checkpoints=checkpoints,
         signer=signer,
         view_factory=factory if factory is not app.factory else None,
     )

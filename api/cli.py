@@ -105,7 +105,9 @@ def init() -> None:
     with opened_ledger(create=True) as ledger:
         console.print(f"Store ready: {ledger.settings.database_url}", soft_wrap=True)
         if ledger.signer is None:
-            ledger.signer = create_key(signing_key_path(ledger.settings))
+            ledger.use_signer(create_key(signing_key_path(ledger.settings)))
+            assert ledger.signer is not None
+            ledger.verify()  # a ledger that holds gets a checkpoint signed with the new key
             console.print(
                 f"Signing key created: {ledger.signer.path} (mode 0600, key id "
                 f"{ledger.signer.key_id}); keep it secret, and back it up.",
@@ -121,10 +123,11 @@ def init() -> None:
 @cli.command()
 def verify(as_json: JsonFlag = False) -> None:
     """Recompute every hash chain from the stored rows; exit 1 if any link is broken."""
-    from projections.integrity import integrity_document
+    from projections.integrity import integrity_document, latest_checkpoint
 
     with opened_ledger() as ledger:
-        doc = integrity_document(ledger.verify(), ledger.signer)
+        report = ledger.verify()
+        doc = integrity_document(report, ledger.signer, latest_checkpoint(ledger.checkpoints))
         emit(doc, as_json, render.integrity, soft_wrap=True)
     if not doc["ok"]:
         raise typer.Exit(1)
@@ -261,7 +264,9 @@ def export_ledger(
     """Write the whole ledger, verified, as JSON Lines with a signed manifest."""
     from domain.exchange import export_ledger as export
 
-    exported = _write_out(lambda ledger: export(ledger.app, ledger.signer, directory))
+    exported = _write_out(
+        lambda ledger: export(ledger.app, ledger.signer, directory, ledger.verifier())
+    )
     manifest = exported.manifest
     signed = (
         f"signed with key id {manifest['key_id']}"
@@ -307,7 +312,7 @@ def backup_ledger(
     """Write the whole ledger, verified and signed, to one file (an export, packed)."""
     from domain.backup import backup
 
-    exported = _write_out(lambda ledger: backup(ledger.app, ledger.signer, file))
+    exported = _write_out(lambda ledger: backup(ledger.app, ledger.signer, file, ledger.verifier()))
     console.print(
         f"Backed up {counted(exported.events, 'event')} to {file}\ndigest: {exported.digest}",
         soft_wrap=True,
@@ -362,16 +367,43 @@ def _read_in(read: Callable[[Services], Imported], nothing: str) -> Imported:
 
 
 @cli.command()
-def rebuild() -> None:
-    """Drop every projection and rebuild it from the event log."""
+def rebuild(
+    accept_broken_chain: Annotated[
+        bool,
+        typer.Option(
+            "--accept-broken-chain",
+            help="Rebuild even if a chain is broken (the checkpoints keep the heads it "
+            "contradicts, so verify still reports it).",
+        ),
+    ] = False,
+) -> None:
+    """Drop every projection and rebuild it from the event log, once every chain holds
+    (the checkpoint trail, which keeps the heads recorded so far, is never dropped)."""
+    from projections.integrity import keep_heads
+
     with opened_ledger() as ledger:
+        report = ledger.verify()
+        first = report.first_broken
+        if first is not None and not accept_broken_chain:
+            raise refused(
+                f"not rebuilt: {first.describe()}",
+                "\nThe read model's heads witness the break; policy-ledger verify shows it. "
+                "Rebuild anyway with --accept-broken-chain (its heads are kept as a "
+                "checkpoint, so the break stays reported).",
+                code=1,
+            )
+        keep_heads(ledger.view, ledger.checkpoints)
         ledger.view.drop_policy_rows(ledger.app.name)
         ledger.projection.forget()
         total = ledger.catch_up.head()
         with Progress(console=errors, transient=True) as progress:
             task = progress.add_task("rebuilding", total=total or 1)
             ledger.catch_up.run(progress=lambda done, _: progress.update(task, completed=done))
-        console.print(f"Rebuilt the read model from {counted(total, 'event')}.")
+        console.print(f"Rebuilt the read model from {counted(report.events, 'event')}.")
+        if first is not None:
+            errors.print(
+                Text.assemble(("over a broken chain: ", "red"), first.describe()), soft_wrap=True
+            )
 
 
 @cli.command()
@@ -452,8 +484,9 @@ def doctor(as_json: JsonFlag = False) -> None:
 
 def _diagnose(settings: Settings) -> list[Check]:
     """The doctor's checks, from the settings: configuration, tokens, then the store's."""
-    from api.bootstrap import open_replica, read_model_env, store_env
+    from api.bootstrap import open_replica, read_model_env, signing_key_path, store_env
     from api.observability import mask
+    from domain.signing import SigningKeyError, load_signer
     from projections.doctor import FAIL, OK, Check, Replica, store_checks
 
     try:
@@ -477,8 +510,12 @@ def _diagnose(settings: Settings) -> list[Check]:
             opened.close()
 
     view_env = read_model_env(settings, env)
+    try:
+        signer = load_signer(signing_key_path(settings))
+    except SigningKeyError as error:
+        return [*checks, Check("signing key", FAIL, str(error))]
     return checks + store_checks(
-        env, view_env, settings.ready_max_lag, mask, replica if url else None
+        env, view_env, settings.ready_max_lag, mask, replica if url else None, signer
     )
 
 
@@ -614,7 +651,7 @@ def audit(
         review = parse_date(review_date, name="--review-date") if review_date else today()
         index = ledger.reads.audit_index()
         auditor = Auditor(StoredStates(index), review, basis=basis.value)
-        seal = ledger.seal(index.digest)  # the ledger this audit reads, signed
+        seal = _verified_seal(ledger, index.position, index.digest)
         try:
             report = open_report(output, seal, auditor.summary) if output else None
         except (ReportFormatError, OSError) as error:  # the output is at fault: name it
@@ -638,6 +675,23 @@ def audit(
 
 
 ROWS_REJECTED = 3  # the exit of an audit that rejected some rows (the report lists them)
+
+
+def _verified_seal(ledger: Services, position: int, digest: str) -> Any:
+    """The seal of the ledger an audit reads (the read model at `position`, of `digest`),
+    signed only once the log verifies to that digest there: exit 1 otherwise."""
+    report = ledger.verify(digest_at=position)
+    first = report.first_broken
+    if first is not None:
+        raise refused(f"not audited: {first.describe()}", "; run policy-ledger verify", code=1)
+    if report.digest_at != digest:
+        raise refused(
+            "not audited:",
+            f" the read model's digest {digest} at log position {position} is not the log's "
+            f"({report.digest_at}); run policy-ledger rebuild",
+            code=1,
+        )
+    return ledger.seal(digest)
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from domain.errors import (
     UnknownCountryCodeError,
     VersionConflictError,
 )
+from domain.integrity import BrokenChainError
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("policy_ledger.api")
@@ -30,6 +31,7 @@ STATUS_OF: list[tuple[type[LedgerError], int]] = [
     (NotFoundError, 404),
     (VersionConflictError, 409),
     (LedgerNotEmptyError, 409),
+    (BrokenChainError, 503),
     (DomainRuleError, 422),
 ]
 
@@ -58,6 +60,7 @@ def problem(
     *,
     errors: list[dict[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    members: Mapping[str, object] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"/problems/{slug(title)}",
@@ -67,6 +70,7 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
+    body.update(members or {})
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -74,7 +78,7 @@ def ledger_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, LedgerError)
     status = next(code for kind, code in STATUS_OF if isinstance(error, kind))
     errors = [{"field": _located(error.field), "message": error.detail}] if error.field else None
-    return problem(status, error.title, error.detail, errors=errors)
+    return problem(status, error.title, error.detail, errors=errors, members=error.members())
 
 
 PATH_FIELDS = {"country": "path.code", "amendment_id": "path.amendment_id"}

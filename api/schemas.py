@@ -440,11 +440,26 @@ class BrokenLinkOut(Model):
     position: int = Field(description="The event's version in the country's stream (1: Opened).")
     reason: str = Field(
         description="undecodable | stream | sequence | link | content | unsealed | witness | "
-        "missing"
+        "checkpoint | missing"
     )
     expected: str | None = Field(description="The hash the chain expects here.")
     found: str | None = Field(description="The hash found (stored, cited or recomputed).")
     detail: str
+
+
+class CheckpointHeadOut(Model):
+    position: int
+    head: str = Field(pattern=HASH_PATTERN)
+
+
+class CheckpointOut(Model):
+    id: int | None
+    position: int = Field(description="The log position (notification id) of the heads.")
+    heads: dict[str, CheckpointHeadOut]
+    digest: str = Field(pattern=HASH_PATTERN)
+    signature: str | None
+    key_id: str | None
+    recorded_at: str
 
 
 class IntegrityOut(Model):
@@ -464,6 +479,11 @@ class IntegrityOut(Model):
     )
     key_id: str | None = Field(description="First 16 hex of SHA-256 of the raw public key.")
     public_key: str | None = Field(description="The raw Ed25519 public key, base64.")
+    checkpoint: CheckpointOut | None = Field(
+        default=None,
+        description="The latest checkpoint of the trail kept in the store, with every head "
+        "it holds (what tools/verify_export.py --checkpoint takes).",
+    )
 
 
 class FieldError(Model):
@@ -480,6 +500,14 @@ class Problem(Model):
     detail: str
     instance: str | None = None
     errors: list[FieldError] | None = None
+
+
+class BrokenLedgerProblem(Problem):
+    """503: a chain is broken, so nothing is signed; the links that broke."""
+
+    first_broken: BrokenLinkOut
+    broken: list[BrokenLinkOut]
+    events: int
 
 
 # Audits and what-if ------------------------------------------------------------------

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         "beside a SQLite database (<file>.signing-key.pem), ./var/signing-key.pem for "
         "PostgreSQL; `policy-ledger init` creates it when missing.",
     )
+    checkpoint_file: Path | None = Field(
+        default=None,
+        description="Also append every checkpoint of the ledger's heads to this file (JSON "
+        "lines), outside the store; `verify` reads it beside the store's own trail.",
+    )
     log_format: Literal["json", "text"] = Field(
         default="json", description="Log lines: one JSON object each, or plain text."
     )

@@ -16,21 +16,24 @@ from pathlib import Path
 from domain.application import PolicyLedger
 from domain.exchange import EVENTS, MANIFEST, Exported, ExportError, Imported, export_ledger
 from domain.exchange import import_ledger as import_export
-from domain.integrity import IntegrityReport
+from domain.integrity import ChainVerifier, IntegrityReport
 from domain.signing import Signer
 
 MEMBERS = (MANIFEST, EVENTS)
 
 
-def backup(app: PolicyLedger, signer: Signer | None, file: Path) -> Exported:
+def backup(
+    app: PolicyLedger, signer: Signer | None, file: Path, verifier: ChainVerifier | None = None
+) -> Exported:
     """Writes the verified ledger to `file` (a gzipped tar of an export, its digest signed
-    by `signer` when there is one), atomically."""
+    by `signer` when there is one), atomically; checked by `verifier` with its witnesses,
+    nothing written at a broken link."""
     if file.exists():
         raise ExportError(f"{file} exists: a backup never overwrites a file")
     file.parent.mkdir(parents=True, exist_ok=True)
     partial = file.with_name(f".{file.name}.partial")
     with tempfile.TemporaryDirectory(prefix="policy-ledger-backup-") as tmp:
-        exported = export_ledger(app, signer, Path(tmp))
+        exported = export_ledger(app, signer, Path(tmp), verifier, "not backed up")
         try:
             with tarfile.open(partial, "w:gz") as archive:
                 for name in MEMBERS:

@@ -17,6 +17,10 @@ class LedgerError(Exception):
         self.detail = detail
         self.field = field
 
+    def members(self) -> dict[str, object]:
+        """Members a problem document adds beside type, title, status and detail."""
+        return {}
+
 
 class DomainRuleError(LedgerError):
     """The input is well formed but breaks a rule of the domain."""

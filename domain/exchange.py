@@ -66,13 +66,10 @@ class ExportError(ValueError):
 
 
 class BrokenLedgerError(ExportError):
-    """The ledger's chains do not hold: it is not exported."""
+    """The ledger's chains do not hold: it is not exported (`refused` says how)."""
 
-    def __init__(self, broken: BrokenLink) -> None:
-        super().__init__(
-            f"not exported: {broken.country} position {broken.position} ({broken.reason}): "
-            f"{broken.detail}; run policy-ledger verify"
-        )
+    def __init__(self, broken: BrokenLink, refused: str = "not exported") -> None:
+        super().__init__(f"{refused}: {broken.describe()}; run policy-ledger verify")
         self.broken = broken
 
 
@@ -86,9 +83,17 @@ class Exported:
 # Export -----------------------------------------------------------------------------------
 
 
-def export_ledger(app: PolicyLedger, signer: Signer | None, directory: Path) -> Exported:
+def export_ledger(
+    app: PolicyLedger,
+    signer: Signer | None,
+    directory: Path,
+    verifier: ChainVerifier | None = None,
+    refused: str = "not exported",
+) -> Exported:
     """Writes the application's ledger to `directory` (created if missing, refused if it
-    holds an export), its digest signed by `signer` (unsigned when None)."""
+    holds an export), its digest signed by `signer` (unsigned when None). Every chain is
+    checked by `verifier` (with its witnesses: the heads recorded earlier) as it is
+    written; at a broken link nothing is kept and BrokenLedgerError says `refused`."""
     directory.mkdir(parents=True, exist_ok=True)
     for name in (EVENTS, MANIFEST):
         if (directory / name).exists():
@@ -96,7 +101,7 @@ def export_ledger(app: PolicyLedger, signer: Signer | None, directory: Path) -> 
     partial = directory / f".{EVENTS}.partial"
     try:
         with partial.open("wb") as out:
-            report = _write_events(app, out)
+            report = _write_events(app, out, verifier or ChainVerifier(), refused)
         manifest = _manifest(signer, report)
         os.replace(partial, directory / EVENTS)
     finally:
@@ -105,8 +110,9 @@ def export_ledger(app: PolicyLedger, signer: Signer | None, directory: Path) -> 
     return Exported(report.events, manifest["digest"], manifest)
 
 
-def _write_events(app: PolicyLedger, out: IO[bytes]) -> IntegrityReport:
-    verifier = ChainVerifier()
+def _write_events(
+    app: PolicyLedger, out: IO[bytes], verifier: ChainVerifier, refused: str
+) -> IntegrityReport:
     for entry in read_log(app):
         verified = verifier.add(entry)
         if verified is None:
@@ -114,7 +120,7 @@ def _write_events(app: PolicyLedger, out: IO[bytes]) -> IntegrityReport:
         out.write(rfc8785.dumps(export_line(entry, verified.link, verified.hash)) + b"\n")
     report = verifier.report()
     if report.first_broken is not None:
-        raise BrokenLedgerError(report.first_broken)
+        raise BrokenLedgerError(report.first_broken, refused)
     return report
 
 

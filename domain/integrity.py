@@ -13,13 +13,14 @@ first row that:
   position changed);
 - has no stored hash after an event that has one (`unsealed`: only version 1 events, which
   predate the chain, may lack one);
-- disagrees with a witness, the head the read model recorded for a position (`witness`),
-  or is missing although the read model saw it (`missing`: a deleted last event leaves no
-  gap behind).
+- disagrees with a witness, a head recorded earlier for a position: by the read model
+  (`witness`) or by a checkpoint kept in the store (`checkpoint`, domain.checkpoints), or is
+  missing although a witness saw it (`missing`: a deleted last event leaves no gap behind).
 Version 1 events are linked by computing their hash from their content; they are counted
 as legacy events. A chain proves that the log was not changed after a digest was published
-or signed; anyone who can write the store can still append a well-formed event, which only
-a comparison with an earlier signed digest reveals.
+or signed; anyone who can write the store can still append a well-formed event, or rewrite
+a chain to its end, which only a comparison with heads recorded earlier (the witnesses)
+reveals.
 
 `restore_log` writes verified entries (an import) into an empty store.
 """
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -39,7 +40,7 @@ from eventsourcing.utils import get_topic
 from domain import chain
 from domain.countries import country_codes
 from domain.domainmodel import CountryPolicy, event_link
-from domain.errors import LedgerNotEmptyError
+from domain.errors import LedgerError, LedgerNotEmptyError
 from domain.words import counted
 
 PAGE = 1000
@@ -79,10 +80,16 @@ class Verified:
 
 @dataclass(frozen=True, slots=True)
 class Witness:
-    """What the read model recorded of a chain: its head at a position."""
+    """What was recorded earlier of a chain: its head at a position, and by whom (the
+    reason a disagreement is reported under, and the words that name the recorder)."""
 
     position: int
     head: str
+    reason: str = "witness"
+    source: str = "the read model"
+
+
+Witnesses = Mapping[str, Sequence[Witness]]  # country -> what was recorded of its chain
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +100,10 @@ class BrokenLink:
     expected: str | None
     found: str | None
     detail: str
+
+    def describe(self) -> str:
+        """The link in one line, as refusals name it."""
+        return f"{self.country} position {self.position} ({self.reason}): {self.detail}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -119,6 +130,8 @@ class IntegrityReport:
     chains: tuple[ChainSummary, ...]
     broken: tuple[BrokenLink, ...]  # the first break of each broken chain, in log order
     digest: str | None  # None when a chain is broken
+    position: int = 0  # the notification id of the last event read
+    digest_at: str | None = None  # the digest at the position asked for, when every chain held
 
     @property
     def ok(self) -> bool:
@@ -134,6 +147,27 @@ class IntegrityReport:
 
     def heads(self) -> dict[str, str]:
         return {c.country: c.head for c in self.chains if c.head is not None}
+
+
+class BrokenChainError(LedgerError):
+    """The ledger's chains do not hold: nothing is signed or copied from it."""
+
+    title = "Ledger chain broken"
+
+    def __init__(self, report: IntegrityReport, refused: str) -> None:
+        first = report.first_broken
+        assert first is not None, "a broken ledger names its first broken link"
+        super().__init__(f"{refused}: {first.describe()}; run policy-ledger verify")
+        self.report = report
+        self.first = first
+
+    def members(self) -> dict[str, Any]:
+        """What a problem document adds: every broken link, the first first."""
+        return {
+            "first_broken": self.first.to_json(),
+            "broken": [b.to_json() for b in self.report.broken],
+            "events": self.report.events,
+        }
 
 
 # Reading the raw rows -------------------------------------------------------------------
@@ -174,7 +208,7 @@ def stream_countries() -> dict[str, str]:
 
 @dataclass
 class _Chain:
-    witness: Witness | None = None
+    witnesses: dict[int, list[Witness]] = field(default_factory=dict)  # by position
     events: int = 0
     position: int = 0
     head: str = chain.GENESIS
@@ -186,18 +220,28 @@ class _Chain:
 
 @dataclass
 class ChainVerifier:
-    """Follows every country's chain through log entries given in commit order."""
+    """Follows every country's chain through log entries given in commit order.
 
-    witnesses: Mapping[str, Witness] = field(default_factory=dict)
+    `witnesses`: heads recorded earlier, checked where each chain passes their positions;
+    `broken`: problems found beside the log (in the checkpoints), reported after its own;
+    `digest_at`: a log position (notification id) to give the ledger digest at."""
+
+    witnesses: Witnesses = field(default_factory=dict)
+    broken: Sequence[BrokenLink] = ()
+    digest_at: int | None = None
     events: int = 0
+    position: int = 0
     _chains: dict[str, _Chain] = field(default_factory=dict)
+    _digest_at: str | None = None
 
     def add(self, entry: LogEntry) -> Verified | None:
         """Checks the next entry; its link and hash while its chain holds, else None."""
+        self._pass(entry.notification_id)
         self.events += 1
+        self.position = entry.notification_id
         state = self._chains.get(entry.country)
         if state is None:
-            state = self._chains[entry.country] = _Chain(self.witnesses.get(entry.country))
+            state = self._chains[entry.country] = self._new_chain(entry.country)
         state.events += 1
         if state.broken is not None:
             return None
@@ -216,21 +260,40 @@ class ChainVerifier:
         state.position = entry.position
         return Verified(link, state.head) if self._witnessed(entry, state) else None
 
+    def _new_chain(self, country: str) -> _Chain:
+        state = _Chain()
+        for witness in self.witnesses.get(country, ()):
+            state.witnesses.setdefault(witness.position, []).append(witness)
+        return state
+
+    def _pass(self, notification_id: int | None) -> None:
+        """Takes the digest asked for once the log passes its position (None: at the end)."""
+        if self.digest_at is None or self._digest_at is not None:
+            return
+        if notification_id is None or notification_id > self.digest_at:
+            heads = {c: s.head for c, s in self._chains.items() if s.events}
+            self._digest_at = chain.ledger_digest(dict(sorted(heads.items())))
+
     def _witnessed(self, entry: LogEntry, state: _Chain) -> bool:
-        witness = state.witness
-        if witness is None or witness.position != state.position or witness.head == state.head:
-            return True
-        detail = f"the read model recorded another hash for position {state.position}"
-        state.broken = _broken(entry, "witness", witness.head, state.head, detail)
-        state.order = self.events
-        return False
+        for witness in state.witnesses.get(state.position, ()):
+            if witness.head != state.head:
+                detail = f"{witness.source} recorded another hash for position {state.position}"
+                state.broken = _broken(entry, witness.reason, witness.head, state.head, detail)
+                state.order = self.events
+                return False
+        return True
 
     def report(self) -> IntegrityReport:
-        for country, witness in self.witnesses.items():
-            state = self._chains.setdefault(country, _Chain(witness))
-            if state.broken is None and state.position < witness.position:
+        self._pass(None)
+        for country in self.witnesses:
+            state = self._chains.get(country)
+            if state is None:
+                state = self._chains[country] = self._new_chain(country)
+            if state.broken is None and state.witnesses and state.position < max(state.witnesses):
+                last = max(state.witnesses)
+                witness = state.witnesses[last][0]
                 detail = (
-                    f"the read model saw position {witness.position}; "
+                    f"{witness.source} saw position {last}; "
                     f"the log ends at position {state.position}"
                 )
                 state.broken = BrokenLink(
@@ -244,10 +307,13 @@ class ChainVerifier:
         chains = tuple(
             ChainSummary(c, s.events, None if s.broken else s.head, s.legacy)
             for c, s in sorted(self._chains.items())
+            if s.events or s.broken
         )
-        report = IntegrityReport(self.events, chains, tuple(b for _, b in broken), None)
+        found = (*(b for _, b in broken), *self.broken)
+        report = IntegrityReport(self.events, chains, found, None, self.position)
         if report.ok:
-            return IntegrityReport(report.events, chains, (), chain.ledger_digest(report.heads()))
+            digest = chain.ledger_digest(report.heads())
+            return replace(report, digest=digest, digest_at=self._digest_at)
         return report
 
 
@@ -285,24 +351,20 @@ def _broken(
     return BrokenLink(entry.country, entry.position, reason, expected, found, detail)
 
 
-def verify_entries(
-    entries: Iterable[LogEntry], witnesses: Mapping[str, Witness] | None = None
-) -> IntegrityReport:
-    verifier = ChainVerifier(witnesses or {})
+def verify_entries(entries: Iterable[LogEntry], verifier: ChainVerifier) -> IntegrityReport:
     for entry in entries:
         verifier.add(entry)
     return verifier.report()
 
 
-def verify_log(
-    app: Application[Any], witnesses: Mapping[str, Witness] | None = None
-) -> IntegrityReport:
-    """Every chain of the stored log, recomputed from the raw rows.
+def verify_log(app: Application[Any], verifier: ChainVerifier | None = None) -> IntegrityReport:
+    """Every chain of the stored log, recomputed from the raw rows (by `verifier`, which
+    holds the witnesses; none by default).
 
-    Witnesses must be read before the log: the read model never runs ahead of the log, so a
-    witness beyond the log's end means events were removed.
+    Witnesses must be read before the log: they never run ahead of it, so a witness beyond
+    the log's end means events were removed.
     """
-    return verify_entries(read_log(app), witnesses)
+    return verify_entries(read_log(app), verifier or ChainVerifier())
 
 
 # Writing verified entries into an empty store --------------------------------------------

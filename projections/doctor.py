@@ -21,9 +21,18 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 
 from domain.application import PolicyLedger
-from domain.integrity import verify_log
+from domain.checkpoints import witnessed
+from domain.integrity import ChainVerifier, Witness, verify_log
+from domain.signing import Signer
 from domain.words import counted
-from projections.views import READ_MODEL_VERSION, postgres_params, view_class_for
+from projections.checkpoints import TABLE as CHECKPOINTS
+from projections.checkpoints import CheckpointTable
+from projections.views import (
+    READ_MODEL_VERSION,
+    PolicyViewMixin,
+    postgres_params,
+    view_class_for,
+)
 
 OK, WARN, FAIL, TODO = "ok", "warn", "fail", "todo"
 APP = PolicyLedger.name
@@ -75,29 +84,42 @@ def store_checks(
     max_lag: int,
     mask: Mask,
     replica: Callable[[], Replica] | None = None,
+    signer: Signer | None = None,
 ) -> list[Check]:
     """The store (library settings `env`, its read model's `view_env`): reachability,
     schema and read model version, the projection's lag (a failure beyond `max_lag`
     events), then the read replica `replica` maps to (its settings mapped only when the
-    store is usable; failing to map them fails its check), then every hash chain."""
+    store is usable; failing to map them fails its check), then every hash chain against
+    the heads recorded earlier (checkpoint signatures checked with `signer`'s key)."""
     checks: list[Check] = []
-    store = _store_checks(env, view_env, max_lag, mask, "store", checks)
+    found: dict[str, Any] = {}
+    store = _store_checks(env, view_env, max_lag, mask, "store", checks, found)
     if store is not None and replica is not None:
         _replica(replica, store, mask, checks)
     if store is not None:
-        checks.append(_integrity(store))
+        heads = _read_model({**view_env, "CREATE_TABLE": "no"})[1]
+        trail = CheckpointTable(store.recorder.datastore, signer)  # type: ignore[attr-defined]
+        checks.append(_integrity(store, heads, trail if found.get(CHECKPOINTS) else None))
         store.close()
     return checks
 
 
-def _integrity(store: PolicyLedger) -> Check:
-    """Every hash chain recomputed from the stored rows (`policy-ledger verify` does more:
-    it also checks the read model's heads and signs the digest)."""
-    report = verify_log(store, {})
+def _integrity(
+    store: PolicyLedger, heads: dict[str, tuple[int, str]], trail: CheckpointTable | None
+) -> Check:
+    """Every hash chain recomputed from the stored rows, against the read model's heads
+    and the checkpoint trail (read only; `policy-ledger verify` also signs the digest)."""
+    witnesses: dict[str, list[Witness]] = {c: [Witness(*h)] for c, h in heads.items()}
+    problems = []
+    if trail is not None:
+        found = witnessed(trail.trail(), trail.signer)
+        problems = found.broken
+        for country, recorded in found.witnesses.items():
+            witnesses.setdefault(country, []).extend(recorded)
+    report = verify_log(store, ChainVerifier(witnesses, problems))
     broken = report.first_broken
     if broken is not None:
-        where = f"{broken.country} position {broken.position}: {broken.detail}"
-        return Check("integrity", FAIL, f"chain broken at {where}")
+        return Check("integrity", FAIL, f"chain broken at {broken.describe()}")
     return Check(
         "integrity", OK, f"{counted(report.events, 'event')} verified; digest {report.digest}"
     )
@@ -110,14 +132,18 @@ def _store_checks(
     mask: Mask,
     name: str,
     checks: list[Check],
+    seen: dict[str, Any] | None = None,
 ) -> PolicyLedger | None:
     """Reachability, schema and read model version, projection lag. The library's
-    application (tables not created) when the store is usable, for the checks after."""
+    application (tables not created) when the store is usable, for the checks after; what
+    was found of the tables in `seen`."""
     try:
         found = _inspect(env, view_env)
     except Exception as error:
         checks.append(Check(name, FAIL, mask(f"not reachable: {type(error).__name__}: {error}")))
         return None
+    if seen is not None:
+        seen.update(found)
     checks.append(Check(name, OK, found["server"]))
     missing = [t for t in ("events", "tracking", "read model") if not found[t]]
     if missing:
@@ -139,7 +165,7 @@ def _store_checks(
         checks.append(Check("schema", OK, f"tables present; read model version {version}"))
     app = PolicyLedger(env={**env, "CREATE_TABLE": "no"})
     head = app.recorder.max_notification_id() or 0
-    position = _position({**view_env, "CREATE_TABLE": "no"})
+    position = _read_model({**view_env, "CREATE_TABLE": "no"})[0]
     lag = head - position
     detail = f"position {position}, log head {head}: {counted(lag, 'event')} behind"
     status = OK if lag <= max_lag else FAIL
@@ -149,11 +175,13 @@ def _store_checks(
     return app
 
 
-def _position(env: dict[str, str]) -> int:
+def _read_model(env: dict[str, str]) -> tuple[int, dict[str, tuple[int, str]]]:
+    """The read model's position and its chain heads."""
     factory = InfrastructureFactory.construct(Environment(APP, env))
     try:
         view = factory.tracking_recorder(view_class_for(env))
-        return view.max_tracking_id(APP) or 0
+        assert isinstance(view, PolicyViewMixin)
+        return view.max_tracking_id(APP) or 0, view.chain_heads()
     finally:
         factory.close()
 
@@ -212,6 +240,7 @@ def _inspect_sqlite(path: Path) -> dict[str, Any]:
             "tracking": "tracking" in names,
             "read model": "policy_read_model" in names,
             "read_model_version": version,
+            CHECKPOINTS: CHECKPOINTS in names,
         }
 
 
@@ -245,4 +274,5 @@ def _inspect_postgres(env: dict[str, str], view_schema: str) -> dict[str, Any]:
             "tracking": exists(f"{APP.lower()}_tracking", view_schema),
             "read model": exists("policy_read_model", view_schema),
             "read_model_version": version,
+            CHECKPOINTS: exists(CHECKPOINTS),
         }

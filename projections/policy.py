@@ -5,7 +5,9 @@ the segments it changed are closed (recorded_to = that time) and their successor
 A run of events is written in one transaction with one tracking record, so a crash loses
 nothing and repeats nothing. The same transaction moves each country's chain head and the
 ledger digest over all heads (computed once per run), so every answer can name the digest
-of the ledger it was read from without hashing anything. The in-memory chronicles are a
+of the ledger it was read from without hashing anything, and appends a signed checkpoint of
+those heads to the trail that no rebuild drops (projections.checkpoints). The in-memory
+chronicles are a
 cache of the tables: they are dropped whenever the tables moved on without us (another
 process projected first).
 """
@@ -30,6 +32,7 @@ from domain.fold import Chronicle, Segment, element_content_id, record_effects
 from domain.instants import END_OF_TIME, iso, to_micros
 from domain.records import AmendmentRecord
 from events import payloads
+from projections.checkpoints import CheckpointTable
 from projections.fragments import fragment_of
 from projections.queries import provenance
 from projections.records import record_from_json, record_to_json
@@ -52,10 +55,17 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         f"{CountryPolicy.__module__}:CountryPolicy.AmendmentRetracted",
     )
 
-    def __init__(self, view: PolicyViewMixin, application_name: str) -> None:
+    def __init__(
+        self,
+        view: PolicyViewMixin,
+        application_name: str,
+        checkpoints: CheckpointTable | None = None,
+    ) -> None:
         super().__init__(view)
         self.policy_view = view
         self.application_name = application_name
+        self.checkpoints = checkpoints
+        self._checkpointed: int | None = None  # the position of our last checkpoint
         self._countries: dict[str, CountryCache] = {}
         self._known_states: set[str] = set()
         self._known_elements: set[str] = set()
@@ -102,12 +112,34 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
                 self._link(heads, domain_event)
                 self._project(domain_event, tracking.notification_id)
             digest = chain.ledger_digest({c: head for c, (_, head) in heads.items()})
-            self._batch.digest = (events[-1][1].notification_id, digest)
-            self.policy_view.apply(self._batch, events[-1][1], expected=self._position)
+            position = events[-1][1].notification_id
+            self._batch.digest = (position, digest)
+            self._apply(events[-1][1], heads, digest)
         except BaseException:
             self.forget()
             raise
-        self._position = events[-1][1].notification_id
+        self._position = position
+
+    def _apply(self, tracking: Tracking, heads: dict[str, tuple[int, str]], digest: str) -> None:
+        """Writes the batch, and the checkpoint of its heads: in the same transaction when
+        the trail is in the read model's store, else right after it (every head then)."""
+        trail, position = self.checkpoints, tracking.notification_id
+        if trail is None:
+            self.policy_view.apply(self._batch, tracking, expected=self._position)
+            return
+        moved = dict(self._batch.heads)
+        if trail.datastore is getattr(self.policy_view, "datastore", None):
+
+            def also(c: Any) -> None:
+                self._checkpointed = trail.record(
+                    c, position, heads, moved, digest, self._checkpointed
+                )
+
+            self.policy_view.apply(self._batch, tracking, expected=self._position, also=also)
+            return
+        self.policy_view.apply(self._batch, tracking, expected=self._position)
+        with trail.datastore.transaction(commit=True) as c:
+            trail.record(c, position, heads, heads, digest, None)
 
     def forget(self) -> None:
         """Drops the in-memory cache; the tables stay the truth."""
@@ -116,6 +148,7 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         self._known_elements.clear()
         self._heads = None
         self._position = None
+        self._checkpointed = None
 
     def _sync_position(self) -> None:
         current = self.policy_view.max_tracking_id(self.application_name)

@@ -23,7 +23,7 @@ two classes differ only in placeholders and schema.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -173,9 +173,15 @@ class PolicyViewMixin:
 
     # Writes ---------------------------------------------------------------------------
 
-    def apply(self, batch: Batch, tracking: Tracking, expected: int | None) -> None:
+    def apply(
+        self,
+        batch: Batch,
+        tracking: Tracking,
+        expected: int | None,
+        also: Callable[[Any], None] | None = None,
+    ) -> None:
         """Writes a page of changes and moves the position from `expected` to its last event,
-        all in one transaction."""
+        all in one transaction; `also` writes more in it (given the cursor), last."""
         with self._cursor(commit=True) as c:
             self._advance_tracking(c, tracking, expected)
             self._write_countries(c, batch)
@@ -184,6 +190,8 @@ class PolicyViewMixin:
             self._write_elements(c, batch)
             self._write_segments(c, batch)
             self._write_heads(c, batch)
+            if also is not None:
+                also(c)
 
     def _advance_tracking(self, c: Any, tracking: Tracking, expected: int | None) -> None:
         """Compare-and-set on the library's tracking row.

@@ -4,6 +4,7 @@
 Written for Python 3.8 and later (tested on 3.11); copy this one file anywhere.
 
     python3 verify_export.py EXPORT_DIR [--key-id HEX] [--require-signature]
+                             [--checkpoint FILE]
 
 EXPORT_DIR holds `events.jsonl` and `manifest.json`, written by `policy-ledger export`.
 This script recomputes, from the file alone:
@@ -19,6 +20,15 @@ the `cryptography` package can be imported, and the output says whether it was. 
 (the first 16 hex digits of SHA-256 of the raw public key) is checked either way; pass the
 key id the service publishes (GET /integrity, `policy-ledger verify`) as --key-id to know
 the export was signed by that service and not by whoever wrote the manifest.
+
+A chain rewritten to its end holds together, and so does an export of it, signed by a
+service that was deceived: what shows it is a head recorded earlier. With --checkpoint FILE
+(a checkpoint the service published: the `checkpoint` member of `policy-ledger verify
+--json` or GET /integrity, that whole document, or the JSON lines of
+POLICY_LEDGER_CHECKPOINT_FILE, each checked) every head the checkpoint names must be the
+hash of that event in the export, and the digest of the export's heads at the checkpoint's
+log position (notification id) must be the checkpoint's; its signature is checked with the
+manifest's key when it names the same key id.
 
 Exit status: 0 all checks held; 1 a check failed (the first failure is named, with the
 country and position of a broken event); 2 the export could not be read.
@@ -263,7 +273,70 @@ def check_signature(public_key: bytes, digest: str, signature: str) -> bool | No
     return True
 
 
-def verify(directory: Path, key_id: str | None, require_signature: bool) -> list:
+def read_checkpoints(path: Path) -> list:
+    """The checkpoints of a file: one JSON document (a checkpoint, or a verify document
+    holding one) or JSON lines of them."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise UnreadableError(f"{path}: {error}") from None
+    try:
+        documents = [strict_json(text)]  # one document, however it is laid out
+    except ValueError:
+        try:
+            documents = [strict_json(line) for line in text.splitlines() if line.strip()]
+        except ValueError as error:
+            raise UnreadableError(f"{path}: {error}") from None
+    found = []
+    for document in documents:
+        if isinstance(document, dict) and isinstance(document.get("checkpoint"), dict):
+            document = document["checkpoint"]
+        if not (
+            isinstance(document, dict)
+            and type(document.get("position")) is int
+            and isinstance(document.get("heads"), dict)
+            and isinstance(document.get("digest"), str)
+        ):
+            raise UnreadableError(f"{path}: not a Policy Ledger checkpoint")
+        found.append(document)
+    return found
+
+
+def check_checkpoint(point: dict, lines: list, public_key: bytes | None, key_id: str) -> str:
+    """The export agrees with a checkpoint recorded earlier: its heads, and its digest at
+    the checkpoint's log position. Returns the report line."""
+    number = f" {point['id']}" if point.get("id") is not None else ""
+    name = f"checkpoint{number} (log position {point['position']})"
+    last = lines[-1]["notification_id"] if lines else 0
+    if point["position"] > last:
+        raise CheckFailedError(
+            f"{name}: the export ends at log position {last}, before it: events are missing "
+            "(or the checkpoint is newer than the export)"
+        )
+    hashes = {(e["country"], e["position"]): e["hash"] for e in lines}
+    for country, head in sorted(point["heads"].items()):
+        found = hashes.get((country, head.get("position")))
+        if found != head.get("head"):
+            what = "missing" if found is None else f"hash {found}"
+            raise CheckFailedError(
+                f"{country} position {head.get('position')}: {name} recorded hash "
+                f"{head.get('head')}; the export has {what}: the chain was rewritten"
+            )
+    heads = {e["country"]: e["hash"] for e in lines if e["notification_id"] <= point["position"]}
+    digest = sha256_hex(canonical(heads))
+    if digest != point["digest"]:
+        raise CheckFailedError(
+            f"{name}: digest {point['digest']}, the export's heads there give {digest}"
+        )
+    signed = point.get("signature")
+    if signed and public_key is not None and point.get("key_id") == key_id:
+        check_signature(public_key, point["digest"], str(signed))
+    return f"checkpoint: ok {name}, digest {digest}"
+
+
+def verify(
+    directory: Path, key_id: str | None, require_signature: bool, checkpoints: list = ()
+) -> list:
     """Every check, in order: the report lines, or CheckFailedError / UnreadableError."""
     manifest = read_manifest(directory)
     lines = read_lines(directory)
@@ -273,6 +346,8 @@ def verify(directory: Path, key_id: str | None, require_signature: bool) -> list
     digest = check_manifest(manifest, lines, chains)
     report.append(f"digest: ok {digest}")
     public_key = check_key_id(manifest, key_id)
+    for point in checkpoints:
+        report.append(check_checkpoint(point, lines, public_key, manifest.get("key_id")))
     if public_key is None:
         if require_signature:
             raise CheckFailedError("the export is not signed")
@@ -303,9 +378,15 @@ def main(argv: list | None = None) -> int:
         action="store_true",
         help="fail unless the signature is present and checked",
     )
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        help="a checkpoint the service published (JSON, or JSON lines): the export must agree",
+    )
     args = parser.parse_args(argv)
     try:
-        report = verify(args.directory, args.key_id, args.require_signature)
+        points = read_checkpoints(args.checkpoint) if args.checkpoint else []
+        report = verify(args.directory, args.key_id, args.require_signature, points)
     except UnreadableError as error:
         print(f"UNREADABLE: {error}")
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from api_support import Demo, amendment, assert_problem, bearer
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from integration.raw_store import RawStore
 
 from api.bootstrap import Services
+from api.schemas import BrokenLedgerProblem
 from domain.signing import Signer, create_key, signature_holds
 
 
@@ -95,6 +97,17 @@ def test_a_write_moves_the_digest_the_answers_name(
     assert verified["digest"] == after
 
 
+def broken_problem(response: Any) -> dict[str, Any]:
+    """A 503 problem naming the broken links (its documented shape, nothing more)."""
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].split(";")[0] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    BrokenLedgerProblem.model_validate(body)
+    assert body["status"] == 503
+    assert "signature" not in body
+    return body
+
+
 def test_a_row_edited_in_the_store_is_reported_with_country_and_position(
     signed: TestClient,
     auditor_token: str,
@@ -103,15 +116,60 @@ def test_a_row_edited_in_the_store_is_reported_with_country_and_position(
 ) -> None:
     RawStore(open_ledger()).edit_byte("PK", 3, b"Kamerbrief", b"Kamerbriex")
 
-    response = signed.get("/integrity", headers=bearer(auditor_token))
+    body = broken_problem(signed.get("/integrity", headers=bearer(auditor_token)))
 
-    assert response.status_code == 200
-    body = response.json()
-    assert body["ok"] is False
     first = body["first_broken"]
     assert (first["country"], first["position"], first["reason"]) == ("PK", 3, "content")
     assert first["expected"] != first["found"]
-    assert (body["digest"], body["signature"]) == (None, None)
+    assert "not signed: PK position 3 (content)" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("forge", "reason"),
+    [
+        (lambda raw: raw.delete("PK", 4), "missing"),
+        (
+            lambda raw: raw.rehash_from("PK", 2, lambda d: d["payload"].update(title="forged")),
+            "witness",
+        ),
+    ],
+    ids=["deleted last event", "rehashed to the end"],
+)
+def test_a_chain_that_holds_alone_but_contradicts_its_witnesses_is_not_signed(
+    signed: TestClient,
+    auditor_token: str,
+    pakistan: Demo,
+    open_ledger: Callable[..., Services],
+    forge: Callable[[RawStore], None],
+    reason: str,
+) -> None:
+    ledger = open_ledger()
+    ledger.catch_up.run()  # the read model and the checkpoints have seen the ledger
+    forge(RawStore(ledger))
+
+    body = broken_problem(signed.get("/integrity", headers=bearer(auditor_token)))
+
+    assert (body["first_broken"]["country"], body["first_broken"]["reason"]) == ("PK", reason)
+
+
+def test_the_checkpoints_still_witness_after_the_read_model_is_rebuilt(
+    signed: TestClient,
+    auditor_token: str,
+    pakistan: Demo,
+    open_ledger: Callable[..., Services],
+) -> None:
+    ledger = open_ledger()
+    ledger.catch_up.run()
+    RawStore(ledger).rehash_from("PK", 2, lambda d: d["payload"].update(title="forged"))
+    ledger.view.drop_policy_rows(ledger.app.name)  # as a rebuild does, or a forger
+    ledger.projection.forget()
+    ledger.catch_up.run()
+
+    body = broken_problem(signed.get("/integrity", headers=bearer(auditor_token)))
+
+    first = body["first_broken"]
+    assert (first["country"], first["position"], first["reason"]) == ("PK", 4, "checkpoint")
+    assert "checkpoint" in first["detail"]
 
 
 def test_without_a_key_the_digest_is_given_unsigned(

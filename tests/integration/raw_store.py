@@ -3,6 +3,7 @@ database (not to the application) would: to tamper with rows and to write old sh
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -14,7 +15,9 @@ from uuid import UUID
 import psycopg
 
 from api.bootstrap import Services
+from domain import chain
 from domain.domainmodel import CountryPolicy
+from projections.checkpoints import TABLE as CHECKPOINTS
 
 
 class RawStore:
@@ -26,9 +29,11 @@ class RawStore:
         if self.sqlite:
             self.path = urlparse(url).path.removeprefix("/")
             self.table = name
+            self.checkpoints = CHECKPOINTS
         else:
             schema = parse_qs(urlparse(url).query)["schema"][0]
             self.table = f'"{schema}"."{name}"'
+            self.checkpoints = f'"{schema}"."{CHECKPOINTS}"'
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
@@ -43,8 +48,19 @@ class RawStore:
             with psycopg.connect(self.url.split("?")[0]) as connection:
                 yield connection
 
+    def checkpoint_rows(self) -> list[tuple[int, int, dict[str, Any], str, str | None]]:
+        """The checkpoint trail: (id, log position, heads, digest, signature), in order."""
+        rows = self._execute(
+            "SELECT id, position, heads, digest, signature FROM {checkpoints} ORDER BY id"
+        )
+        return [(int(i), int(p), json.loads(h), str(d), s) for i, p, h, d, s in rows]
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Any statement, `{table}` and `{checkpoints}` naming the two tables."""
+        return self._execute(statement, params)
+
     def _execute(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        statement = statement.format(table=self.table)
+        statement = statement.format(table=self.table, checkpoints=self.checkpoints)
         if not self.sqlite:
             statement = statement.replace("?", "%s")
         with self._connection() as connection:
@@ -88,6 +104,29 @@ class RawStore:
         document = json.loads(self.state(country, position))
         change(document)
         self.set_state(country, position, json.dumps(document, separators=(",", ":")).encode())
+
+    def rehash_from(self, country: str, position: int, change: Callable[[Any], None]) -> None:
+        """Changes the row's stored JSON document, then rewrites its chain to the end as a
+        forger who knows the hashing would: every row from `position` on gets a recomputed
+        `hash`, and every row after it cites the new hash of the one before."""
+        rows = self._execute(
+            "SELECT originator_version, topic, state FROM {table} "
+            "WHERE originator_id = ? AND originator_version >= ? ORDER BY originator_version",
+            (self._id(country), position),
+        )
+        previous: str | None = None
+        for version, topic, state in rows:
+            document = json.loads(bytes(state))
+            if version == position:
+                change(document)
+            if previous is not None:
+                document["previous_hash"] = previous
+            event = topic.rsplit(".", 1)[-1]
+            payload = document.get("payload", chain.opened_payload(country))
+            at = dt.datetime.fromisoformat(document["timestamp"]["_data_"])
+            link = chain.link(event, country, version, at, payload, document["previous_hash"])
+            document["hash"] = previous = link.hash()
+            self.set_state(country, version, json.dumps(document, separators=(",", ":")).encode())
 
     def delete(self, country: str, position: int) -> None:
         self._execute(

@@ -135,3 +135,19 @@ def test_an_audit_of_one_decision_says_decision(loaded: Shell, tmp_path: Path) -
     decisions.write_text("id,country,decided_on\nd1,PK,2024-12-01\n")
     result = loaded.ok("audit", str(decisions))
     assert "Audit of 1 decision (basis: published)\n" in result.stdout
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("args", [("init",), ("load", str(DEMO)), ("verify",)], ids=lambda a: a[0])
+def test_a_missing_postgresql_schema_is_named_without_a_traceback(
+    postgres_url: str, tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    url = postgres_url.replace("?schema=", "?schema=missing_")
+    result = Shell(url, tmp_path).run(*args)
+
+    assert result.exit_code == 2
+    schema = url.split("?schema=")[1]
+    message = one_line(result.stderr)
+    assert message.startswith(f'configuration: PostgreSQL schema "{schema}" does not exist')
+    assert f'CREATE SCHEMA "{schema}"' in message
+    assert "Traceback" not in result.output

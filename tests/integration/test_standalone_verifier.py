@@ -155,3 +155,83 @@ def test_a_missing_manifest_is_unreadable(export: Path) -> None:
 
     assert result.returncode == 2
     assert result.stdout.startswith("UNREADABLE: manifest.json")
+
+
+def forge_export(export: Path, signer: Signer, drop_last: bool = False) -> None:
+    """What a deceived service used to sign: PK rewritten from position 2 to its end with
+    every hash recomputed (or its last event dropped), the manifest made to match and
+    signed with the service's own key."""
+    import rfc8785
+
+    from domain import chain
+
+    lines = [json.loads(line) for line in (export / EVENTS).read_text().splitlines()]
+    if drop_last:
+        lines = lines[:-1]
+    previous = chain.GENESIS
+    for line in lines:
+        if line["position"] == 2:
+            line["payload"]["title"] = "forged"
+        if line["position"] >= 2:
+            line["previous_hash"] = previous
+            link = {k: line[k] for k in ("author", "country", "event", "payload", "position")}
+            link.update(previous_hash=previous, recorded_at=line["recorded_at"])
+            line["hash"] = chain.sha256_hex(rfc8785.dumps(link))
+        previous = line["hash"]
+    (export / EVENTS).write_bytes(b"".join(rfc8785.dumps(line) + b"\n" for line in lines))
+    manifest = json.loads((export / MANIFEST).read_text())
+    manifest["events"] = len(lines)
+    manifest["countries"] = {"PK": {"events": len(lines), "head": previous}}
+    manifest["digest"] = chain.ledger_digest({"PK": previous})
+    manifest["signature"] = signer.sign(manifest["digest"])
+    (export / MANIFEST).write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("drop_last", [False, True], ids=["rehashed", "last dropped"])
+def test_a_forged_export_signed_by_the_service_fails_against_a_checkpoint(
+    store_url: str, tmp_path: Path, drop_last: bool
+) -> None:
+    from domain.signing import load_signer
+    from integration.test_cli import Shell
+    from integration.test_trust_cli import key_file
+
+    shell = Shell(store_url, tmp_path)
+    shell.ok("init")
+    shell.ok("load", str(DEMO), "--author", "tester")
+    published = tmp_path / "integrity.json"
+    published.write_text(shell.ok("verify", "--json").stdout)
+    shell.ok("export", str(tmp_path / "export"))
+    service = load_signer(key_file(shell))
+    assert service is not None
+    key_id = json.loads(published.read_text())["key_id"]
+    assert run(tmp_path / "export", "--checkpoint", str(published)).returncode == 0
+
+    forge_export(tmp_path / "export", service, drop_last)
+    alone = run(tmp_path / "export", "--key-id", key_id, "--require-signature")
+    against = run(tmp_path / "export", "--key-id", key_id, "--checkpoint", str(published))
+
+    assert alone.returncode == 0, alone.stdout  # the forgery holds together and is signed
+    assert against.returncode == 1, against.stdout
+    if drop_last:
+        assert "the export ends at log position" in against.stdout
+    else:
+        assert "FAILED: PK position 4: checkpoint" in against.stdout
+        assert "the chain was rewritten" in against.stdout
+
+
+def test_the_checkpoint_file_outside_the_store_is_read_line_by_line(
+    store_url: str, tmp_path: Path
+) -> None:
+    from integration.test_cli import Shell
+
+    shell = Shell(store_url, tmp_path)
+    copy = tmp_path / "checkpoints.jsonl"
+    shell.env["POLICY_LEDGER_CHECKPOINT_FILE"] = str(copy)
+    shell.ok("init")
+    shell.ok("load", str(DEMO), "--author", "tester")
+    shell.ok("export", str(tmp_path / "export"))
+
+    result = run(tmp_path / "export", "--checkpoint", str(copy), stdlib_only=True)
+
+    assert result.returncode == 0, result.stdout
+    assert "checkpoint: ok" in result.stdout
