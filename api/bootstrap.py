@@ -17,7 +17,12 @@ from eventsourcing.utils import Environment
 
 from api.settings import Settings
 from domain.application import Clock, PolicyLedger, utc_now
-from domain.integrity import ChainVerifier, IntegrityReport
+from domain.integrity import (
+    BrokenChainError,
+    ChainVerifier,
+    IntegrityReport,
+    SealMismatchError,
+)
 from domain.signing import Seal, Signer, SigningKeyError, load_signer, seal
 from projections.catchup import CatchUp
 from projections.checkpoints import CheckpointTable
@@ -179,6 +184,20 @@ class Services:
     def seal(self, digest: str) -> Seal:
         """The digest with this service's signature over it (none without a key)."""
         return seal(self.signer, digest)
+
+    def verified_seal(self, position: int, digest: str) -> Seal:
+        """The seal of the read model an audit read (at log `position`, of `digest`), signed
+        only once the log verifies to that digest there: BrokenChainError or
+        SealMismatchError otherwise (exit 1 on the command line, 503 over HTTP)."""
+        report = self.verify(digest_at=position)
+        if report.first_broken is not None:
+            raise BrokenChainError(report, "not signed")
+        if report.digest_at != digest:
+            raise SealMismatchError(
+                f"the read model's digest {digest} at log position {position} is not the "
+                f"log's ({report.digest_at}); run policy-ledger rebuild"
+            )
+        return self.seal(digest)
 
     def close(self) -> None:
         self.reads.close()

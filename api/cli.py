@@ -22,6 +22,7 @@ from api.security import Role
 from api.settings import Settings
 from api.timeparse import MomentError, now, parse_date, parse_moment, today
 from domain.errors import LedgerError
+from domain.integrity import BrokenChainError, SealMismatchError
 from domain.facts import Basis
 from domain.words import counted
 
@@ -678,20 +679,12 @@ ROWS_REJECTED = 3  # the exit of an audit that rejected some rows (the report li
 
 
 def _verified_seal(ledger: Services, position: int, digest: str) -> Any:
-    """The seal of the ledger an audit reads (the read model at `position`, of `digest`),
-    signed only once the log verifies to that digest there: exit 1 otherwise."""
-    report = ledger.verify(digest_at=position)
-    first = report.first_broken
-    if first is not None:
-        raise refused(f"not audited: {first.describe()}", "; run policy-ledger verify", code=1)
-    if report.digest_at != digest:
-        raise refused(
-            "not audited:",
-            f" the read model's digest {digest} at log position {position} is not the log's "
-            f"({report.digest_at}); run policy-ledger rebuild",
-            code=1,
-        )
-    return ledger.seal(digest)
+    """The seal of the ledger an audit reads, signed only once the log verifies to its
+    digest: exit 1 otherwise."""
+    try:
+        return ledger.verified_seal(position, digest)
+    except (BrokenChainError, SealMismatchError) as error:
+        raise refused("not audited:", f" {error.detail}", code=1) from None
 
 
 @contextmanager

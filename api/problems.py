@@ -21,7 +21,7 @@ from domain.errors import (
     UnknownCountryCodeError,
     VersionConflictError,
 )
-from domain.integrity import BrokenChainError
+from domain.integrity import BrokenChainError, SealMismatchError
 
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("policy_ledger.api")
@@ -32,6 +32,7 @@ STATUS_OF: list[tuple[type[LedgerError], int]] = [
     (VersionConflictError, 409),
     (LedgerNotEmptyError, 409),
     (BrokenChainError, 503),
+    (SealMismatchError, 503),
     (DomainRuleError, 422),
 ]
 

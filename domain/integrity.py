@@ -149,6 +149,13 @@ class IntegrityReport:
         return {c.country: c.head for c in self.chains if c.head is not None}
 
 
+class SealMismatchError(LedgerError):
+    """The read model an answer was computed from is not what the log says at its position:
+    its digest is not signed."""
+
+    title = "Read model does not match the log"
+
+
 class BrokenChainError(LedgerError):
     """The ledger's chains do not hold: nothing is signed or copied from it."""
 

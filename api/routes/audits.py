@@ -44,7 +44,8 @@ def _audit(ledger: Services, body: AuditIn, primary: bool, response: Response) -
         drafts = [(d.country, d.draft()) for d in body.drafts]
         states = WhatIfStates(index, drafts, ledger.app.policy_or_new)
     review = body.review_date or dt.datetime.now(dt.UTC).date()
-    answer = Collected(seal_doc(ledger.seal(index.digest)))
+    # Signed only once the log verifies to the digest of the read model the audit reads.
+    answer = Collected(seal_doc(ledger.verified_seal(index.position, index.digest)))
     auditor = Auditor(states, review, basis=body.basis.value)
     # In the body's order (batch=1): the summary then counts each value in the order it
     # first appears, as this answer always has.

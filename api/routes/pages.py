@@ -610,7 +610,8 @@ def _audit_file(ledger: Services, source: Path, review: dt.date, folder: Path) -
     rows = read_decisions(source)  # a file that cannot be read fails here, before any row
     path = folder / "report.html"
     # Signed like every report: the digest of the ledger this audit read.
-    with HtmlReport(path, ledger.seal(index.digest), tally=auditor.summary) as report:
+    seal = ledger.verified_seal(index.position, index.digest)
+    with HtmlReport(path, seal, tally=auditor.summary) as report:
         audit_rows(auditor, rows, report)
     return path
 
