@@ -3,7 +3,6 @@
 #   docker build -t policy-ledger .
 #   docker run --rm -p 8000:8000 \
 #     -e POLICY_LEDGER_DATABASE_URL='postgresql://ledger:…@db:5432/ledger?schema=policy' \
-#     -v /srv/policy-ledger/tokens.json:/var/lib/policy-ledger/tokens.json:ro \
 #     policy-ledger serve --host 0.0.0.0 --workers 2
 #   docker run --rm -e POLICY_LEDGER_DATABASE_URL=… policy-ledger run-projections
 #

@@ -17,10 +17,11 @@ from starlette.concurrency import run_in_threadpool
 
 from api import problems
 from api.bootstrap import Services, build_services
+from api.limits import ConcurrencyLimit
 from api.middleware import BodyLimit
 from api.observability import Observe
 from api.routes import amendments, audits, countries, health, integrity, pages
-from api.security import TokenStore
+from api.security import Tokens, migrate_tokens_file
 from api.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
@@ -45,7 +46,10 @@ def create_app(settings: Settings | None = None, ledger: Services | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.ledger = ledger or build_services(settings)
-        app.state.tokens = TokenStore(settings.tokens_file, settings.tokens)
+        tokens = app.state.ledger.tokens
+        await run_in_threadpool(migrate_tokens_file, tokens, settings.tokens_file)
+        app.state.tokens = Tokens(tokens, settings.tokens, settings.token_cache_seconds)
+        app.state.audit_limit = ConcurrencyLimit(settings.audits_per_client, "audits")
         app.state.ledger.catch_up.run()
         await run_in_threadpool(app.state.ledger.reads.warm)
         try:

@@ -30,6 +30,7 @@ from projections.freshness import ChangeSignal, HeadChangeSignal, SQLiteChangeSi
 from projections.integrity import verify_ledger, witnessing
 from projections.policy import PolicyProjection
 from projections.reads import ReadReplica, Reads
+from projections.tokens import TokenTable
 from projections.views import PolicyViewMixin, postgres_params, view_class_for
 
 POSTGRES_SIGNING_KEY = Path("./var/signing-key.pem")
@@ -162,6 +163,7 @@ class Services:
     catch_up: CatchUp
     reads: Reads  # every read asks here: which store answers, and how fresh
     checkpoints: CheckpointTable  # the trail of heads no rebuild drops
+    tokens: TokenTable  # the API tokens (hashes only), beside the event log
     signer: Signer | None = None  # None until a key exists (policy-ledger init makes one)
     view_factory: InfrastructureFactory | None = None  # when the read model has its own
 
@@ -237,6 +239,8 @@ def build_services(
     view_env = read_model_env(settings, env)
     with creating_tables(env):
         app = PolicyLedger(env=env, clock=clock)
+        tokens = token_table(app.factory, env)
+        tokens.create_table()
     factory = app.factory
     if view_env is not env:  # the read model in a schema of its own: a pool of its own
         factory = InfrastructureFactory.construct(Environment(app.name, view_env))
@@ -272,9 +276,17 @@ def build_services(
         catch_up=catch_up,
         reads=Reads(app.name, view, catch_up, signal, replica),
         checkpoints=checkpoints,
+        tokens=tokens,
         signer=signer,
         view_factory=factory if factory is not app.factory else None,
     )
+
+
+def token_table(factory: InfrastructureFactory, env: dict[str, str]) -> TokenTable:
+    """The API tokens' table of a store, on the library's own connections (the event log's
+    datastore: in its schema, whichever schema holds the read model)."""
+    postgres = env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    return TokenTable(factory.datastore, postgres=postgres)  # type: ignore[attr-defined]
 
 
 def _create_schema(factory: InfrastructureFactory, schema: str) -> None:

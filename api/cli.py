@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from domain.exchange import Exported, Imported
     from domain.integrity import IntegrityReport
     from projections.doctor import Check, ReplicaLag
+    from projections.tokens import TokenTable
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = render.Output()
@@ -105,6 +106,7 @@ def init() -> None:
 
     with opened_ledger(create=True) as ledger:
         console.print(f"Store ready: {ledger.settings.database_url}", soft_wrap=True)
+        _migrate_tokens(ledger)
         if ledger.signer is None:
             ledger.use_signer(create_key(signing_key_path(ledger.settings)))
             assert ledger.signer is not None
@@ -521,21 +523,43 @@ def _diagnose(settings: Settings) -> list[Check]:
 
 
 def _tokens(settings: Settings) -> Check:
-    """The tokens of the file and of POLICY_LEDGER_TOKENS, counted by role."""
-    import json
+    """The usable tokens of the store and of POLICY_LEDGER_TOKENS, counted by role, read
+    without creating anything; a tokens file of an earlier version not yet migrated."""
+    from eventsourcing.persistence import InfrastructureFactory
+    from eventsourcing.utils import Environment
 
-    from projections.doctor import FAIL, Check, token_check
+    from api.bootstrap import store_env, token_table
+    from domain.application import PolicyLedger
+    from projections.doctor import FAIL, WARN, Check, token_check
 
-    path = settings.tokens_file
+    env = {**store_env(settings), "CREATE_TABLE": "no"}
+    if (
+        env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+        and not Path(env["SQLITE_DBNAME"]).exists()
+    ):
+        return Check("tokens", FAIL, "no store to read them from: run `policy-ledger init`")
     try:
-        entries = [security.TokenEntry.model_validate(e) for e in json.loads(path.read_text())]
-    except FileNotFoundError:
-        entries = []
-    except (OSError, ValueError) as error:
-        return Check("tokens", FAIL, f"{path}: {type(error).__name__}: {error}")
-    entries += settings.tokens
-    by_role = {role.value: sum(e.role == role for e in entries) for role in Role}
-    return token_check(by_role, Role.EDITOR.value)
+        factory = InfrastructureFactory.construct(Environment(PolicyLedger.name, env))
+        try:
+            stored = token_table(factory, env).all()
+        finally:
+            factory.close()
+    except Exception as error:  # the store's own checks say more when it is unreachable
+        return Check(
+            "tokens",
+            FAIL,
+            f"not read from the store ({type(error).__name__}): run `policy-ledger init`",
+        )
+    at = now()
+    roles = [Role(r.role) for r in stored if r.usable_at(at)] + [e.role for e in settings.tokens]
+    by_role = {role.value: roles.count(role) for role in Role}
+    check = token_check(by_role, Role.EDITOR.value)
+    if settings.tokens_file.exists():
+        detail = (
+            f"{check.detail}; {settings.tokens_file} is not migrated yet (`policy-ledger init`)"
+        )
+        return Check("tokens", WARN if check.status != FAIL else FAIL, detail)
+    return check
 
 
 def _masked_url(url: str | None) -> str | None:
@@ -723,17 +747,77 @@ cli.add_typer(token_cli, name="token")
 def create_token(
     role: Annotated[Role, typer.Option(help="editor, reader or auditor.")],
     subject: Annotated[str, typer.Option(help="Who uses it; recorded as author of writes.")],
+    expires: Annotated[
+        str | None,
+        typer.Option(
+            help="When it stops working: a duration (30m, 12h, 90d, 2w), a date (its first "
+            "day without it, UTC) or an ISO 8601 timestamp. Default: never."
+        ),
+    ] = None,
 ) -> None:
-    """Create a token; it is printed once, alone on the last line."""
-    settings = Settings()
-    token = security.create_token(settings.tokens_file, subject, role)
+    """Create a token; it is printed once, alone on the last line (only its hash is stored)."""
+    from pydantic import ValidationError
+
+    from api.timeparse import parse_expiry
+
+    with _token_table(create=True) as tokens:
+        at = now()
+        ends = parse_expiry(expires, at, name="--expires") if expires else None
+        try:
+            token, record = security.create_token(tokens, subject, role, ends, at)
+        except ValidationError:
+            raise refused("error:", " --subject: give 1 to 200 characters") from None
+    until = f", expires {record.expires_at.isoformat()}" if record.expires_at else ""
     errors.print(
         f"Created {'an' if role.value[0] in 'aeiou' else 'a'} {role.value} token for {subject} "
-        f"(hash in {settings.tokens_file}).",
+        f"(id {record.token_id}{until}; its hash is in the store).",
         soft_wrap=True,
         markup=False,
     )
     sys.stdout.write(token + "\n")
+
+
+@token_cli.command("list")
+def list_tokens(as_json: JsonFlag = False) -> None:
+    """The tokens in the store: id, subject, role, created, expires, state (never a hash)."""
+    with _token_table() as tokens:
+        at = now()
+        doc = [record.to_json(at) for record in tokens.all()]
+    emit(doc, as_json, render.token_list, soft_wrap=True)
+
+
+@token_cli.command("revoke")
+def revoke_token(
+    token_id: Annotated[str, typer.Argument(help="The token's id, as `token list` shows it.")],
+) -> None:
+    """Revoke a token: refused (401) by every server within POLICY_LEDGER_TOKEN_CACHE_SECONDS."""
+    with _token_table() as tokens:
+        record = tokens.revoke(token_id, now())
+    if record is None:
+        raise refused("error:", f" no token with id '{token_id}' (see `policy-ledger token list`)")
+    assert record.revoked_at is not None
+    console.print(
+        f"Revoked {record.token_id} ({record.role}, {record.subject}) from "
+        f"{record.revoked_at.isoformat()}.",
+        soft_wrap=True,
+        markup=False,
+    )
+
+
+@contextmanager
+def _token_table(create: bool = False) -> Iterator[TokenTable]:
+    """The store's token table, the tokens file of an earlier version migrated into it
+    (`create`: the store too, where it does not exist yet, as `load` does)."""
+    with opened_ledger(create=create) as ledger:
+        _migrate_tokens(ledger)
+        yield ledger.tokens
+
+
+def _migrate_tokens(ledger: Services) -> None:
+    """The tokens file of an earlier version, read into the store; what happened, said."""
+    said = security.migrate_tokens_file(ledger.tokens, ledger.settings.tokens_file)
+    if said is not None:
+        errors.print(said, soft_wrap=True, markup=False, highlight=False)
 
 
 def main() -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.bootstrap import Services
-from api.security import Principal, TokenStore
+from api.limits import ConcurrencyLimit
+from api.security import Principal, TokenRefusedError, Tokens
 from api.settings import Settings
 from projections.queries import PolicyQueries
 from projections.reads import Origin
@@ -32,11 +34,11 @@ def identify(request: Request) -> Principal | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("send the token as 'Authorization: Bearer <token>'")
-    tokens: TokenStore = request.app.state.tokens
-    found = tokens.authenticate(token.strip())
-    if found is None:
-        raise _unauthorized("the bearer token is not valid")
-    return found
+    tokens: Tokens = request.app.state.tokens
+    try:
+        return tokens.authenticate(token.strip())
+    except TokenRefusedError as refused:
+        raise _unauthorized(str(refused)) from None
 
 
 def authorize_read(request: Request) -> Principal | None:
@@ -45,6 +47,23 @@ def authorize_read(request: Request) -> Principal | None:
     if settings.read_requires_token and who is None:
         raise _unauthorized("reads need a bearer token on this server")
     return who
+
+
+def authorize_audit(request: Request) -> Principal | None:
+    """The read rule, and with `audits_require_token` (the default) a token of any role."""
+    who = authorize_read(request)
+    settings: Settings = request.app.state.settings
+    if settings.audits_require_token and who is None:
+        raise _unauthorized("audits need a bearer token on this server (any role)")
+    return who
+
+
+def audit_client(request: Request, who: Principal | None) -> str:
+    """Whom the audit limit counts a request against: its token's subject, else the
+    address it came from (behind a proxy: the proxy's, unless it forwards it)."""
+    if who is not None:
+        return f"subject:{who.subject}"
+    return f"address:{request.client.host if request.client else 'unknown'}"
 
 
 async def principal(
@@ -83,9 +102,21 @@ async def auditor(who: PrincipalDep) -> Principal:
     return who
 
 
+async def audit_slot(
+    request: Request, _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> AsyncIterator[Principal | None]:
+    """The audit access check, then one of the client's audit slots, held while the
+    request runs (429 when the client has `audits_per_client` running)."""
+    who = authorize_audit(request)
+    limit: ConcurrencyLimit = request.app.state.audit_limit
+    with limit.hold(audit_client(request, who)):
+        yield who
+
+
 Editor = Annotated[Principal, Depends(editor)]
 Auditor = Annotated[Principal, Depends(auditor)]
 Reader = Annotated[Principal | None, Depends(reader)]
+AuditSlot = Annotated[Principal | None, Depends(audit_slot)]
 
 
 CONSISTENCY = "policy-ledger-consistency"  # request header: `primary` for read-your-writes

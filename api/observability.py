@@ -5,8 +5,10 @@
   carried by a context variable onto every log line written while the request runs (thread
   pool work included: the context is copied there).
 - Logs are one JSON object per line (`JsonFormatter`); bearer tokens, `plt_` tokens and
-  passwords in database URLs are masked in every message, whoever wrote it. The access line
-  carries method, path (never the query string or any header), status and duration_ms.
+  passwords in database URLs are masked in every field of every line (message, path,
+  request id, traceback), whoever wrote it; an `X-Request-ID` that looks like a secret is
+  replaced by a new id. The access line carries method, path (never the query string or
+  any header), status and duration_ms.
 - Metrics (prometheus-client): request latencies by method, route template and status (the
   histogram's `_count` is the request count), amendments recorded, decisions audited, and,
   computed when scraped, the projection's position, the log head and the lag between them.
@@ -164,8 +166,8 @@ class Observe:
         request_id = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
-                if SANE_REQUEST_ID.fullmatch(value):
-                    request_id = value.decode()
+                if SANE_REQUEST_ID.fullmatch(value) and SUSPECT.search(value.decode()) is None:
+                    request_id = value.decode()  # never a token: it is logged and echoed
                 break
         if request_id is None:
             request_id = os.urandom(8).hex()
@@ -220,7 +222,8 @@ def _log_access(method: str, path: str, status: int, elapsed: float) -> None:
 
 SECRETS = [
     (re.compile(r"(?i)\b(bearer\s+)[^\s\"',;]+"), r"\1[masked]"),
-    (re.compile(r"\bplt_[A-Za-z0-9_\-]+"), "plt_[masked]"),
+    # Anywhere, not only at a word's start: `idplt_…` holds a whole token too.
+    (re.compile(r"plt_[A-Za-z0-9_\-]+"), "plt_[masked]"),
     (re.compile(r"(?i)\b(authorization[\"']?\s*[:=,]\s*[\"']?)[^\"'\n]+"), r"\1[masked]"),
     (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1[masked]@"),
 ]
@@ -251,11 +254,11 @@ class JsonFormatter(logging.Formatter):
         }
         request_id = getattr(record, "request_id", None) or REQUEST_ID.get()
         if request_id is not None:
-            doc["request_id"] = request_id
+            doc["request_id"] = mask(str(request_id))
         for name in FIELDS:
             value = getattr(record, name, None)
-            if value is not None:
-                doc[name] = value
+            if value is not None:  # every text field masked, the path included
+                doc[name] = mask(value) if isinstance(value, str) else value
         if record.exc_info:
             doc["exception"] = mask(self.formatException(record.exc_info))
         return orjson.dumps(doc, default=str).decode()

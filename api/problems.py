@@ -45,6 +45,7 @@ HTTP_TITLES = {
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    429: "Too many requests",
     500: "Internal error",
     503: "Not ready",
 }

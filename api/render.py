@@ -286,6 +286,28 @@ def countries(rows: list[Doc]) -> Table:
     return table
 
 
+def token_list(rows: list[Doc]) -> Table | Text:
+    """The stored tokens (no hash); moments to the minute, in UTC."""
+    if not rows:
+        return Text("No tokens in the store (policy-ledger token create).")
+    table = _table("id", "subject", "role", "created", "expires", "state")
+    for r in rows:
+        table.add_row(
+            r["id"],
+            r["subject"],
+            r["role"],
+            _minute(r["created"]),
+            _minute(r["expires"]) if r["expires"] else "never",
+            f"{r['state']} {_minute(r['revoked'])}" if r["revoked"] else r["state"],
+        )
+    return table
+
+
+def _minute(iso: str) -> str:
+    """2025-01-01T09:00:00.123+00:00 -> 2025-01-01 09:00Z"""
+    return f"{iso[:10]} {iso[11:16]}Z"
+
+
 def audit_summary(summary: Doc) -> Group:
     table = _table("", "count")
     table.columns[1].justify = "right"

@@ -53,13 +53,33 @@ class Settings(BaseSettings):
     )
     tokens_file: Path = Field(
         default=Path("./var/tokens.json"),
-        description="Hashes of API tokens, written by `policy-ledger token create`.",
+        description="The tokens file of earlier versions: read once into the store, then "
+        "renamed to <name>.migrated (tokens now live in the store).",
     )
     tokens: list[TokenEntry] = Field(
         default_factory=list, description="More token hashes (JSON list of subject/role/sha256)."
     )
+    token_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long a process trusts a token it looked up in the store: a "
+        "revocation counts everywhere within this time (an expiry at once).",
+    )
     read_requires_token: bool = Field(
         default=False, description="When true every read needs a token (any role)."
+    )
+    audits_require_token: bool = Field(
+        default=True,
+        description="POST /audits (and the upload page) need a bearer token (any role), "
+        "even where reads do not: an audit costs seconds of CPU. ./dev demo turns it off.",
+    )
+    audits_per_client: int = Field(
+        default=2,
+        ge=1,
+        le=100,
+        description="Audits one client (a token's subject, else an address) may run at once "
+        "in one server process; 429 with Retry-After beyond.",
     )
     max_body_bytes: int = Field(
         default=1_000_000, ge=1024, description="Largest request body accepted (413 beyond)."

@@ -51,3 +51,34 @@ def today() -> dt.date:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+DURATION = re.compile(r"(\d{1,6})\s*([mhdw])")
+UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_expiry(text: str, at: dt.datetime, *, name: str) -> dt.datetime:
+    """When something given at `at` stops working: a duration from then (`30m`, `12h`,
+    `90d`, `2w`), a date (its first moment, UTC: the first day without it) or an ISO 8601
+    timestamp; it must lie after `at`."""
+    raw = text.strip().lower()
+    duration = DURATION.fullmatch(raw)
+    if duration is not None:
+        try:
+            ends = at + dt.timedelta(**{UNITS[duration[2]]: int(duration[1])})
+        except OverflowError:
+            raise MomentError(f"{name}: '{text}' ends after the year 9999") from None
+    elif len(raw) == 10:
+        day = parse_date(raw, name=name)
+        ends = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+    else:
+        try:
+            ends = parse_moment(text, name=name)
+        except MomentError:
+            raise MomentError(
+                f"{name}: '{text}' is neither a duration (30m, 12h, 90d, 2w), a date "
+                "(YYYY-MM-DD) nor an ISO 8601 timestamp"
+            ) from None
+    if ends <= at:
+        raise MomentError(f"{name}: '{text}' is not in the future")
+    return ends

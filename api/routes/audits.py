@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.bootstrap import Services
-from api.deps import Reader, ServicesDep, asks_primary, require_json, source_headers
+from api.deps import AuditSlot, Reader, ServicesDep, asks_primary, require_json, source_headers
 from api.observability import DECISIONS
 from api.routes.countries import PROBLEM, Code
 from api.schemas import AuditIn, AuditOut, WhatIfIn, WhatIfOut
@@ -23,11 +23,12 @@ from projections.whatif import what_if_policy
 
 router = APIRouter(tags=["audits"], dependencies=[Depends(require_json)])
 ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys((400, 401, 404, 413, 415, 422), PROBLEM)
+AUDIT_ERRORS = {**ERRORS, 429: PROBLEM}
 
 
-@router.post("/audits", response_model=AuditOut, responses=ERRORS)
+@router.post("/audits", response_model=AuditOut, responses=AUDIT_ERRORS)
 async def audit(
-    body: AuditIn, request: Request, response: Response, ledger: ServicesDep, _: Reader
+    body: AuditIn, request: Request, response: Response, ledger: ServicesDep, _: AuditSlot
 ) -> Any:
     """Judge each decision under the policy in force on its date; bad rows are reported
     one by one and do not stop the others. Drafts are applied in memory only."""

@@ -35,7 +35,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from api.bootstrap import Services
-from api.deps import authorize_read
+from api.deps import audit_client, authorize_audit, authorize_read
 from api.problems import STATUS_OF
 from api.timeparse import MomentError, parse_date, parse_moment
 from api.web import chart as charts
@@ -554,8 +554,13 @@ async def audit_upload(request: Request) -> Response:
     """Audits the uploaded file and answers with the HTML report (nothing is stored)."""
     from projections.audit.reading import DecisionFileError
 
-    authorize_read(request)
     page = Page(request)
+    try:
+        who = authorize_audit(request)
+    except HTTPException as error:
+        if error.status_code != 401:
+            raise
+        return _form(request, 401, page.t("audit_needs_token"))
     try:
         form = await request.form(max_files=1, max_fields=4)
     except HTTPException as error:  # 413 from the body limit, 400 for a malformed body
@@ -582,7 +587,8 @@ async def audit_upload(request: Request) -> Response:
             while chunk := await upload.read(1 << 16):
                 out.write(chunk)
         ledger: Services = request.app.state.ledger
-        report = await run_in_threadpool(_audit_file, ledger, source, review, folder)
+        with request.app.state.audit_limit.hold(audit_client(request, who)):
+            report = await run_in_threadpool(_audit_file, ledger, source, review, folder)
     except DecisionFileError as error:
         shutil.rmtree(folder, ignore_errors=True)
         return _form(request, 422, error.message)

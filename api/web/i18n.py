@@ -451,6 +451,12 @@ WORDS: dict[str, tuple[str, str]] = {
         "Het bestand is groter dan {size}: toets het met “policy-ledger audit”, of splits het.",
     ),
     "audit_no_file": ("Choose a file of decisions.", "Kies een bestand met besluiten."),
+    "audit_needs_token": (
+        "Audits need a token on this server. Send it as “Authorization: Bearer <token>”, "
+        "or use “policy-ledger audit”.",
+        "Toetsen vereist een token op deze server. Stuur het als “Authorization: Bearer "
+        "<token>”, of gebruik “policy-ledger audit”.",
+    ),
     # Errors
     "error": ("Error", "Fout"),
     "error_401": ("Authentication required", "Aanmelding vereist"),

@@ -13,6 +13,7 @@ import yaml
 
 from api.bootstrap import Services
 from api.schemas import Problem
+from api.security import Role, create_token
 from domain.loader import record_file
 
 PAKISTAN = Path(__file__).resolve().parents[2] / "data" / "pakistan.yaml"
@@ -37,6 +38,11 @@ class Demo:
     decree: str  # WBV 2024/27, pending
     version: int
     author: str
+
+
+def new_token(ledger: Services, subject: str, role: Role) -> str:
+    """A token stored the way `policy-ledger token create` stores it (the token only)."""
+    return create_token(ledger.tokens, subject, role)[0]
 
 
 def bearer(token: str) -> dict[str, str]:

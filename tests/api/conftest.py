@@ -23,39 +23,48 @@ from api_support import (
     Demo,
     load_demo_via_api,
     load_demo_via_ledger,
+    new_token,
 )
 from fastapi.testclient import TestClient
 from servers import BIN
 
 from api.app import create_app
 from api.bootstrap import Services
-from api.security import Role, create_token
+from api.security import Role
 from api.settings import Settings
 
 
 @pytest.fixture
 def tokens_file(tmp_path: Path) -> Path:
+    """Where a tokens file of an earlier version would be (none unless a test writes one)."""
     return tmp_path / "tokens.json"
 
 
 @pytest.fixture
-def editor_token(tokens_file: Path) -> str:
-    return create_token(tokens_file, EDITOR, Role.EDITOR)
+def tokens_ledger(open_ledger: Callable[..., Services]) -> Services:
+    """A wiring of the test's store to create tokens with, as `policy-ledger token create`
+    would from a process of its own."""
+    return open_ledger()
 
 
 @pytest.fixture
-def other_editor_token(tokens_file: Path) -> str:
-    return create_token(tokens_file, OTHER_EDITOR, Role.EDITOR)
+def editor_token(tokens_ledger: Services) -> str:
+    return new_token(tokens_ledger, EDITOR, Role.EDITOR)
 
 
 @pytest.fixture
-def reader_token(tokens_file: Path) -> str:
-    return create_token(tokens_file, READER, Role.READER)
+def other_editor_token(tokens_ledger: Services) -> str:
+    return new_token(tokens_ledger, OTHER_EDITOR, Role.EDITOR)
 
 
 @pytest.fixture
-def auditor_token(tokens_file: Path) -> str:
-    return create_token(tokens_file, AUDITOR, Role.AUDITOR)
+def reader_token(tokens_ledger: Services) -> str:
+    return new_token(tokens_ledger, READER, Role.READER)
+
+
+@pytest.fixture
+def auditor_token(tokens_ledger: Services) -> str:
+    return new_token(tokens_ledger, AUDITOR, Role.AUDITOR)
 
 
 @pytest.fixture

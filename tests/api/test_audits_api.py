@@ -1,7 +1,8 @@
 """POST /audits and POST /countries/{code}/policy/what-if on each store, over the PK demo.
 
-Audits follow the read policy (open by default; with read_requires_token any role may
-audit). Drafts are applied in memory only: the store is compared before and after.
+Audits need a token of any role (audits_require_token, on by default; off, they follow the
+read policy), and one client runs at most audits_per_client at once (429 beyond). Drafts are
+applied in memory only: the store is compared before and after.
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ from api_support import (
 from fastapi.testclient import TestClient
 
 REVIEW = "2025-06-01"
+
+
+@pytest.fixture
+def client(make_client: Callable[..., TestClient], reader_token: str) -> TestClient:
+    """An app with the default settings, every request carrying a reader's token."""
+    made = make_client()
+    made.headers.update(bearer(reader_token))
+    return made
+
+
 REVOKE_PTI = amendment(
     title="Draft: PTI no longer a risk profile",
     in_force_from="2025-01-01",
@@ -293,3 +304,42 @@ def test_what_if_needs_a_token_when_reads_do(
     assert_problem(guarded.post("/countries/PK/policy/what-if", json=body), 401)
     response = guarded.post("/countries/PK/policy/what-if", json=body, headers=bearer(reader_token))
     assert response.status_code == 200, response.text
+
+
+# Who may audit, and how many at once --------------------------------------------------------
+
+
+def test_an_audit_needs_a_token_by_default_but_not_in_the_demo(
+    make_client: Callable[..., TestClient], pakistan: Demo
+) -> None:
+    body = {"decisions": [decision("d")]}
+    anonymous = make_client().post("/audits", json=body)
+    problem = assert_problem(anonymous, 401)
+    assert anonymous.headers["www-authenticate"] == "Bearer"
+    assert problem["detail"] == "audits need a bearer token on this server (any role)"
+    assert_problem(make_client().post("/audits", json=body, headers=bearer("plt_wrong")), 401)
+    demo = make_client(audits_require_token=False).post("/audits", json=body)
+    assert demo.status_code == 200, demo.text
+
+
+def test_a_client_beyond_its_concurrent_audits_gets_429_with_retry_after(
+    make_client: Callable[..., TestClient], pakistan: Demo, reader_token: str, auditor_token: str
+) -> None:
+    client = make_client(audits_per_client=1)
+    body = {"decisions": [decision("d")]}
+    limit = client.app.state.audit_limit  # type: ignore[attr-defined]
+    with limit.hold("subject:rita"):  # the reader's one audit is running
+        busy = client.post("/audits", json=body, headers=bearer(reader_token))
+        problem = assert_problem(busy, 429)
+        assert busy.headers["retry-after"] == "5"
+        assert problem["title"] == "Too many requests"
+        assert "at most 1 audits at once per client" in problem["detail"]
+        other = client.post("/audits", json=body, headers=bearer(auditor_token))
+        assert other.status_code == 200  # another client is not held up
+    after = client.post("/audits", json=body, headers=bearer(reader_token))
+    assert after.status_code == 200  # the slot came back
+    # Without a token (the demo), clients are told apart by address.
+    demo = make_client(audits_require_token=False, audits_per_client=1)
+    with demo.app.state.audit_limit.hold("address:testclient"):  # type: ignore[attr-defined]
+        assert_problem(demo.post("/audits", json=body), 429)
+    assert demo.post("/audits", json=body).status_code == 200

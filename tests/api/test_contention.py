@@ -22,12 +22,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from api_support import PROBLEM_JSON
+from api_support import PROBLEM_JSON, new_token
 from integration.worked_history import read_model, rebuild
 from test_server_smoke import serving
 
 from api.bootstrap import build_services
-from api.security import Role, create_token
+from api.security import Role
 from api.settings import Settings
 
 EDITORS = 4
@@ -87,13 +87,12 @@ def _run_editors(base_url: str, token: str, tmp_path: Path) -> list[dict[str, An
 def test_concurrent_editors_in_separate_processes_lose_no_write_and_duplicate_none(
     store_url: str, tmp_path: Path, figures: Callable[..., Any]
 ) -> None:
-    tokens_file = tmp_path / "tokens.json"
-    token = create_token(tokens_file, "load", Role.EDITOR)
-    env = {
-        **os.environ,
-        "POLICY_LEDGER_DATABASE_URL": store_url,
-        "POLICY_LEDGER_TOKENS_FILE": str(tokens_file),
-    }
+    ledger = build_services(Settings(database_url=store_url))
+    try:
+        token = new_token(ledger, "load", Role.EDITOR)
+    finally:
+        ledger.close()
+    env = {**os.environ, "POLICY_LEDGER_DATABASE_URL": store_url}
     started = time.monotonic()
     with serving(env, tmp_path, workers=WORKERS) as http:
         replies = _run_editors(str(http.base_url), token, tmp_path)

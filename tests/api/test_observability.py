@@ -172,6 +172,7 @@ def test_requests_are_counted_by_route_template(client: TestClient, pakistan: De
 def test_amendments_and_audited_decisions_are_counted(
     client: TestClient, editor_token: str
 ) -> None:
+    # An audit needs a token (any role) by default.
     recorded = "policy_ledger_amendments_recorded_total"
     audited = "policy_ledger_decisions_audited_total"
     before = sample(client, recorded, kind="amendment")
@@ -186,7 +187,8 @@ def test_amendments_and_audited_decisions_are_counted(
         {"id": "b", "country": "PK", "decided_on": "2025-03-01"},
         {"id": "c", "country": "PK", "decided_on": "not a date"},
     ]
-    assert client.post("/audits", json={"decisions": decisions}).status_code == 200
+    audit = client.post("/audits", json={"decisions": decisions}, headers=bearer(editor_token))
+    assert audit.status_code == 200
     assert sample(client, audited, outcome="audited") - before_ok == 2
     assert sample(client, audited, outcome="rejected") - before_bad == 1
 

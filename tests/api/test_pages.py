@@ -48,6 +48,13 @@ def store_url(sqlite_url: str) -> str:
     return sqlite_url
 
 
+@pytest.fixture
+def client(make_client: Callable[..., TestClient]) -> TestClient:
+    """The pages as the demo serves them: anyone may upload decisions to audit (a real
+    server needs a token for that: test_an_upload_needs_a_token_by_default)."""
+    return make_client(audits_require_token=False)
+
+
 class Tags(HTMLParser):
     """Every start tag with its attributes, and the text, of a page."""
 
@@ -660,6 +667,22 @@ def test_reads_needing_a_token_give_a_401_page(
 # Audits ---------------------------------------------------------------------------------
 
 
+def test_an_upload_needs_a_token_by_default(
+    make_client: Callable[..., TestClient], reader_token: str, pakistan: Demo
+) -> None:
+    """As POST /audits: a real server (audits_require_token on) audits for token holders."""
+    client = make_client()
+    files = {"decisions": ("d.csv", CSV.encode(), "text/csv")}
+    refused = client.post("/audits/new", files=files)
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == HTML
+    assert "Audits need a token on this server" in html.unescape(refused.text)
+    assert Tags(refused.text).find("input", type="file")  # the form, to try again
+    answered = client.post("/audits/new", files=files, headers=bearer(reader_token))
+    assert answered.status_code == 200
+    assert answered.headers["content-type"].startswith("text/html")
+
+
 def test_audit_form_and_report(client: TestClient, pakistan: Demo) -> None:
     form = page(client, "/audits/new")
     assert form.find("form", method="post", enctype="multipart/form-data")
@@ -713,7 +736,7 @@ def test_a_bad_upload_gives_the_form_again_with_the_reason(
 def test_an_upload_over_the_limit_gives_413_and_the_form(
     make_client: Callable[..., TestClient], pakistan: Demo
 ) -> None:
-    client = make_client(max_body_bytes=2048)
+    client = make_client(max_body_bytes=2048, audits_require_token=False)
     big = (CSV + "D-9,PK,2024-12-01,pti,PK-BA,no\n" * 100).encode()
     response = client.post("/audits/new?lang=nl", files={"decisions": ("d.csv", big)})
     assert response.status_code == 413

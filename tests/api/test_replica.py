@@ -106,13 +106,14 @@ def test_writes_go_to_the_primary_and_are_read_back_from_it(
 
 
 def test_audits_follow_the_read_side_and_health_reports_the_replica(
-    replicated: TestClient, open_ledger: Callable[..., Services]
+    replicated: TestClient, open_ledger: Callable[..., Services], reader_token: str
 ) -> None:
     load_demo_via_ledger(open_ledger(), PAKISTAN)
     body = {"decisions": [{"id": "a", "country": "PK", "decided_on": "2025-01-15"}]}
-    primary = replicated.post("/audits", json=body, headers=PRIMARY)
+    token = bearer(reader_token)  # an audit needs a token (any role) by default
+    primary = replicated.post("/audits", json=body, headers={**PRIMARY, **token})
     assert primary.headers["policy-ledger-source"] == "primary"
-    replica = replicated.post("/audits", json=body)
+    replica = replicated.post("/audits", json=body, headers=token)
     assert replica.headers["policy-ledger-source"] == "replica"
     assert replica.json()["results"] == primary.json()["results"]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_support import PAKISTAN, PROBLEM_JSON, bearer, load_demo_via_ledger
+from api_support import PAKISTAN, PROBLEM_JSON, bearer, load_demo_via_ledger, new_token
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from fuzz_support import CHECKS
@@ -30,7 +30,7 @@ from schemathesis.python import asgi
 from api.app import create_app
 from api.bootstrap import Services, build_services
 from api.schemas import Problem
-from api.security import Role, create_token
+from api.security import Role
 from api.settings import Settings
 
 FUZZ = settings(
@@ -87,7 +87,7 @@ def served(tmp_path: Path) -> Iterator[Served]:
     ledger = build_services(Settings(database_url=url))
     demo = load_demo_via_ledger(ledger, PAKISTAN)
     settings_ = Settings(database_url=url, tokens_file=tmp_path / "tokens.json")
-    token = create_token(settings_.tokens_file, "fuzzer", Role.EDITOR)
+    token = new_token(ledger, "fuzzer", Role.EDITOR)
     app = create_app(settings_, ledger=ledger)
     try:
         yield Served(app, ledger, token, [demo.attestation, demo.letter, demo.decree])

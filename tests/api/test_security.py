@@ -3,7 +3,8 @@
 - Every write endpoint refuses a missing, malformed or wrong token with 401 and a reader's
   or auditor's token with 403, as problem+json, storing nothing.
 - A token never appears in an error body, nor in the logs: the app's and uvicorn's in a
-  real `policy-ledger serve`, and every logger's in process (an internal error included).
+  real `policy-ledger serve`, whichever field of the request carried it (path, query
+  string, headers, request id), and every logger's in process (an internal error included).
 - SQL-like and path-like text in path parameters, query parameters and bodies is inert:
   a 4xx problem or a correct answer (text stored reads back byte for byte), and the store
   is intact afterwards (its tables answer, the read model equals a rebuild).
@@ -27,6 +28,7 @@ from api_support import (
     assert_problem,
     bearer,
     load_demo_via_ledger,
+    new_token,
     snapshot,
 )
 from fastapi.testclient import TestClient
@@ -35,7 +37,7 @@ from integration.worked_history import read_model, rebuild
 from test_server_smoke import serving
 
 from api.bootstrap import Services
-from api.security import Role, create_token
+from api.security import Role
 
 WRITES = ["amendments", "in-force", "retraction"]
 
@@ -123,15 +125,11 @@ def test_every_write_endpoint_refuses_missing_malformed_wrong_and_read_only_toke
 def test_tokens_never_appear_in_the_logs_of_a_served_api(
     store_url: str, tmp_path: Path, open_ledger: Callable[..., Services]
 ) -> None:
-    tokens_file = tmp_path / "tokens.json"
-    editor = create_token(tokens_file, "alice", Role.EDITOR)
-    reader = create_token(tokens_file, "rita", Role.READER)
-    demo = load_demo_via_ledger(open_ledger())
-    env = {
-        **os.environ,
-        "POLICY_LEDGER_DATABASE_URL": store_url,
-        "POLICY_LEDGER_TOKENS_FILE": str(tokens_file),
-    }
+    ledger = open_ledger()
+    editor = new_token(ledger, "alice", Role.EDITOR)
+    reader = new_token(ledger, "rita", Role.READER)
+    demo = load_demo_via_ledger(ledger)
+    env = {**os.environ, "POLICY_LEDGER_DATABASE_URL": store_url}
     wrong = "plt_" + "W" * 43
     with serving(env, tmp_path) as http:
         log_file = next(tmp_path.glob("server-*.log"))
@@ -154,6 +152,51 @@ def test_tokens_never_appear_in_the_logs_of_a_served_api(
     assert " 403" in log
     for token in (editor, reader, wrong, editor[:-1], _digest(editor), _digest(reader)):
         assert token not in log, "a token (or its hash) was logged"
+
+
+TOKEN_PLACES = ("path", "page", "unmatched", "query", "header", "cookie", "request_id", "traced")
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_a_token_in_any_field_of_a_request_never_reaches_the_logs(
+    store_url: str, tmp_path: Path, open_ledger: Callable[..., Services], log_format: str
+) -> None:
+    """Tokens (valid ones: the worst case) in the path, the query string, headers, the
+    request id; everything the server process writes, at debug level, is scanned."""
+    ledger = open_ledger()
+    placed = {place: new_token(ledger, place, Role.EDITOR) for place in TOKEN_PLACES}
+    editor = new_token(ledger, "alice", Role.EDITOR)
+    env = {
+        **os.environ,
+        "POLICY_LEDGER_DATABASE_URL": store_url,
+        "POLICY_LEDGER_LOG_LEVEL": "debug",
+        "POLICY_LEDGER_LOG_FORMAT": log_format,
+    }
+    with serving(env, tmp_path) as http:
+        log_file = next(tmp_path.glob("server-*.log"))
+        answers = [
+            http.get(f"/countries/{placed['path']}/policy"),
+            http.get(f"/countries/{placed['page']}"),
+            http.get(f"/{placed['unmatched']}/x"),
+            http.get("/countries/PK/policy", params={"on": placed["query"]}),
+            http.get(
+                "/countries",
+                headers={"X-Api-Key": placed["header"], "Cookie": f"session={placed['cookie']}"},
+            ),
+            http.get("/health", headers={"X-Request-ID": placed["request_id"]}),
+            http.get("/health", headers={"X-Request-ID": f"trace{placed['traced']}"}),
+            http.post("/countries/PK/amendments", json={}, headers=bearer(editor)),
+            http.post("/countries/PK/amendments", json={}, headers=bearer(editor[:-1])),
+        ]
+        for answer in answers:
+            assert answer.status_code < 500, answer.text
+            assert not any(t in answer.headers.get("x-request-id", "") for t in placed.values())
+    log = log_file.read_text()
+    assert log.count("/health") >= 2  # the requests were logged, at debug level
+    assert "plt_[masked]" in log  # the paths among them, masked
+    for token in (*placed.values(), editor, editor[:-1]):
+        assert token not in log, "a token was logged"
+        assert _digest(token) not in log, "a token's hash was logged"
 
 
 def test_tokens_never_appear_in_any_log_record_even_for_an_internal_error(
@@ -291,7 +334,9 @@ def test_sql_and_path_like_input_is_inert(
     assert entry["sources"][0]["reference"] == f"r {text}"
     assert entry["changes"][0]["text"] == f"n {text}"
     audit = client.post(
-        "/audits", json={"decisions": [{"id": text, "country": "PK", "decided_on": "2025-01-10"}]}
+        "/audits",
+        json={"decisions": [{"id": text, "country": "PK", "decided_on": "2025-01-10"}]},
+        headers=headers,
     )
     assert audit.status_code == 200
     assert audit.json()["results"][0]["id"] == text

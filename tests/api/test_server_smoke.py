@@ -5,6 +5,8 @@ a token made by `policy-ledger token create`, an amendment POSTed and read back,
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +21,11 @@ def test_serve_record_and_read_back(
     output = run_cli("token", "create", "--role", "editor", "--subject", "smoke")
     token = output.strip().splitlines()[-1]
     assert token.startswith("plt_")
-    assert token not in (tmp_path / "tokens.json").read_text()  # only its hash is stored
+    listed = run_cli("token", "list", "--json")
+    [stored] = json.loads(listed)
+    assert (stored["subject"], stored["role"], stored["state"]) == ("smoke", "editor", "active")
+    assert token not in listed
+    assert hashlib.sha256(token.encode()).hexdigest() not in listed
 
     with serving(server_env, tmp_path) as http:
         assert http.get("/health").json()["status"] == "ok"

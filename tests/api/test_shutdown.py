@@ -33,6 +33,7 @@ def test_a_request_in_flight_finishes_after_sigterm(
     server_env: dict[str, str], run_cli: Callable[..., str], tmp_path: Path
 ) -> None:
     run_cli("load", str(PAKISTAN), "--author", "loader")
+    token = run_cli("token", "create", "--role", "reader", "--subject", "slow").split()[-1]
     decisions = [
         {"id": f"d{i}", "country": "PK", "decided_on": f"2025-01-{1 + i % 28:02d}"}
         for i in range(200)
@@ -54,7 +55,11 @@ def test_a_request_in_flight_finishes_after_sigterm(
             http.post,
             "/audits",
             content=slow_body(),
-            headers={"content-type": "application/json", "x-request-id": "in-flight"},
+            headers={
+                "content-type": "application/json",
+                "x-request-id": "in-flight",
+                "authorization": f"Bearer {token}",
+            },
         )
         try:
             assert sent_half.wait(30)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from api_support import (
     group_ids,
     load_demo_via_ledger,
     moment,
+    new_token,
     snapshot,
     source,
     utc_now,
@@ -29,7 +29,7 @@ from api_support import (
 from fastapi.testclient import TestClient
 
 from api.bootstrap import Services
-from api.security import Role, create_token
+from api.security import Role
 
 
 def record(
@@ -736,9 +736,9 @@ def test_a_write_with_a_role_that_may_not_write_is_403(
 
 
 def test_a_token_created_while_serving_works_at_once(
-    client: TestClient, tokens_file: Path, pakistan: Demo
+    client: TestClient, tokens_ledger: Services, pakistan: Demo
 ) -> None:
-    token = create_token(tokens_file, "late", Role.EDITOR)
+    token = new_token(tokens_ledger, "late", Role.EDITOR)
     record(client, token, amendment(expected_version=pakistan.version))
 
 

@@ -51,6 +51,8 @@ def base_url(chromium_available: None, tmp_path_factory: pytest.TempPathFactory)
         **os.environ,
         "POLICY_LEDGER_DATABASE_URL": f"sqlite:///{folder / 'ledger.sqlite'}",
         "POLICY_LEDGER_TOKENS_FILE": str(folder / "tokens.json"),
+        # As `./dev demo` serves: anyone may try the upload page.
+        "POLICY_LEDGER_AUDITS_REQUIRE_TOKEN": "false",
     }
     loaded = subprocess.run(
         [str(BIN / "policy-ledger"), "load", str(PAKISTAN), "--author", "e2e"],

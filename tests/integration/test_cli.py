@@ -26,7 +26,11 @@ class Shell:
 
     def __init__(self, store_url: str, key_dir: Path) -> None:
         self.runner = CliRunner()
-        self.env = {"POLICY_LEDGER_DATABASE_URL": store_url}
+        # The tokens file of earlier versions is migrated by `init`: never the checkout's.
+        self.env = {
+            "POLICY_LEDGER_DATABASE_URL": store_url,
+            "POLICY_LEDGER_TOKENS_FILE": str(key_dir / "tokens.json"),
+        }
         if not store_url.startswith("sqlite"):
             # PostgreSQL's default key is ./var/signing-key.pem: keep tests out of the checkout.
             self.env["POLICY_LEDGER_SIGNING_KEY_FILE"] = str(key_dir / "signing-key.pem")

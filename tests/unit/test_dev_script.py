@@ -18,7 +18,7 @@ FAKE_CLI = """#!/usr/bin/env bash
 case "$1" in
   load) shift; echo "LOAD $*" ;;
   token) echo 'token-for-test' ;;
-  serve) shift; echo "SERVE $*" ;;
+  serve) shift; echo "SERVE $*"; echo "AUDITS_REQUIRE_TOKEN=$POLICY_LEDGER_AUDITS_REQUIRE_TOKEN" ;;
 esac
 """
 
@@ -71,3 +71,9 @@ def test_demo_loads_every_file_of_data_skipping_countries_loaded_already(tmp_pat
     nothing twice (tests/integration/test_data_files.py runs that load twice for real)."""
     out = demo(tmp_path)
     assert "LOAD data --skip-loaded --author demo" in out.splitlines()
+
+
+def test_the_demo_lets_anyone_try_an_audit(tmp_path: Path) -> None:
+    """Audits need a token by default (POLICY_LEDGER_AUDITS_REQUIRE_TOKEN); the demo's server
+    runs with that off, as the README's demo promises an upload page anyone can try."""
+    assert "AUDITS_REQUIRE_TOKEN=false" in demo(tmp_path).splitlines()
