@@ -22,8 +22,8 @@ from api.security import Role
 from api.settings import Settings
 from api.timeparse import MomentError, now, parse_date, parse_moment, today
 from domain.errors import LedgerError
-from domain.integrity import BrokenChainError, SealMismatchError
 from domain.facts import Basis
+from domain.integrity import BrokenChainError, SealMismatchError
 from domain.words import counted
 
 if TYPE_CHECKING:

@@ -304,7 +304,7 @@ def test_the_cli_exits_0_when_every_row_is_judged_3_when_some_are_rejected_2_on_
     assert (
         run(store_url, str(good), "-o", str(report), "--review-date", "2024-06-01").exit_code == 0
     )
-    first, last = [line for line in report.read_text(encoding="utf-8").splitlines()]
+    first, last = list(report.read_text(encoding="utf-8").splitlines())
     assert '"most_exceptional"' in first
     assert '"ledger"' in last
 
