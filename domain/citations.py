@@ -54,34 +54,51 @@ def _number(word: str) -> str:
     return word.lstrip("0") or "0" if word.isdigit() else word
 
 
+Tokens = tuple[str | None, tuple[str, ...]]
+
+
 def matches(cited: str, source: Source) -> bool:
-    kind, numbers = _tokens(cited)
-    source_kind, source_numbers = _tokens(source.reference)
-    if kind is not None and kind != (source_kind or source.kind.value):
+    return _matching(_tokens(cited), _tokens(source.reference), source.kind.value)
+
+
+def _matching(cited: Tokens, source: Tokens, source_kind: str) -> bool:
+    kind, numbers = cited
+    if kind is not None and kind != (source[0] or source_kind):
         return False
     # Either may give more numbers (a year, a session): the shorter run, of two numbers at
     # least, stands together in the longer.
-    short, long = sorted((numbers, source_numbers), key=len)
+    short, long = sorted((numbers, source[1]), key=len)
     n = len(short)
     return n >= 2 and any(long[i : i + n] == short for i in range(len(long) - n + 1))
 
 
+def _pairs(numbers: tuple[str, ...]) -> set[tuple[str, str]]:
+    return {(numbers[i], numbers[i + 1]) for i in range(len(numbers) - 1)}
+
+
 class CitationIndex:
-    """The records of a country by the numbers their sources give, so a citation is
-    matched against the few records that share its first number, not all of them."""
+    """The records of a country by each pair of neighbouring numbers their sources give: a
+    citation and a source that match share the first pair of the shorter run, so a
+    citation is compared with the few records that share one of its pairs."""
 
     def __init__(self, records: Iterable[AmendmentRecord]) -> None:
-        self._by_number: dict[str, list[AmendmentRecord]] = {}
+        self._by_pair: dict[tuple[str, str], list[AmendmentRecord]] = {}
+        self._sources: dict[str, list[tuple[Tokens, str]]] = {}
         for record in records:
-            numbers = {n for s in record.sources for n in _tokens(s.reference)[1]}
-            for number in numbers:
-                self._by_number.setdefault(number, []).append(record)
+            tokens = [(_tokens(s.reference), s.kind.value) for s in record.sources]
+            self._sources[record.id] = tokens
+            for pair in {p for (_, numbers), _ in tokens for p in _pairs(numbers)}:
+                self._by_pair.setdefault(pair, []).append(record)
 
     def matching(self, cited: str) -> list[AmendmentRecord]:
         """The records one of whose sources the citation matches, in order of position."""
-        _, numbers = _tokens(cited)
-        candidates = {id(r): r for n in numbers for r in self._by_number.get(n, ())}
-        found = [r for r in candidates.values() if any(matches(cited, s) for s in r.sources)]
+        tokens = _tokens(cited)
+        candidates = {r.id: r for pair in _pairs(tokens[1]) for r in self._by_pair.get(pair, ())}
+        found = [
+            r
+            for r in candidates.values()
+            if any(_matching(tokens, t, kind) for t, kind in self._sources[r.id])
+        ]
         return sorted(found, key=lambda r: r.position)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple, Protocol
@@ -439,6 +439,7 @@ class Country:
         "citations",
         "code",
         "covered",
+        "excepting",
         "last",
         "named",
         "now",
@@ -475,6 +476,8 @@ class Country:
             if i >= 0:
                 self.last[element] = (days[i], amendments[i])
         self.named = frozenset(e.split(":")[1] for e in self.changes if e.startswith("group:"))
+        # What the country's exceptions name ("group:<id>", "type:<kind>"), ever.
+        self.excepting = frozenset(_exempted(states.records(code).values()) if self.covered else ())
         self.citations: CitationIndex | None = None  # made when a decision first cites a text
         self.attested: dict[str, list[Attested]] = {}
         if self.covered:
@@ -530,7 +533,7 @@ class Auditor:
         usual = day <= self.review_date
         basis_facts: list[tuple[FactColumn, Fact]] = []
         outcome = case.outcome
-        for specs in self._profile(case):
+        for specs in self._profile(country, case):
             part = country.parts.get(specs) or self._part(country, specs, country.parts, now)
             run = (part.runs[bisect_right(part.starts, row) - 1] if row >= 0 else None) or (
                 self._run(country, part, row, day)
@@ -585,8 +588,14 @@ class Auditor:
             return row  # what is in force now was recorded before the decision
         return country.recorded_row(case.decided_on, case.micros)
 
-    def _profile(self, case: Case) -> list[tuple[FactSpec, ...]]:
-        exempt = exemptions(case.groups, case.application_type)
+    def _profile(self, country: Country, case: Case) -> list[tuple[FactSpec, ...]]:
+        """Where each of the case's facts is read. Its exemptions (groups, application type)
+        are kept only where the country's rules name them in an exception: other cases
+        share their specs, and so their columns and runs."""
+        exempt: tuple[str, ...] = ()
+        if country.excepting:
+            every = exemptions(case.groups, case.application_type)
+            exempt = tuple(e for e in every if e in country.excepting)
         region, areas = case.region, case.areas
         found = [group_specs(g, region, areas, exempt) for g in case.groups]
         found.append(place_specs(region, areas, case.unaccompanied_minor, exempt))
@@ -813,7 +822,7 @@ class Auditor:
         snapshot = self.states.snapshot(timeline, row)
         docs: Doc = {}
         parts = country.parts if timeline is country.now else country.side_parts
-        for specs in self._profile(case):
+        for specs in self._profile(country, case):
             part = parts.get(specs) or self._part(country, specs, parts, timeline)
             facts = self._facts(country, part, row, timeline, day)
             if basis:
@@ -904,6 +913,17 @@ def _same(first: tuple[Fact, ...], second: tuple[Fact, ...]) -> bool:
     return all(
         a.status == b.status and a.value == b.value for a, b in zip(first, second, strict=True)
     )
+
+
+def _exempted(records: Iterable[AmendmentRecord]) -> Iterator[str]:
+    """Who the records' exceptions name, as FactSpec.exempt names them."""
+    for record in records:
+        for change in record.changes:
+            for exception in getattr(change, "exceptions", ()):
+                if exception.group:
+                    yield f"group:{exception.group}"
+                if exception.application_type:
+                    yield f"type:{exception.application_type.value}"
 
 
 def _attesting(country: Country, fact: Fact) -> list[Attested]:
