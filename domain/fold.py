@@ -2,16 +2,18 @@
 
 `state_on` is the plain definition (filter what was published by P and known at T, apply
 every effect in force on or before D in order). `Chronicle` computes the same answer for
-every D at once, as segments of valid time, and keeps them current as records arrive,
-re-sweeping only from the earliest date a new fact touches.
+every D at once, as segments of valid time over `ElementLines` (each element's states over
+valid time), and keeps them current as records arrive: a new fact refolds only the lines of
+the elements it touches, each only until it is back on the states it had, and rebuilds only
+the segments in between, so its cost does not grow with the history behind it.
 Property tests hold the two to each other.
 
 A whole-list replacement is one category-wide effect that `apply` expands over the state at
-its point of the fold (see domain.effects): the sweep always carries the full state of the
-date it starts from, so a re-sweep from any date meets the replacement with exactly the
-designations the plain fold meets, and ends the same ones. `transitions` and the element
-histories expand it the same way, so history and diff show each end it makes with its
-amendment.
+its point of the fold (see domain.effects): it sits in the line of every group of its place
+(and of any group designated later), so a refold of a group's line meets the replacement
+with exactly the state the plain fold meets, and ends the same designations. `transitions`
+and the element histories expand it the same way, so history and diff show each end it
+makes with its amendment.
 """
 
 from __future__ import annotations
