@@ -2,6 +2,7 @@
 
     python benchmarks/bench_ledger.py [--amendments N] [--countries C] [--store sqlite|postgres]
                                       [--lookups K] [--docs D] [--quick] [--profile PHASE]
+    python benchmarks/bench_ledger.py --growth 5000,20000,100000 [--store sqlite|postgres]
 
 Builds a fresh ledger (a SQLite file in a temp dir, or a PostgreSQL schema in database `test`
 dropped afterwards), records N synthetic amendments over C real countries with a controlled
@@ -655,6 +656,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: N=5000, K=20000")
     parser.add_argument(
+        "--growth",
+        help="comma-separated ledger sizes (e.g. 5000,20000,100000): for each, a fresh store, "
+        "then recording and rebuild rates against the decoded log read and the store sizes, "
+        "so growth with N shows; no lookups",
+    )
+    parser.add_argument(
         "--profile",
         choices=("record", "catchup", "lookups", "asof", "index", "hotpath", "policy"),
         help="cProfile one phase; the report goes to stderr",
@@ -693,6 +700,9 @@ class Report:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.growth:
+        growth(args, [int(n) for n in args.growth.split(",")])
+        return
     profiler = Profiler(args.profile, args.profile_out)
     countries = pick_countries(args.countries, args.seed)
     gen = Generator(args.amendments, countries, args.seed, args.retract_share)
@@ -1041,6 +1051,117 @@ def code_version() -> str:
         return f"{where} (not a git checkout)"
     changed = f", uncommitted changes in {', '.join(dirty)}" if dirty else ", clean"
     return f"{where} at {commit}{changed}"
+
+
+# Growth: the write and rebuild rates at several sizes -----------------------------------------
+
+
+@dataclass
+class GrowthRow:
+    amendments: int
+    events: int
+    record_rate: float  # amendments/s through record_amendments
+    command_rate: float  # single commands/s
+    decoded_rate: float  # events/s, the floor
+    rebuild_rate: float  # events/s
+    rebuild_cpu_ratio: float  # this process's CPU time: rebuild / decoded read
+    log_bytes: int
+    model_bytes: int
+    load: tuple[float, float]  # 1-minute load average before / after
+
+
+def growth(args: argparse.Namespace, sizes: list[int]) -> None:
+    """For each size, a fresh ledger: record it, read it decoded (the floor), rebuild the
+    projection from empty, and measure the stores; one table with the growth."""
+    print_growth(args, [growth_row(args, n) for n in sizes])
+
+
+def growth_row(args: argparse.Namespace, n: int) -> GrowthRow:
+    load_before = os.getloadavg()[0]
+    countries = pick_countries(args.countries, args.seed)
+    gen = Generator(n, countries, args.seed, args.retract_share)
+    clock = TickingClock(T0, (T_END - T0) / gen.clock_calls)
+    with store(args.store) as (url, store_text):
+        ledger = build_services(Settings(database_url=url), clock=clock)
+        try:
+            log(f"growth: recording {n} amendments ({store_text})")
+            built = build(ledger, gen, clock, args.chunk)
+            head = ledger.catch_up.head()
+            reads = [cpu_timed(lambda: read_log(ledger, decode=True)) for _ in range(args.reads)]
+            decoded = statistics.median(wall for wall, _ in reads)
+            decoded_cpu = statistics.median(cpu for _, cpu in reads)
+            log(f"growth: rebuilding {head} events")
+            cpu = time.process_time()
+            seconds, (position, failure) = timed(lambda: guarded_catch_up(ledger))
+            rebuild_cpu = time.process_time() - cpu
+            if failure is not None:
+                raise SystemExit(f"rebuild failed at {position}/{head}: {failure}")
+            log_bytes, model_bytes = store_sizes(ledger, args.store)
+        finally:
+            ledger.close()
+    return GrowthRow(
+        amendments=n,
+        events=head,
+        record_rate=n / built.record_seconds,
+        command_rate=built.commands / built.command_seconds if built.commands else 0,
+        decoded_rate=head / decoded,
+        rebuild_rate=head / seconds,
+        rebuild_cpu_ratio=rebuild_cpu / decoded_cpu,
+        log_bytes=log_bytes,
+        model_bytes=model_bytes,
+        load=(load_before, os.getloadavg()[0]),
+    )
+
+
+def cpu_timed(fn: Callable[[], Any]) -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def store_sizes(ledger: Services, kind: str) -> tuple[int, int]:
+    """(bytes of the event log, bytes of the read model), tables with their indexes."""
+    if kind == "sqlite":
+        rows = ledger.view._all(
+            "SELECT m.tbl_name AS t, SUM(d.pgsize) AS n FROM dbstat d "
+            "JOIN sqlite_master m ON m.name = d.name GROUP BY m.tbl_name"
+        )
+    else:
+        rows = ledger.view._all(
+            "SELECT c.relname AS t, pg_total_relation_size(c.oid) AS n FROM pg_class c "
+            "JOIN pg_namespace s ON s.oid = c.relnamespace "
+            "WHERE s.nspname = current_schema() AND c.relkind = 'r'"
+        )
+    sizes = {r["t"]: int(r["n"]) for r in rows}
+    log_bytes = sum(n for t, n in sizes.items() if t.endswith("_events"))
+    model_bytes = sum(n for t, n in sizes.items() if t.startswith("policy_"))
+    return log_bytes, model_bytes
+
+
+def print_growth(args: argparse.Namespace, rows: list[GrowthRow]) -> None:
+    first = rows[0]
+    out = [
+        "",
+        f"### Growth: recording and rebuild ({args.store}, {args.countries} countries, "
+        f"{platform.python_version()}, {os.cpu_count()} CPUs, {code_version()})",
+        "",
+        "| amendments | events | record amendments/s | vs first | single commands/s | "
+        "decoded read events/s (floor) | rebuild events/s | rebuild / floor | same, CPU time | "
+        "log MB | read model MB | model / log | load 1 min before / after |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        out.append(
+            f"| {r.amendments:,} | {r.events:,} | {fmt_rate(r.record_rate)} | "
+            f"{first.record_rate / r.record_rate:.2f}x slower | {fmt_rate(r.command_rate)} | "
+            f"{fmt_rate(r.decoded_rate)} | {fmt_rate(r.rebuild_rate)} | "
+            f"{r.decoded_rate / r.rebuild_rate:.1f}x | {r.rebuild_cpu_ratio:.1f}x | "
+            f"{r.log_bytes / 1e6:.1f} | "
+            f"{r.model_bytes / 1e6:.1f} | {r.model_bytes / max(r.log_bytes, 1):.2f} | "
+            f"{r.load[0]:.2f} / {r.load[1]:.2f} |"
+        )
+    print("\n".join(out), flush=True)
 
 
 def print_report(report: Report) -> None:

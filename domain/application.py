@@ -182,10 +182,28 @@ class PolicyLedger(Application[UUID]):
         return Recorded(policy.country, policy.version, last, amendment_id, pending)
 
     def _save_all(self, policies: Iterable[CountryPolicy]) -> Any:
+        policies = list(policies)
         try:
-            return self.save(*policies)
+            recordings = self.save(*policies)
         except IntegrityError:
             raise VersionConflictError(
                 "another editor recorded a change first: read again and reapply yours",
                 field="expected_version",
             ) from None
+        self._cache_saved(policies)
+        return recordings
+
+    def _cache_saved(self, policies: list[CountryPolicy]) -> None:
+        """Caches the saved copies, so the next command starts from them: the cached
+        originals would otherwise replay these events (fast-forward) on the next read. A
+        cached aggregate newer than ours stays; one older is caught up on its next read."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for policy in policies:
+            try:
+                cached = cache.get(policy.id)
+            except KeyError:
+                cached = None
+            if cached is None or cached.version < policy.version:
+                cache.put(policy.id, policy)

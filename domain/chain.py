@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-import rfc8785
+from domain.canonical import canonical_json
 
 GENESIS = "0" * 64
 SIGNATURE_CONTEXT = b"policy-ledger/ledger-digest/v1\n"
@@ -68,7 +68,7 @@ class Link:
         }
 
     def hash(self) -> str:
-        return sha256_hex(rfc8785.dumps(self.document()))
+        return sha256_hex(canonical_json(self.document()))
 
     def after(self, previous_hash: str) -> Link:
         """The same link, following another hash."""
@@ -102,7 +102,7 @@ def opened_payload(country: str) -> dict[str, Any]:
 
 def ledger_digest(heads: Mapping[str, str]) -> str:
     """SHA-256 of the RFC 8785 JSON of {country: head hash}: one hash for the whole ledger."""
-    return sha256_hex(rfc8785.dumps(dict(heads)))
+    return sha256_hex(canonical_json(dict(heads)))
 
 
 EMPTY_DIGEST = ledger_digest({})

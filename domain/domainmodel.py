@@ -9,6 +9,7 @@ from forking. Stored hashes are taken as they are here; `domain.integrity` check
 from __future__ import annotations
 
 import datetime as dt
+from copy import deepcopy
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -21,6 +22,8 @@ from domain.errors import (
     AmendmentRetractedError,
     InForceDateAlreadyKnownError,
 )
+from domain.fold import ElementLines, record_effects
+from domain.instants import END_OF_TIME
 from domain.records import AmendmentRecord
 from domain.rules import (
     check_amendment,
@@ -129,11 +132,25 @@ class CountryPolicy(Aggregate):
         self.country = country
         self.amendments: dict[str, AmendmentRecord] = {}
         self.head = chain.GENESIS  # the hash of the last event applied
+        # The element lines of the amendments as known now, kept current by the handlers
+        # below: the rules read a state on any date from them without refolding history.
+        self.known = ElementLines()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> CountryPolicy:
+        """A copy for a command, made each time the repository hands out the cached
+        aggregate: the records are immutable and shared, the lines copied on write, so a
+        copy costs a dict copy, not the country's history."""
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.amendments = dict(self.amendments)
+        copy.known = deepcopy(self.known, memo)
+        copy._pending_events = list(self._pending_events)
+        return copy
 
     # Commands -------------------------------------------------------------------------
 
     def record_amendment(self, draft: AmendmentDraft, author: str, at: dt.datetime) -> str:
-        check_amendment(self.country, draft, list(self.amendments.values()))
+        check_amendment(self.country, draft, self.amendments.values(), self.known)
         payload = payloads.AmendmentRecorded(
             amendment_id=str(uuid4()),
             country=self.country,
@@ -230,6 +247,7 @@ class CountryPolicy(Aggregate):
     def on_amendment_recorded(self, event: CountryPolicy.AmendmentRecorded) -> None:
         record = amendment_record(event.payload, event.originator_version, event.timestamp)
         self.amendments[record.id] = record
+        self.known.add(record_effects(record, END_OF_TIME))
 
     def on_in_force_date_recorded(self, event: CountryPolicy.InForceDateRecorded) -> None:
         payload = payloads.InForceDateRecorded.model_validate(event.payload)
@@ -237,6 +255,7 @@ class CountryPolicy(Aggregate):
         self.amendments[record.id] = record.with_in_force(
             payload.in_force_from, event.timestamp, payload.announced_on
         )
+        self.known.add(record_effects(self.amendments[record.id], END_OF_TIME))
 
     def on_amendment_retracted(self, event: CountryPolicy.AmendmentRetracted) -> None:
         payload = payloads.AmendmentRetracted.model_validate(event.payload)
@@ -244,6 +263,7 @@ class CountryPolicy(Aggregate):
         self.amendments[record.id] = record.with_retraction(
             payload.reason, event.timestamp, payload.source, payload.announced_on
         )
+        self.known.remove(record.id)
 
 
 def event_link(event: Any, country: str, previous_hash: str) -> chain.Link:

@@ -22,8 +22,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import rfc8785
+import orjson
 
+from domain.canonical import canonical_json
 from events.vocabulary import (
     AddNote,
     Change,
@@ -88,6 +89,8 @@ class ElementState:
     # RFC 8785 bytes of the value and of the annotated element, made once per state object
     # (states are shared by every segment they stay unchanged in).
     _canonical: list[bytes] = field(default_factory=list, init=False, compare=False, repr=False)
+    # [element id, its value member, its annotated member, its content id] (domain.fold)
+    _members: list[Any] = field(default_factory=list, init=False, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,9 +101,17 @@ class ElementState:
 
     def canonical(self) -> tuple[bytes, bytes]:
         """(value, annotated element) as RFC 8785 canonical JSON."""
-        if not self._canonical:
-            self._canonical.extend((rfc8785.dumps(self.value), rfc8785.dumps(self.to_json())))
-        return self._canonical[0], self._canonical[1]
+        made = self._canonical
+        if not made:
+            # The annotated element assembled around the value's bytes: its members in
+            # RFC 8785 order (acts, since, value); acts hold only strings we wrote.
+            value = canonical_json(self.value)
+            acts = orjson.dumps([a.to_json() for a in self.acts], option=orjson.OPT_SORT_KEYS)
+            since = self.since.isoformat().encode()
+            made.extend(
+                (value, b'{"acts":' + acts + b',"since":"' + since + b'","value":' + value + b"}")
+            )
+        return made[0], made[1]
 
 
 def element_ids(change: Change) -> tuple[str, ...]:

@@ -2,32 +2,35 @@
 
 `state_on` is the plain definition (filter what was published by P and known at T, apply
 every effect in force on or before D in order). `Chronicle` computes the same answer for
-every D at once, as segments of valid time, and keeps them current as records arrive,
-re-sweeping only from the earliest date a new fact touches.
+every D at once, as segments of valid time over `ElementLines` (each element's states over
+valid time), and keeps them current as records arrive: a new fact refolds only the lines of
+the elements it touches, each only until it is back on the states it had, and rebuilds only
+the segments in between, so its cost does not grow with the history behind it.
 Property tests hold the two to each other.
 
 A whole-list replacement is one category-wide effect that `apply` expands over the state at
-its point of the fold (see domain.effects): the sweep always carries the full state of the
-date it starts from, so a re-sweep from any date meets the replacement with exactly the
-designations the plain fold meets, and ends the same ones. `transitions` and the element
-histories expand it the same way, so history and diff show each end it makes with its
-amendment.
+its point of the fold (see domain.effects): it sits in the line of every group of its place
+(and of any group designated later), so a refold of a group's line meets the replacement
+with exactly the state the plain fold meets, and ends the same designations. `transitions`
+and the element histories expand it the same way, so history and diff show each end it
+makes with its amendment.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import rfc8785
-
+from domain.canonical import canonical_json
 from domain.effects import (
+    CATEGORY_WIDE,
     Effect,
+    EffectKey,
     ElementState,
     Value,
     apply,
@@ -100,7 +103,7 @@ def annotated_document(country: str, state: State) -> dict[str, Any]:
 
 @cache
 def _canonical_key(key: str) -> bytes:
-    return rfc8785.dumps(key)
+    return canonical_json(key)
 
 
 def canonical_documents(country: str, state: State) -> tuple[bytes, bytes]:
@@ -111,20 +114,29 @@ def canonical_documents(country: str, state: State) -> tuple[bytes, bytes]:
     elements. Element ids and field names are ASCII, where UTF-16 order (the RFC's) and
     code-point order (Python's) agree. A test holds this equal to rfc8785.dumps.
     """
-    head = b'{"country":' + rfc8785.dumps(country) + b',"elements":{'
-    values, annotated = [], []
-    for key in sorted(state):
-        value, element = state[key].canonical()
+    head = b'{"country":' + canonical_json(country) + b',"elements":{'
+    members = [element_members(key, state[key]) for key in sorted(state)]
+    values = b",".join([m[0] for m in members])
+    annotated = b",".join([m[1] for m in members])
+    return head + values + b"}}", head + annotated + b"}}"
+
+
+def element_members(key: str, element: ElementState) -> tuple[bytes, bytes, str]:
+    """(`"key":value`, `"key":annotated element`, content id) of an element, made once per
+    element state object (every state it is unchanged in shares it)."""
+    made = element._members
+    if not made or made[0] != key:
+        value, annotated = element.canonical()
         name = _canonical_key(key) + b":"
-        values.append(name + value)
-        annotated.append(name + element)
-    return head + b",".join(values) + b"}}", head + b",".join(annotated) + b"}}"
+        member = name + annotated
+        made[:] = [key, name + value, member, hashlib.sha256(member).hexdigest()[:32]]
+    return made[1], made[2], made[3]
 
 
 def element_content_id(key: str, element: ElementState) -> str:
     """The content id of one annotated element under its element id: 128 bits of SHA-256
     (states are still identified by the full hash of their whole document)."""
-    return hashlib.sha256(_canonical_key(key) + b":" + element.canonical()[1]).hexdigest()[:32]
+    return element_members(key, element)[2]
 
 
 @dataclass(slots=True)
@@ -175,57 +187,235 @@ def _start(segment: Segment) -> dt.date:
     return segment.valid_from
 
 
-def sweep(effects: Sequence[Effect], start: State) -> Iterator[tuple[dt.date, State]]:
-    """Yields (date, state after every effect of that date) for each date with effects."""
-    state = dict(start)
-    i = 0
-    while i < len(effects):
-        day = effects[i].on
-        while i < len(effects) and effects[i].on == day:
-            apply(state, effects[i])
+def _group_place(element: str) -> str | None:
+    """The place of a group element (`group:pti` -> "", `group:pti:IQ-BG` -> "IQ-BG"), None
+    for any other element: the designations a category-wide effect of that place can end."""
+    if not element.startswith("group:"):
+        return None
+    return element[6:].partition(":")[2]
+
+
+def _wide_place(effect: Effect) -> str:
+    return effect.element[len(CATEGORY_WIDE) :].partition(":")[2]
+
+
+class _Line:
+    """One element's effects in key order, and its state from each day it changed on."""
+
+    __slots__ = ("days", "effects", "keys", "states")
+
+    def __init__(self) -> None:
+        self.keys: list[EffectKey] = []
+        self.effects: list[Effect] = []
+        self.days: list[dt.date] = []
+        self.states: list[ElementState | None] = []
+
+    def copy(self) -> _Line:
+        line = _Line()
+        line.keys, line.effects = list(self.keys), list(self.effects)
+        line.days, line.states = list(self.days), list(self.states)
+        return line
+
+    def state_on(self, on: dt.date) -> ElementState | None:
+        i = bisect_right(self.days, on) - 1
+        return self.states[i] if i >= 0 else None
+
+    def insert(self, effect: Effect) -> None:
+        i = bisect_right(self.keys, effect.key)
+        self.keys.insert(i, effect.key)
+        self.effects.insert(i, effect)
+
+    def discard(self, effect: Effect) -> None:
+        i = bisect_left(self.keys, effect.key)
+        while self.effects[i] is not effect:
             i += 1
-        yield day, dict(state)
+        del self.keys[i], self.effects[i]
+
+    def refold(self, element: str, start: dt.date, last: dt.date) -> dt.date | None:
+        """Folds the element again from `start` after effects dated `start`..`last` came or
+        went; returns the day from which its states are again the ones it had (None: they
+        may differ to the end of time). A state equal to the one it had keeps its object
+        (and the canonical bytes made for it)."""
+        old_days, old_states = self.days, self.states
+        first = bisect_left(old_days, start)
+        days, states = old_days[:first], old_states[:first]
+        held = states[-1] if states else None
+        effects, i = self.effects, bisect_left(self.keys, (start,))
+        while i < len(effects):
+            day = effects[i].on
+            if day > last:
+                # Past every effect that changed: from here on the same effects meet the
+                # same state, so once the states agree the old ones hold again.
+                k = bisect_left(old_days, day)
+                if (old_states[k - 1] if k else None) == held:
+                    self.days, self.states = days + old_days[k:], states + old_states[k:]
+                    return day
+            scratch = {element: held} if held is not None else {}
+            while i < len(effects) and effects[i].on == day:
+                apply(scratch, effects[i])
+                i += 1
+            state = scratch.get(element)
+            if state is held or state == held:
+                continue
+            k = bisect_right(old_days, day)
+            had = old_states[k - 1] if k else None
+            if had is not None and had == state:
+                state = had
+            days.append(day)
+            states.append(state)
+            held = state
+        self.days, self.states = days, states
+        return None
+
+
+Window = tuple[dt.date, dt.date | None]  # [from, to) of valid time; to None: no end
+
+
+class ElementLines:
+    """Every element's states over valid time, kept current as effects come and go.
+
+    Elements evolve on their own (domain.effects: a category-wide effect ends a group by
+    that group's own state), so an effect refolds only its element's line, and only until
+    that line is back on the states it had: a change costs what it changes, not the length
+    of the history behind it. A copy shares its lines until it changes one (copy on write).
+    """
+
+    def __init__(self) -> None:
+        self._lines: dict[str, _Line] = {}
+        self._owned: set[str] = set()  # lines this instance made, so may change in place
+        self._wide: dict[str, list[Effect]] = {}  # place -> category-wide effects, key order
+        self._by_amendment: dict[str, list[Effect]] = {}
+        self._days: list[dt.date] = []  # the date of every effect (enactments too), sorted
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ElementLines:
+        copy = ElementLines()
+        copy._lines = dict(self._lines)
+        self._owned.clear()  # the lines are shared now: each side copies before changing one
+        copy._wide = {place: list(effects) for place, effects in self._wide.items()}
+        copy._by_amendment = dict(self._by_amendment)
+        copy._days = list(self._days)
+        return copy
+
+    @property
+    def first_day(self) -> dt.date | None:
+        return self._days[0] if self._days else None
+
+    def state_on(self, on: dt.date, only: Iterable[str] | None = None) -> State:
+        """The state on `on` (with `only`, of just those elements)."""
+        found: State = {}
+        for element in self._lines if only is None else only:
+            line = self._lines.get(element)
+            state = line.state_on(on) if line is not None else None
+            if state is not None:
+                found[element] = state
+        return found
+
+    def elements(self) -> list[str]:
+        """Every element that has a line (some may hold no state on a given date)."""
+        return list(self._lines)
+
+    def add(self, effects: Iterable[Effect]) -> dict[str, Window]:
+        """Adds effects; returns, for each element they may have changed, where."""
+        touched: dict[str, tuple[dt.date, dt.date]] = {}
+        for effect in effects:
+            self._by_amendment.setdefault(effect.amendment_id, []).append(effect)
+            insort(self._days, effect.on)
+            for element in self._elements_of(effect):
+                self._line(element).insert(effect)
+                _touch(touched, element, effect.on)
+        return self._refold(touched)
+
+    def remove(self, amendment_id: str) -> tuple[dt.date | None, dict[str, Window]]:
+        """Removes an amendment's effects; returns the earliest date they had (None: it had
+        none) and, for each element that may have changed, where."""
+        gone = self._by_amendment.pop(amendment_id, [])
+        touched: dict[str, tuple[dt.date, dt.date]] = {}
+        for effect in gone:
+            del self._days[bisect_left(self._days, effect.on)]
+            for element in self._elements_of(effect, removing=True):
+                self._line(element).discard(effect)
+                _touch(touched, element, effect.on)
+        earliest = min((e.on for e in gone), default=None)
+        return earliest, self._refold(touched)
+
+    def _elements_of(self, effect: Effect, *, removing: bool = False) -> list[str]:
+        if not effect.element:
+            return []  # an enactment: it covers its date, alters no element
+        if not is_category_wide(effect):
+            return [effect.element]
+        place = _wide_place(effect)
+        wide = self._wide.setdefault(place, [])
+        if removing:
+            wide.remove(effect)
+        else:
+            insort(wide, effect, key=_key)
+        return [e for e in self._lines if _group_place(e) == place]
+
+    def _line(self, element: str) -> _Line:
+        line = self._lines.get(element)
+        if line is None:
+            line = _Line()
+            place = _group_place(element)
+            for effect in self._wide.get(place, ()) if place is not None else ():
+                line.insert(effect)  # a later designation meets earlier replacements
+        elif element not in self._owned:
+            line = line.copy()
+        self._lines[element] = line
+        self._owned.add(element)
+        return line
+
+    def _refold(self, touched: dict[str, tuple[dt.date, dt.date]]) -> dict[str, Window]:
+        windows: dict[str, Window] = {}
+        for element, (start, last) in touched.items():
+            line = self._lines[element]
+            windows[element] = (start, line.refold(element, start, last))
+            if not line.effects:
+                del self._lines[element]
+        return windows
+
+
+def _key(effect: Effect) -> EffectKey:
+    return effect.key
+
+
+def _touch(touched: dict[str, tuple[dt.date, dt.date]], element: str, on: dt.date) -> None:
+    low, high = touched.get(element, (on, on))
+    touched[element] = (min(low, on), max(high, on))
 
 
 class Chronicle:
-    """A country's policy over all valid time, as known at the latest fact added."""
+    """A country's policy over all valid time, as known at the latest fact added: segments
+    (maximal runs of one state) over the element lines. A change rebuilds only the segments
+    over the valid time its elements' states changed in (`replaced` says which)."""
 
     def __init__(self, country: str) -> None:
         self.country = country
-        self._effects: list[Effect] = []
-        self._keys: list[tuple[dt.date, int, int, int]] = []
+        self.lines = ElementLines()
         self.segments: list[Segment] = []
+        self.replaced: tuple[list[Segment], list[Segment]] = ([], [])  # by the last change
 
     @classmethod
     def build(cls, country: str, records: Iterable[AmendmentRecord], at: dt.datetime) -> Chronicle:
         chronicle = cls(country)
-        effects = visible_effects(records, at)
-        chronicle._effects = effects
-        chronicle._keys = [e.key for e in effects]
-        if effects:
-            chronicle._resweep(effects[0].on)
+        chronicle.add(visible_effects(records, at))
         return chronicle
 
     def add(self, effects: Iterable[Effect]) -> dt.date | None:
         """Adds effects; returns the earliest date whose state may have changed."""
-        earliest: dt.date | None = None
-        for effect in effects:
-            i = bisect_left(self._keys, effect.key)
-            self._keys.insert(i, effect.key)
-            self._effects.insert(i, effect)
-            earliest = effect.on if earliest is None else min(earliest, effect.on)
-        if earliest is not None:
-            self._resweep(earliest)
+        effects = list(effects)
+        if not effects:
+            self.replaced = ([], [])
+            return None
+        earliest = min(e.on for e in effects)
+        self._rebuild(earliest, self.lines.add(effects))
         return earliest
 
     def remove(self, amendment_id: str) -> dt.date | None:
-        gone = [e for e in self._effects if e.amendment_id == amendment_id]
-        if not gone:
+        earliest, windows = self.lines.remove(amendment_id)
+        if earliest is None:
+            self.replaced = ([], [])
             return None
-        self._effects = [e for e in self._effects if e.amendment_id != amendment_id]
-        self._keys = [e.key for e in self._effects]
-        earliest = min(e.on for e in gone)
-        self._resweep(earliest)
+        self._rebuild(earliest, windows)
         return earliest
 
     def segment_on(self, on: dt.date) -> Segment | None:
@@ -234,37 +424,72 @@ class Chronicle:
             return self.segments[i]
         return None
 
-    def _resweep(self, start: dt.date) -> None:
-        i = bisect_left(self.segments, start, key=_start)
-        head = self.segments[:i]
-        open_from: dt.date | None = None
-        open_state: State | None = None
-        if head:
-            last = head.pop()
-            open_from, open_state = last.valid_from, last.state
-            carried: Segment | None = last
+    def _rebuild(self, earliest: dt.date, windows: dict[str, Window]) -> None:
+        """Rebuilds the segments over the valid time the change may have altered: from the
+        segment before the one holding its first date (it may merge) to the segment after
+        the one holding the date its elements are back on their old states."""
+        segments, first = self.segments, self.lines.first_day
+        low = min([earliest, *(start for start, _ in windows.values())])
+        ends = [end for _, end in windows.values()]
+        high = None if None in ends else max([earliest, *ends])  # type: ignore[type-var]
+        r = max(bisect_right(segments, low, key=_start) - 2, 0)
+        if high is None:
+            e = len(segments)
         else:
-            carried = None
-        tail = self._effects[bisect_left(self._keys, (start,)) :]
-        for day, state in sweep(tail, open_state or {}):
-            if open_state is None or open_from is None:
-                open_from, open_state = day, state
-                continue
-            if state == open_state:
-                continue
-            head.append(self._segment(carried, open_from, day, open_state))
-            carried = None
-            open_from, open_state = day, state
-        if open_from is not None and open_state is not None:
-            head.append(self._segment(carried, open_from, None, open_state))
-        self.segments = head
+            e = min(bisect_right(segments, high, key=_start) + 1, len(segments))
+        old = segments[r:e]
+        if first is None:
+            self.segments, self.replaced = [], (segments, [])
+            return
+        begin = old[0].valid_from if old and r > 0 else first
+        stop = old[-1].valid_to if old and e < len(segments) else None
+        days = {begin}
+        days.update(s.valid_from for s in old if s.valid_from > begin)
+        for element in windows:
+            line = self.lines._lines.get(element)
+            for day in line.days if line is not None else ():
+                if begin < day and (stop is None or day < stop):
+                    days.add(day)
+        new = self._segments_over(sorted(days), stop, old, windows)
+        self.segments = [*segments[:r], *new, *segments[e:]]
+        self.replaced = (old, new)
 
-    def _segment(
-        self, carried: Segment | None, valid_from: dt.date, valid_to: dt.date | None, state: State
-    ) -> Segment:
-        if carried is not None and carried.valid_from == valid_from and carried.state is state:
-            return carried.ending(valid_to)
-        return Segment(self.country, valid_from, valid_to, state)
+    def _segments_over(
+        self,
+        days: list[dt.date],
+        stop: dt.date | None,
+        old: list[Segment],
+        windows: dict[str, Window],
+    ) -> list[Segment]:
+        runs: list[tuple[dt.date, State]] = []
+        at = 0  # the old segment holding the day
+        for day in days:
+            while at + 1 < len(old) and old[at + 1].valid_from <= day:
+                at += 1
+            base = old[at].state if old and old[at].contains(day) else {}
+            state = dict(base)
+            for element in windows:
+                line = self.lines._lines.get(element)
+                value = line.state_on(day) if line is not None else None
+                if value is None:
+                    state.pop(element, None)
+                else:
+                    state[element] = value
+            if state == base:
+                state = base
+            if runs and runs[-1][1] == state:
+                continue
+            runs.append((day, state))
+        by_start = {s.valid_from: s for s in old}
+        new = []
+        for i, (day, state) in enumerate(runs):
+            valid_to = runs[i + 1][0] if i + 1 < len(runs) else stop
+            had = by_start.get(day)
+            if had is not None and (had.state is state or had.state == state):
+                new.append(had.ending(valid_to))
+            else:
+                new.append(Segment(self.country, day, valid_to, state))
+        return new
 
 
 @dataclass(frozen=True, slots=True)

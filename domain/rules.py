@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from domain.commands import AmendmentDraft
 from domain.countries import check_region
@@ -22,7 +22,7 @@ from domain.errors import (
     SourceIndexError,
     UnknownGroupError,
 )
-from domain.fold import state_on
+from domain.fold import ElementLines
 from domain.instants import END_OF_TIME
 from domain.places import area_of, parse_element, region_of
 from domain.records import AmendmentRecord
@@ -45,17 +45,22 @@ from events.vocabulary import (
 
 
 def check_amendment(
-    country: str, draft: AmendmentDraft, records: Sequence[AmendmentRecord]
+    country: str,
+    draft: AmendmentDraft,
+    records: Collection[AmendmentRecord],
+    known: ElementLines,
 ) -> None:
+    """`records`: the country's amendments; `known`: the element lines they make as known
+    now (the aggregate keeps both current, so a check costs the same at any history)."""
     check_has_sources(draft)
     check_has_changes(draft)
     check_regions(country, draft)
-    check_areas_defined(draft, records)
+    check_areas_defined(draft, records, known)
     check_moratoria(draft)
     check_change_sources(draft)
     check_exception_groups(draft, records)
     check_replacements(draft)
-    check_groups_designated(draft, records)
+    check_groups_designated(draft, known)
 
 
 def check_has_sources(draft: AmendmentDraft) -> None:
@@ -130,7 +135,9 @@ def region_of_element(element: str) -> str | None:
     return region_of(parse_element(element).place)
 
 
-def check_areas_defined(draft: AmendmentDraft, records: Sequence[AmendmentRecord]) -> None:
+def check_areas_defined(
+    draft: AmendmentDraft, records: Collection[AmendmentRecord], known: ElementLines
+) -> None:
     """A scope (or a reaffirmed element) names only areas defined by the amendment's date:
     in force on it, announced by it in a pending amendment, or defined earlier in the same
     amendment."""
@@ -144,7 +151,7 @@ def check_areas_defined(draft: AmendmentDraft, records: Sequence[AmendmentRecord
             named.append((area, f"changes.{i}.element"))
     if not named:
         return
-    defined = areas_defined(records, on)
+    defined = areas_defined(records, known, on)
     defined.update(c.area for c in draft.changes if isinstance(c, DefineArea))
     for area, field in named:
         if area not in defined:
@@ -154,14 +161,14 @@ def check_areas_defined(draft: AmendmentDraft, records: Sequence[AmendmentRecord
 
 
 def areas_defined(
-    records: Sequence[AmendmentRecord], on: dt.date, at: dt.datetime = END_OF_TIME
+    records: Collection[AmendmentRecord], known: ElementLines, on: dt.date
 ) -> set[str]:
-    """The areas defined on `on` as known at `at`: in force, or in a pending amendment
+    """The areas defined on `on` as known now: in force, or in a pending amendment
     announced by then."""
-    state = state_on(records, on, at) or {}
-    defined = {key.partition(":")[2] for key in state if key.startswith("area:")}
+    areas = [key for key in known.elements() if key.startswith("area:")]
+    defined = {key.partition(":")[2] for key in known.state_on(on, areas)}
     for record in records:
-        if record.is_pending_on(on, at):
+        if record.is_pending_on(on, END_OF_TIME):
             defined.update(c.area for c in record.changes if isinstance(c, DefineArea))
     return defined
 
@@ -214,7 +221,7 @@ def labelled_groups(changes: Iterable[Change]) -> set[str]:
     return found
 
 
-def check_exception_groups(draft: AmendmentDraft, records: Sequence[AmendmentRecord]) -> None:
+def check_exception_groups(draft: AmendmentDraft, records: Collection[AmendmentRecord]) -> None:
     """An exception's `group` must be one the country's ledger knows: labelled (designated or
     declined) by this amendment or by any amendment recorded for the country, at any date,
     pending and retracted ones included (the ledger keeps what they named)."""
@@ -253,7 +260,7 @@ def check_replacements(draft: AmendmentDraft) -> None:
             seen.add(listed.group)
 
 
-def check_groups_designated(draft: AmendmentDraft, records: Sequence[AmendmentRecord]) -> None:
+def check_groups_designated(draft: AmendmentDraft, known: ElementLines) -> None:
     """Revoking or relabelling needs the group designated (a declined group is not) on the
     amendment's date, and withdrawing needs the element stated then.
 
@@ -265,7 +272,7 @@ def check_groups_designated(draft: AmendmentDraft, records: Sequence[AmendmentRe
     if not elements:
         return
     on = draft.in_force_from or draft.announced_on
-    state = state_on(records, on, END_OF_TIME, only=frozenset(elements)) or {}
+    state = known.state_on(on, elements)
     for i, change in enumerate(draft.changes):
         for element in element_ids(change):
             current = state.get(element)

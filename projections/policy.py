@@ -15,12 +15,11 @@ process projected first).
 from __future__ import annotations
 
 import datetime as dt
-import json
-from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import Projection
@@ -179,10 +178,8 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         record, touched = self._record_after(cache, event)
         cache.records[record.id] = record
         cache.version = event.originator_version
-        before = list(cache.chronicle.segments)
-        start = touched(cache.chronicle, record, at)
-        if start is not None:
-            self._emit_segments(cache.chronicle, before, start, at)
+        if touched(cache.chronicle, record, at) is not None:
+            self._emit_segments(cache.chronicle, at)
         self._batch.amendments[record.id] = (
             record.country,
             record.position,
@@ -226,19 +223,19 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
             self._countries[country] = cache
         return cache
 
-    def _emit_segments(
-        self, chronicle: Chronicle, before: list[Segment], start: dt.date, at: dt.datetime
-    ) -> None:
-        old = _rows_from(before, start)
-        new = _rows_from(chronicle.segments, start)
+    def _emit_segments(self, chronicle: Chronicle, at: dt.datetime) -> None:
+        """Closes the rows of the segments the change replaced and opens the new ones (a
+        segment it kept as it was keeps its row)."""
+        gone, made = chronicle.replaced
+        kept = {id(s) for s in gone} & {id(s) for s in made}  # the same object: the same row
+        old = {segment_row(s): s for s in gone if id(s) not in kept}
+        new = {segment_row(s): s for s in made if id(s) not in kept}
         micros = to_micros(at)
-        old_keys = {r[0] for r in old}
-        new_keys = {r[0] for r in new}
-        for row, _ in old:
-            if row not in new_keys:
+        for row in old:
+            if row not in new:
                 self._batch.segment_ops.append(("close", micros, (row.country, row.valid_from)))
-        for row, segment in new:
-            if row not in old_keys:
+        for row, segment in new.items():
+            if row not in old:
                 self._remember_state(segment)
                 self._batch.segment_ops.append(("open", micros, row))
 
@@ -246,13 +243,13 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         if segment.state_id in self._known_states:
             return
         refs = {}
-        for key, element in sorted(segment.state.items()):
-            content_id = element_content_id(key, element)
-            refs[key] = content_id
+        for key in sorted(segment.state):
+            element = segment.state[key]
+            content_id = refs[key] = element_content_id(key, element)
             if content_id not in self._known_elements:
                 self._batch.elements[content_id] = self._element_row(segment.country, key, element)
                 self._known_elements.add(content_id)
-        elements = json.dumps(refs, separators=(",", ":"))
+        elements = orjson.dumps(refs).decode()
         self._batch.states[segment.state_id] = (segment.country, segment.version_id, elements)
         self._known_states.add(segment.state_id)
 
@@ -278,13 +275,6 @@ def _country_of_event(event: Any) -> str:
     if isinstance(event, CountryPolicy.Opened):
         return str(event.country)
     return str(event.payload["country"])
-
-
-def _rows_from(segments: list[Segment], start: dt.date) -> list[tuple[SegmentRow, Segment]]:
-    """Rows for the segments a change from `start` on can alter: those that end on or after it
-    (the one ending exactly at `start` may have been cut there)."""
-    i = max(bisect_left(segments, start, key=lambda s: s.valid_from) - 1, 0)
-    return [(segment_row(s), s) for s in segments[i:]]
 
 
 def segment_row(segment: Segment) -> SegmentRow:
