@@ -173,7 +173,8 @@ class Case:
 class Fact:
     """One relevant fact: its status, its value (None when not stated) and the element it
     was read from; `since` the date an attestation states it from (attested_later);
-    `excepted` the exception that keeps a stated rule from applying to this applicant."""
+    `excepted` the exception that keeps a stated rule from applying to this applicant;
+    `ended`: stated by the act that ended the element (a revocation, a lifted moratorium)."""
 
     key: str
     value: Any
@@ -181,6 +182,7 @@ class Fact:
     status: str
     since: str | None
     excepted: str | None
+    ended: bool
 
     def __init__(
         self,
@@ -190,6 +192,7 @@ class Fact:
         status: str = STATED,
         since: str | None = None,
         excepted: str | None = None,
+        ended: bool = False,
     ) -> None:
         self.key = key
         self.value = value
@@ -197,6 +200,7 @@ class Fact:
         self.status = status
         self.since = since
         self.excepted = excepted
+        self.ended = ended
 
     @property
     def stated(self) -> bool:
@@ -327,7 +331,7 @@ def read_fact(spec: FactSpec, v: Values, ends: Mapping[str, str] | None = None) 
         for element in spec.candidates:
             action = ends.get(element)
             if action is not None and action in STATED_ENDS:
-                return Fact(spec.key, STATED_ENDS[action], element)
+                return Fact(spec.key, STATED_ENDS[action], element, ended=True)
     return not_stated(spec)
 
 

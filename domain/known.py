@@ -31,6 +31,12 @@ def publication_days(record: AmendmentRecord) -> set[dt.date]:
     return days
 
 
+def published_by(record: AmendmentRecord, day: dt.date) -> bool:
+    """Whether the record was published by `day` with an in-force date published too."""
+    seen = record.as_published(day)
+    return seen is not None and seen.applies_as_of(END_OF_TIME) is not None
+
+
 def known_segments(country: str, records: Iterable[AmendmentRecord]) -> list[Segment]:
     """The policy on each date as published by that date, as segments over valid time."""
     records = list(records)

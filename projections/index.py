@@ -30,7 +30,7 @@ from domain.chain import EMPTY_DIGEST
 from domain.countries import country_code
 from domain.errors import CountryNotFoundError
 from domain.fold import Attested, attestations, attested_later, pending_on
-from domain.instants import END_OF_TIME, to_micros
+from domain.instants import END_OF_TIME
 from domain.records import AmendmentRecord
 from projections.fragments import Fragment, assemble_sections, load_fragment
 from projections.lru import Lru
@@ -364,16 +364,7 @@ class ReadIndex:
             lambda content_id: self.element(code, str(content_id))["value"],
             recorded=([r["recorded_from"] for r in rows], [r["recorded_to"] for r in rows]),
             changes=lambda: self.value_changes(code),
-            end_seen=partial(_recorded_by, self._loaded.countries[code].records, rows),
         )
-
-
-def _recorded_by(
-    records: Mapping[str, AmendmentRecord], rows: list[dict[str, Any]], amendment: str, row: int
-) -> bool:
-    """Whether an amendment was recorded by the time a row of the history was."""
-    recorded_from: int = rows[row]["recorded_from"]
-    return to_micros(records[amendment].recorded_at) <= recorded_from
 
 
 class StateElements(Mapping[str, dict[str, Any]]):

@@ -63,14 +63,12 @@ class Timeline:
         value_of: Callable[[ContentKey], Mapping[str, Any]],
         recorded: tuple[list[int], list[int | None]] | None = None,
         changes: Callable[[], ValueChanges] | None = None,
-        end_seen: Callable[[str, int], bool] | None = None,
     ) -> None:
         """`recorded`: each row's record interval (micros, end exclusive or None) where the
         rows span both axes; without it every row holds now (a present with drafts).
         `changes`: each element's value changes as known now, which tell a stated end (a
-        revocation, a lifted moratorium) from a removal that states nothing; `end_seen`
-        whether the amendment behind such an end counts in a row (recorded, or published,
-        by then), when not every amendment known now does."""
+        revocation, a lifted moratorium) from a removal that states nothing (whether a side
+        of an audit sees the act behind such an end is for the auditor to say)."""
         self.code = code
         self.starts = starts
         self.ends = ends
@@ -87,7 +85,6 @@ class Timeline:
         self._elements = elements
         self._value_of = value_of
         self._value_changes = changes
-        self._end_seen = end_seen
         self.segments: list[Segment] | None = None  # the rows' segments, when held in memory
         self._every: ValueChanges | None = None
         self._changes: dict[str, Changes] | None = None
@@ -159,7 +156,7 @@ class Timeline:
         starts: list[int] = []
         facts: list[Fact] = []
         for i in rows:
-            at = _EndsAt(ends, self.starts[i], i, self._end_seen) if ends is not None else None
+            at = _EndsAt(ends, self.starts[i]) if ends is not None else None
             fact = read_fact(spec, _ValuesAt(changes, i, self._value), at)
             if not facts or facts[-1] != fact:
                 starts.append(i)
@@ -211,29 +208,18 @@ NO_VALUE_CHANGES: tuple[list[str], list[str], list[str]] = ([], [], [])
 
 
 class _EndsAt(Mapping[str, str]):
-    """For elements removed by `day` (row `row`): the action that last changed each, where
-    its amendment counts in the row (for `read_fact`)."""
+    """For elements removed by `day`: the action that last changed each (for `read_fact`)."""
 
-    __slots__ = ("_day", "_ends", "_row", "_seen")
+    __slots__ = ("_day", "_ends")
 
-    def __init__(
-        self,
-        ends: dict[str, tuple[list[str], list[str], list[str]]],
-        day: str,
-        row: int,
-        seen: Callable[[str, int], bool] | None,
-    ) -> None:
+    def __init__(self, ends: dict[str, tuple[list[str], list[str], list[str]]], day: str) -> None:
         self._ends = ends
         self._day = day
-        self._row = row
-        self._seen = seen
 
     def __getitem__(self, element: str) -> str:
-        days, amendments, actions = self._ends[element]
+        days, _, actions = self._ends[element]
         j = bisect_right(days, self._day) - 1
         if j < 0 or not actions[j]:
-            raise KeyError(element)
-        if self._seen is not None and not self._seen(amendments[j], self._row):
             raise KeyError(element)
         return actions[j]
 
@@ -299,10 +285,7 @@ def value_changes(records: Iterable[AmendmentRecord]) -> ValueChanges:
 
 
 def segment_timeline(
-    code: str,
-    segments: list[Segment],
-    changes: Callable[[], ValueChanges] | None = None,
-    end_seen: Callable[[str, int], bool] | None = None,
+    code: str, segments: list[Segment], changes: Callable[[], ValueChanges] | None = None
 ) -> Timeline:
     """A timeline over segments held in memory (drafts applied, or what was published by
     each date), every row holding now."""
@@ -318,7 +301,6 @@ def segment_timeline(
         lambda: (((k, id(s)) for k, s in segment.state.items()) for segment in segments),
         lambda key: held[key].value,  # type: ignore[index]
         changes=changes,
-        end_seen=end_seen,
     )
     timeline.segments = segments
     return timeline

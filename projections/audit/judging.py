@@ -53,7 +53,7 @@ from domain.facts import (
 )
 from domain.fold import Attested, Segment, attestations
 from domain.instants import END_OF_TIME, from_micros
-from domain.known import known_segments
+from domain.known import known_segments, published_by
 from domain.records import AmendmentRecord
 from projections.index import ReadIndex, StateElements
 from projections.lru import Lru
@@ -154,15 +154,8 @@ class StoredStates:
         if found is None:
             records = self.stored_records(country)
             segments = known_segments(country, records.values())
-
-            def published(amendment: str, row: int) -> bool:
-                # A row lies within one interval between publication dates: what was
-                # published by its first day is what was published by any of its days.
-                seen = records[amendment].as_published(segments[row].valid_from)
-                return seen is not None and seen.applies_as_of(END_OF_TIME) is not None
-
             changes = partial(self.index.value_changes, country)
-            found = segment_timeline(country, segments, changes, published)
+            found = segment_timeline(country, segments, changes)
             self._known[country] = found
         return found
 
@@ -665,20 +658,22 @@ class Auditor:
         return fact
 
     def _as_seen(self, country: Country, facts: tuple[Fact, ...], case: Case) -> tuple[Fact, ...]:
-        """The facts without attestations the basis could not see (published or recorded
-        after the decision)."""
-        if not any(f.status == ATTESTED_LATER for f in facts):
+        """The facts without the acts the basis could not see (published, or recorded,
+        after the decision): an attestation's, or the end of an element (then not stated)."""
+        if not any(f.status == ATTESTED_LATER or f.ended for f in facts):
             return facts
         return tuple(
-            f if f.status != ATTESTED_LATER or self._saw(country, f, case) else _unstated(f)
+            f if self._sees(country, _amendment_of(country, f, case), case) else _unstated(f)
             for f in facts
         )
 
-    def _saw(self, country: Country, fact: Fact, case: Case) -> bool:
-        attesting = _attesting(country, fact)[0]
-        record = self.states.records(country.code)[attesting.amendment_id]
+    def _sees(self, country: Country, amendment: str | None, case: Case) -> bool:
+        """Whether the basis sees an amendment on the decision date (None: nothing to see)."""
+        if amendment is None:
+            return True
+        record = self.states.records(country.code)[amendment]
         if self.basis == PUBLISHED:
-            return record.announced_on.isoformat() <= case.decided_on
+            return published_by(record, dt.date.fromisoformat(case.decided_on))
         return record.recorded_at <= from_micros(case.micros)
 
     def _run(self, country: Country, part: Part, row: int, day: str) -> Run:
@@ -924,6 +919,16 @@ def _exempted(records: Iterable[AmendmentRecord]) -> Iterator[str]:
                     yield f"group:{exception.group}"
                 if exception.application_type:
                     yield f"type:{exception.application_type.value}"
+
+
+def _amendment_of(country: Country, fact: Fact, case: Case) -> str | None:
+    """The amendment behind an attested fact or a stated end (None for any other fact)."""
+    if fact.status == ATTESTED_LATER:
+        return _attesting(country, fact)[0].amendment_id
+    if not fact.ended:
+        return None
+    days, amendments, _ = country.changes.get(fact.element or "", NO_CHANGES)
+    return amendments[bisect_right(days, case.decided_on) - 1]
 
 
 def _attesting(country: Country, fact: Fact) -> list[Attested]:

@@ -384,12 +384,13 @@ def read(
                 return ("not_stated", None)
             return ("stated", value_of(values[e], field))
     for e in candidates:
+        # An end stated as known now counts where its act is seen; unseen, nothing is.
         history = [t for t in element_history(records, e, END_OF_TIME) if t.effect.on <= day]
         changed = [t for t in history if t.changes_value]
-        if changed and changed[-1].after is None and sees(changed[-1].effect.amendment_id):
-            action = changed[-1].effect.action
-            if action in STATED_ENDS:
-                return ("stated", STATED_ENDS[action])
+        if changed and changed[-1].after is None and changed[-1].effect.action in STATED_ENDS:
+            if not sees(changed[-1].effect.amendment_id):
+                return ("not_stated", None)
+            return ("stated", STATED_ENDS[changed[-1].effect.action])
     attested = [a for a in attestations(records, END_OF_TIME) if a.attested_from > day]
     for e in candidates:
         for a in sorted(attested, key=lambda a: a.attested_from):
