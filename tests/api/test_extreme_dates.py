@@ -74,6 +74,7 @@ class Ledger:
 
     client: TestClient
     amendments: dict[str, list[str]]  # country -> amendment ids
+    token: str  # an editor's: audits need a token
 
     def ids(self, code: str) -> list[str]:
         return self.amendments[code]
@@ -116,7 +117,7 @@ def far(
         code: [a["id"] for a in client.get(f"/countries/{code}/timeline").json()["amendments"]]
         for code in ("PK", "AF", "SY", "IQ", "IR", "ER", "SO")
     }
-    return Ledger(client, ids)
+    return Ledger(client, ids, editor_token)
 
 
 def answered(response: Any, what: object) -> None:
@@ -246,7 +247,7 @@ def test_audits_of_decisions_at_the_ends_answer(far: Ledger) -> None:
         }
         if review is not None:
             body["review_date"] = review
-        response = far.client.post("/audits", json=body)
+        response = far.client.post("/audits", json=body, headers=bearer(far.token))
         answered(response, body)
         assert response.status_code == 200, response.text
         assert len(response.json()["results"]) + len(response.json()["rejected"]) == len(decided)
@@ -263,6 +264,7 @@ def test_the_html_audit_report_of_decisions_at_the_ends_answers(far: Ledger, rev
         "/audits/new",
         files={"decisions": ("decisions.csv", "\n".join(rows).encode(), "text/csv")},
         data={"review_date": review},
+        headers=bearer(far.token),
     )
     assert response.status_code == 200, response.text[-2000:]
     assert "Audit of 8 decisions" in response.text
