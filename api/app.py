@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,13 +11,13 @@ from typing import Any
 
 import swagger_ui_bundle
 from fastapi import FastAPI
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from api import problems
 from api.bootstrap import Services, build_services
+from api.headers import secured
 from api.limits import ConcurrencyLimit
 from api.middleware import BodyLimit
 from api.observability import Observe
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, ledger: Services | None = None)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _serve_docs(app)
-    _observe_outermost(app, access_log=settings.access_log)
+    _observe_outermost(app, settings)
     return app
 
 
@@ -90,25 +91,41 @@ def _serve_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json",
-            title=f"{app.title} - API",
-            swagger_js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
-            swagger_css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{SWAGGER_ASSETS}/favicon-32x32.png",
-            oauth2_redirect_url=None,
-            # No badge from the online validator (a request to the internet).
-            swagger_ui_parameters={"validatorUrl": None},
+        return HTMLResponse(
+            DOCS_PAGE.format(
+                title=html.escape(f"{app.title} - API"),
+                openapi=html.escape(app.openapi_url or "/openapi.json"),
+                assets=SWAGGER_ASSETS,
+            )
         )
 
 
-def _observe_outermost(app: FastAPI, *, access_log: bool) -> None:
-    """Request ids, metrics and the access log wrap the whole stack, error handling
-    included, so 500s are counted and carry their request id too."""
+# Swagger UI's page, started by /static/docs.js: no inline script (api/headers.py).
+DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="stylesheet" href="{assets}/swagger-ui.css">
+<link rel="icon" href="{assets}/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui" data-openapi="{openapi}"></div>
+<script src="{assets}/swagger-ui-bundle.js"></script>
+<script src="/static/docs.js"></script>
+</body>
+</html>
+"""
+
+
+def _observe_outermost(app: FastAPI, settings: Settings) -> None:
+    """Request ids, metrics, the access log, security headers and CORS wrap the whole
+    stack, error handling included, so 500s are counted and carry them too."""
     build = app.build_middleware_stack
 
     def build_observed() -> Any:
-        return Observe(build(), access_log=access_log)
+        return Observe(secured(build(), settings.cors_origins), access_log=settings.access_log)
 
     app.build_middleware_stack = build_observed  # type: ignore[method-assign]
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.security import TokenEntry
+
+# A web origin as browsers send it in `Origin`: no path, no wildcard, no trailing slash.
+# Lower case, as browsers send it (the CORS middleware compares origins as strings).
+Origin = Annotated[
+    str,
+    StringConstraints(pattern=r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$"),
+    BeforeValidator(lambda value: value.strip().lower() if isinstance(value, str) else value),
+]
 
 
 class Settings(BaseSettings):
@@ -94,6 +102,12 @@ class Settings(BaseSettings):
         default=None,
         description="Also append every checkpoint of the ledger's heads to this file (JSON "
         "lines), outside the store; `verify` reads it beside the store's own trail.",
+    )
+    cors_origins: list[Origin] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Origins (scheme://host[:port]) whose browser scripts may call the API "
+        "(CORS), as a JSON list; none by default: CORS off.",
     )
     log_format: Literal["json", "text"] = Field(
         default="json", description="Log lines: one JSON object each, or plain text."

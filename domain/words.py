@@ -75,7 +75,11 @@ def long_moment(value: str | dt.datetime | None, lang: Lang) -> str:
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    local = moment.astimezone(AMSTERDAM)
+    try:
+        local = moment.astimezone(AMSTERDAM)
+    except OverflowError:  # the last hour(s) of 9999 in UTC are in the year 10000 there
+        earlier = (moment - dt.timedelta(days=1)).astimezone(AMSTERDAM)
+        return f"1 {MONTHS[lang][0]} {dt.MAXYEAR + 1}, {earlier:%H:%M}"
     return f"{long_date(local.date(), lang)}, {local:%H:%M}"
 
 

@@ -30,6 +30,9 @@ VERDICT_COLOURS = {
     Verdict.MIXED.value: "#cc79a7",
     Verdict.INDETERMINATE.value: "#e69f00",
 }
+MAX_BARS = 120  # bar groups at most: decisions centuries apart are binned, not drawn by month
+# (name, years per bar) of the periods a bar may stand for beyond a month, shortest first.
+PERIODS = (("year", 1), ("decade", 10), ("century", 100))
 CHART = {
     "left": 64,
     "right": 24,
@@ -44,11 +47,19 @@ def verdict_chart(months: Mapping[str, Mapping[str, int]]) -> Doc | None:
     """Stacked bars of verdicts per month of decision, laid out for an inline SVG.
 
     Every month from the first to the last is a bar group (empty where nothing was decided),
-    so the axis reads as time.
+    so the axis reads as time. Over more than MAX_BARS months a bar is a year, a decade or
+    a century, the shortest of them that keeps to MAX_BARS (decisions on 0001-01-01 and
+    9999-12-31 make 100 bars, not 120,000).
     """
     if not months:
         return None
-    span = _month_span(min(months), max(months))
+    period, years = _period(min(months), max(months))
+    if years:
+        first, last = int(min(months)[:4]) // years, int(max(months)[:4]) // years
+        span = [_bin(n * years, years) for n in range(first, last + 1)]
+        months = _binned(months, years)
+    else:
+        span = _month_span(min(months), max(months))
     verdicts = list(VERDICT_LABELS) + sorted(
         {v for counts in months.values() for v in counts} - set(VERDICT_LABELS)
     )
@@ -60,7 +71,7 @@ def verdict_chart(months: Mapping[str, Mapping[str, int]]) -> Doc | None:
     offset = (plot_width - step * len(span)) / 2
     left, height = CHART["left"], CHART["plot_height"]
     base = CHART["top"] + height
-    spacing = math.ceil(64 / step)  # months between labels, so that labels never overlap
+    spacing = math.ceil(64 / step)  # bars between labels, so that labels never overlap
 
     groups = []
     for n, month in enumerate(span):
@@ -87,11 +98,11 @@ def verdict_chart(months: Mapping[str, Mapping[str, int]]) -> Doc | None:
         groups.append(
             {
                 "month": month,
-                "name": _month_name(month),
+                "name": _period_name(month),
                 "total": totals[month],
                 "x": round(x, 2),
                 "centre": round(x + bar / 2, 2),
-                "label": _axis_label(month, spacing),
+                "label": _bin_label(month, n, spacing) if years else _axis_label(month, spacing),
                 "counts": {v: counts.get(v, 0) for v in verdicts},
                 "bars": bars,
             }
@@ -123,13 +134,14 @@ def verdict_chart(months: Mapping[str, Mapping[str, int]]) -> Doc | None:
         "groups": groups,
         "ticks": ticks,
         "legend": legend,
-        "first": _month_name(span[0]),
-        "last": _month_name(span[-1]),
+        "period": period,
+        "first": _period_name(span[0]),
+        "last": _period_name(span[-1]),
         "description": (
-            f"Stacked bars, one per month of decision from {_month_name(span[0])} to "
-            f"{_month_name(span[-1])}; each bar's height is the number of decisions that month, "
-            f"split by verdict. In all: {described}. The busiest month is "
-            f"{_month_name(busiest)} with {counted(totals[busiest], 'decision')}."
+            f"Stacked bars, one per {period} of decision from {_period_name(span[0])} to "
+            f"{_period_name(span[-1])}; each bar's height is the number of decisions that "
+            f"{period}, split by verdict. In all: {described}. The busiest {period} is "
+            f"{_period_name(busiest)} with {counted(totals[busiest], 'decision')}."
         ),
     }
 
@@ -147,13 +159,56 @@ def _axis_label(month: str, spacing: int) -> str | None:
     return str(year) if number == 1 and year % years == 0 else None
 
 
+def _period(first: str, last: str) -> tuple[str, int]:
+    """What one bar stands for between the months `first` and `last`: ("month", 0) or a
+    period of years."""
+    count = (int(last[:4]) - int(first[:4])) * 12 + int(last[5:7]) - int(first[5:7]) + 1
+    if count <= MAX_BARS:
+        return "month", 0
+    first_year, last_year = int(first[:4]), int(last[:4])
+    for name, years in PERIODS:
+        if (last_year // years) - (first_year // years) + 1 <= MAX_BARS:
+            return name, years
+    return PERIODS[-1]  # unreachable: 0001-9999 is 100 centuries
+
+
+def _bin(year: int, years: int) -> str:
+    """The key of the bin of `years` years that holds `year`: 2024, 2020-2029, 2000-2099
+    (the first bin starts at year 1, there being no year 0)."""
+    start = max(1, year - year % years)
+    if years == 1:
+        return f"{start:04d}"
+    return f"{start:04d}-{year - year % years + years - 1:04d}"
+
+
+def _binned(months: Mapping[str, Mapping[str, int]], years: int) -> dict[str, dict[str, int]]:
+    """The counts per month summed into bins of `years` years."""
+    bins: dict[str, dict[str, int]] = {}
+    for month, counts in months.items():
+        into = bins.setdefault(_bin(int(month[:4]), years), {})
+        for verdict, count in counts.items():
+            into[verdict] = into.get(verdict, 0) + count
+    return bins
+
+
+def _bin_label(key: str, n: int, spacing: int) -> str | None:
+    """Every `spacing`-th bin is labelled with its first year."""
+    return str(int(key[:4])) if n % spacing == 0 else None
+
+
+def _period_name(key: str) -> str:
+    """A bar's period in words: November 2024, 2024, 2020-2029 (with an en dash)."""
+    if len(key) == 7 and key[4] == "-":
+        return _month_name(key)
+    return key.replace("-", "\u2013")
+
+
 def _month_span(first: str, last: str) -> list[str]:
-    year, month = int(first[:4]), int(first[5:7])
-    span = []
-    while f"{year:04d}-{month:02d}" <= last:
-        span.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return span
+    """Every month from `first` to `last` (compared as numbers: after 9999-12 comes year
+    10000, whose text sorts before it)."""
+    start = int(first[:4]) * 12 + int(first[5:7]) - 1
+    end = int(last[:4]) * 12 + int(last[5:7]) - 1
+    return [f"{n // 12:04d}-{n % 12 + 1:02d}" for n in range(start, end + 1)]
 
 
 def _nice_scale(highest: int) -> tuple[int, int]:

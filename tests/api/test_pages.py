@@ -263,7 +263,9 @@ def test_docs_serve_swagger_ui_from_the_app(client: TestClient) -> None:
     docs = client.get("/docs")
     assert docs.status_code == 200
     assert '<script src="/docs/assets/swagger-ui-bundle.js">' in docs.text
-    assert "url: '/openapi.json'" in docs.text
+    assert '<div id="swagger-ui" data-openapi="/openapi.json">' in docs.text
+    assert '<script src="/static/docs.js">' in docs.text  # no inline script (the CSP)
+    assert "data-openapi" in client.get("/static/docs.js").text
     script = client.get("/docs/assets/swagger-ui-bundle.js")
     assert script.status_code == 200
     assert "SwaggerUIBundle" in script.text

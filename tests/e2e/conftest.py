@@ -3,7 +3,8 @@ serve` on a free port, and headless Chromium (Debian's package) driven by Playwr
 
 Without Chromium or Playwright the e2e tests skip with the reason, unless
 POLICY_LEDGER_REQUIRE_E2E=1 (CI), where they fail. Every page a test opens fails the test on
-a browser console error or an uncaught script error. Screenshots go to the test's tmp_path.
+a browser console error, an uncaught script error or a Content-Security-Policy violation.
+Screenshots go to the test's tmp_path.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from servers import BIN, serving
 PAKISTAN = Path(__file__).resolve().parents[2] / "data" / "pakistan.yaml"
 CHROMIUM = os.environ.get("POLICY_LEDGER_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_E2E = os.environ.get("POLICY_LEDGER_REQUIRE_E2E") == "1"
+CSP_VIOLATION = "CSP violation"
+CSP_REPORTER = (
+    "document.addEventListener('securitypolicyviolation', function (e) {"
+    f" console.error('{CSP_VIOLATION}: ' + e.effectiveDirective + ' blocked ' + e.blockedURI);"
+    " });"
+)
 
 
 def _missing() -> str | None:
@@ -87,6 +94,9 @@ def page(browser: Any, base_url: str) -> Iterator[Any]:
     context = browser.new_context(
         base_url=base_url, viewport={"width": 1280, "height": 900}, locale="en-GB"
     )
+    # Every CSP violation is reported as a console error (Playwright's init scripts are not
+    # subject to the page's CSP): a page that breaks the policy fails its test.
+    context.add_init_script(CSP_REPORTER)
     opened = context.new_page()
     opened.set_default_timeout(15_000)
     problems: list[str] = []

@@ -578,7 +578,7 @@ def test_html_report_summary_numbers(auditor: Auditor, tmp_path: Path) -> None:
 
 def test_html_report_chart(auditor: Auditor, tmp_path: Path) -> None:
     html, summary = html_report(auditor, tmp_path)
-    svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+    svgs = re.findall(r"<svg xmlns.*?</svg>", html, re.S)  # the chart (swatches are svg too)
     assert len(svgs) == 1
     svg = ET.fromstring(svgs[0])  # well-formed XML
     ns = {"s": "http://www.w3.org/2000/svg"}
@@ -770,6 +770,33 @@ def test_chart_has_a_group_for_every_month_between(auditor: Auditor) -> None:
     assert [len(g["bars"]) for g in chart["groups"]] == [1, 0, 0, 1]
     assert [t["value"] for t in chart["ticks"]] == [0, 1, 2]
     assert verdict_chart({}) is None
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "period", "bars"),
+    [
+        ("2015-01", "2024-12", "month", 120),
+        ("2015-01", "2025-01", "year", 11),
+        ("1990-06", "2109-01", "year", 120),
+        ("1990-06", "2110-01", "decade", 13),
+        ("0001-01", "1199-12", "decade", 120),
+        ("0001-01", "9999-12", "century", 100),
+        ("9999-12", "9999-12", "month", 1),
+    ],
+)
+def test_chart_bars_are_months_years_decades_or_centuries(
+    first: str, last: str, period: str, bars: int
+) -> None:
+    """Decisions on the first and last representable days make a chart of 100 bars, not a
+    bar for each of 120,000 months; every decision is still counted once."""
+    chart = verdict_chart({first: {"unchanged": 2}, last: {"changed_against": 1}})
+
+    assert chart is not None
+    assert (chart["period"], len(chart["groups"])) == (period, bars)
+    assert sum(g["total"] for g in chart["groups"]) == (3 if first != last else 1)
+    assert chart["groups"][0]["counts"]["unchanged"] == (2 if first != last else 0)
+    assert chart["groups"][-1]["counts"]["changed_against"] == 1
+    assert f"one per {period} of decision" in chart["description"]
 
 
 def test_close_without_summary_counts_what_was_written(auditor: Auditor, tmp_path: Path) -> None:

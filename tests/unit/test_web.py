@@ -34,6 +34,10 @@ def test_dates_read_as_people_write_them() -> None:
     # Moments in Amsterdam time, summer and winter.
     assert long_moment("2024-11-26T09:00:00+00:00", "en") == "26 November 2024, 10:00"
     assert long_moment("2024-07-01T22:30:00Z", "nl") == "2 juli 2024, 00:30"
+    # The last hour of 9999 in UTC is past the last representable day in Amsterdam.
+    assert long_moment("9999-12-31T22:59:59Z", "en") == "31 December 9999, 23:59"
+    assert long_moment("9999-12-31T23:59:59.999999Z", "en") == "1 January 10000, 00:59"
+    assert long_moment(dt.datetime.max.replace(tzinfo=dt.UTC), "nl") == "1 januari 10000, 00:59"
 
 
 def test_regions_and_elements_in_both_languages() -> None:
