@@ -169,8 +169,8 @@ async def policy(code: Code, request: Request) -> Any:
     if "region" in query or "area" in query:
         place = _place(query.get("region"), query.getlist("area"))
     by = parse_date(published, name="query.published_by") if published is not None else None
-    if moment is None and place is None and by is None:  # current knowledge, from the index
-        body = ledger.reads.cached_policy(code, day, now)
+    if place is None and by is None:  # the whole country, from the index
+        body = ledger.reads.cached_policy(code, day, now, moment)
         if body is not None:
             return Response(body, media_type="application/json")
     answer = await run_in_threadpool(
