@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psycopg
@@ -19,7 +20,12 @@ from domain.application import Clock, PolicyLedger, utc_now
 from domain.integrity import IntegrityReport
 from domain.signing import Seal, Signer, SigningKeyError, load_signer, seal
 from projections.catchup import CatchUp
-from projections.freshness import ChangeSignal, HeadChangeSignal, SQLiteChangeSignal
+from projections.freshness import (
+    ChangeSignal,
+    HeadChangeSignal,
+    NotifyChangeSignal,
+    SQLiteChangeSignal,
+)
 from projections.integrity import verify_ledger
 from projections.policy import PolicyProjection
 from projections.reads import ReadReplica, Reads
@@ -199,11 +205,7 @@ def build_services(
     assert isinstance(view, PolicyViewMixin)
     projection = PolicyProjection(view, app.name)
     catch_up = CatchUp(app, projection)
-    signal: ChangeSignal
-    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
-        signal = SQLiteChangeSignal(env["SQLITE_DBNAME"])
-    else:
-        signal = HeadChangeSignal(catch_up.head)
+    signal = change_signal(env, app, catch_up, settings.freshness)
     replica = None
     if settings.read_database_url:
         try:
@@ -224,6 +226,33 @@ def build_services(
         signer=signer,
         view_factory=factory if factory is not app.factory else None,
     )
+
+
+def change_signal(
+    env: dict[str, str], app: PolicyLedger, catch_up: CatchUp, freshness: str = "head"
+) -> ChangeSignal:
+    """How this process's reads learn that a write was committed (projections.freshness):
+    SQLite's data_version; on PostgreSQL the log's head, or (`freshness="notify"`) the
+    event store's NOTIFY. A write committed through this process's application moves it
+    at once."""
+    signal: ChangeSignal
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        signal = SQLiteChangeSignal(env["SQLITE_DBNAME"])
+    elif freshness == "head":
+        signal = HeadChangeSignal(catch_up.head)
+    else:
+        channel: str = app.recorder.channel_name  # type: ignore[attr-defined]
+        signal = NotifyChangeSignal(postgres_params(env), channel, catch_up.head)
+    insert = app.recorder.insert_events
+
+    def insert_events(stored_events: Any, **kwargs: Any) -> Any:
+        try:
+            return insert(stored_events, **kwargs)
+        finally:
+            signal.touch()  # committed (or not: a needless refresh at most)
+
+    app.recorder.insert_events = insert_events  # type: ignore[method-assign]
+    return signal
 
 
 def _create_schema(factory: InfrastructureFactory, schema: str) -> None:

@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,7 +131,7 @@ class Reads:
         # for callers that control catching up themselves (rebuilds, tests).
         self.as_projected = PolicyQueries(view)
         self._index = ReadIndex(view, app_name)
-        self._refreshed_at: int | None = None  # the store's stamp at the last refresh
+        self._refreshed_at: Hashable = None  # the store's stamp at the last refresh
         self._refresh_lock = threading.Lock()
         self._background: threading.Thread | None = None
         self._warming: threading.Thread | None = None
@@ -149,15 +150,23 @@ class Reads:
     # The one policy call -----------------------------------------------------------------
 
     def cached_policy(
-        self, country: str, on: dt.date, now: dt.datetime, known_at: dt.datetime | None = None
+        self,
+        country: str,
+        on: dt.date,
+        now: dt.datetime,
+        known_at: dt.datetime | None = None,
+        min_position: int | None = None,
     ) -> bytes | None:
         """The whole-country answer (as known now, or at `known_at`) when it costs no I/O at
-        all (the change signal says nothing moved without asking the store, the country is
-        loaded, no replica to ask), else None: call `policy` off the loop."""
+        all (the change signal says nothing moved without asking the store, the index holds
+        `min_position`, the country is loaded, no replica to ask), else None: call `policy`
+        off the loop."""
         if self.replica is not None or not self.signal.cheap:
             return None
         index = self.index_if_fresh()
         if index is None or not index.loaded(country):
+            return None
+        if min_position is not None and index.position < min_position:
             return None
         if known_at is not None:
             return index.policy_json_at(country, on, known_at)
@@ -172,15 +181,17 @@ class Reads:
         published_by: dt.date | None = None,
         primary: bool = False,
         place: Place | None = None,
+        min_position: int | None = None,
     ) -> PolicyAnswer:
         """The policy of `country` in force on `on` as known at `known_at` (None: now),
         counting only the acts published on or before `published_by` when it is given; with
-        `place`, as it applies to a person from there."""
+        `place`, as it applies to a person from there; `min_position`: the position a write
+        returned, which the answer then includes for certain."""
         replica = self.replica_for(primary)
         if replica is not None:
             return self._replica_policy(replica, country, on, known_at, published_by, place)
         origin = self._origin(None)
-        index = self.index()
+        index = self.index(min_position)
         if published_by is not None:
             moment = known_at or dt.datetime.now(dt.UTC)
             return PolicyAnswer(
@@ -244,17 +255,22 @@ class Reads:
         """The index, if nothing was committed since its last refresh (a cheap check)."""
         return self._index if self.signal.stamp() == self._refreshed_at else None
 
-    def index(self) -> ReadIndex:
-        """The primary's index, caught up with every write committed before this call."""
+    def index(self, min_position: int | None = None) -> ReadIndex:
+        """The primary's index, caught up with every write committed before this call (as
+        far as the change signal knows), and with the log up to `min_position` for certain."""
         # Nothing committed since the last refresh finished (it set _refreshed_at last):
-        # the index is fresh. Checked outside the lock, so that concurrent reads on
-        # PostgreSQL ask for the log head in parallel instead of one at a time.
-        if self.signal.stamp() == self._refreshed_at:
+        # the index is fresh. Checked outside the lock, so that concurrent reads where the
+        # stamp is a round trip ask in parallel instead of one at a time.
+        if self.signal.stamp() == self._refreshed_at and (
+            min_position is None or self._index.position >= min_position
+        ):
             return self._index
         with self._refresh_lock:
             # Stamp first: a commit after it makes the next read refresh again.
             stamp = self.signal.stamp()
-            if stamp != self._refreshed_at:
+            if stamp != self._refreshed_at or (
+                min_position is not None and self._index.position < min_position
+            ):
                 self.catch_up.run()
                 self._index.refresh()
                 self._refreshed_at = stamp
