@@ -1,16 +1,22 @@
-"""An in-process index of the read model for the hot question: the policy on D, as known now.
+"""An in-process index of the read model: the policy on D as known at T (now or any moment),
+and as published by P, answered from memory.
 
-It mirrors the open (current) segment rows and the amendment records of each country, and
-refreshes only the countries whose rows moved since it last looked (whoever projected
-them). Answers are assembled from cached parts: a state is a map of content-addressed
-elements, each element is parsed and annotated once while in use (it is shared by every state
-it is unchanged in), each state's sections are serialised once, and the request's own fields
-are spliced around them. Questions about earlier moments go to the SQL tables
-(PolicyQueries).
+It mirrors each country's segment rows over both axes (the open ones, for the hot question
+"as known now", and all of them, for any T: projections.bitemporal), every state's element
+fragments, and the amendment records; it refreshes only the countries whose rows moved since
+it last looked (whoever projected them). A country is loaded when first asked for, and a
+server loads the rest in the background after it starts (`load_all`), so it serves within a
+second however large the ledger. Answers are assembled from cached parts: a state is a list
+of content-addressed elements, each element's answer fragment is stored once by the
+projection and shared by every state it is unchanged in, each state's sections are
+serialised once while in use, and the request's own fields are spliced around them. An
+answer as published by P folds the country's records in memory (kept per what is known and
+published, `PUBLISHED_FOLDS`).
 
 Each answer names the ledger digest of exactly the read model state it was assembled from:
 the index takes the digest the projection stored with its position, and swaps its countries
-and that digest in one assignment, so a request never pairs one with the other's neighbour.
+and that digest in one assignment, so a request never pairs one with the other's neighbour;
+a country loaded later is checked to be at that position.
 """
 
 from __future__ import annotations

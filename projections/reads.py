@@ -3,13 +3,16 @@
 Every face asks here, so one rule holds everywhere:
 - reads on the primary reflect every write committed before them (read-your-writes, across
   processes): the read model is caught up with the log first, and the in-process index is
-  refreshed when a cheap stamp of the store (projections.freshness) says anything moved;
+  refreshed when the store's change signal (projections.freshness) says anything moved; a
+  read carrying the position a write returned (`min_position`) includes that write for
+  certain, whatever the signal;
 - where a read replica is configured, reads go there unless the caller asks for the primary
   (`primary=True`), and the answer says how far the replica lags (`Origin`);
-- "the policy of C on D as known now" comes from the in-process index; "as known at T"
-  from the bitemporal rows (SQL); "counting only what was published by P" (at any T) from
-  the country's records folded in memory, since the rows hold record time only.
-  `Reads.policy` is the one call that chooses.
+- on the primary every policy answer comes from the in-process index, without SQL: as known
+  now, as known at any T (the rows over both axes, projections.bitemporal), and counting
+  only what was published by P (the country's records folded in memory). A replica answers
+  as known now from its index, otherwise from its SQL rows. `Reads.policy` is the one call
+  that chooses.
 """
 
 from __future__ import annotations
