@@ -59,7 +59,7 @@ class SegmentHistory:
         first, born = array("q"), array("q")
         recorded_from, recorded_to = array("q"), array("q")
         valid_to: list[str | None] = []
-        state, version = array("l"), array("l")
+        state, version = array("I"), array("I")
         versions: dict[str, int] = {}
         last = 0
         for row in rows:

@@ -201,7 +201,7 @@ def _bitemporal(
     return Bitemporal(
         segments=segments,
         fragments=list(fragments.values()),
-        states=[array("l", (order[c] for c in states[s].values())) for s in state_ids],
+        states=[array("I", (order[c] for c in states[s].values())) for s in state_ids],
         state_ids=[intern(s) for s in state_ids],
         pending=[_pending_span(r) for r in records if r.in_force_from is None],
         moments=moments,
