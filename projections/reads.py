@@ -25,6 +25,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from eventsourcing.application import Application
 from eventsourcing.persistence import InfrastructureFactory
 
@@ -112,6 +113,14 @@ class PolicyAnswer:
     origin: Origin
     body: bytes | None = None
     doc: dict[str, Any] | None = None
+
+    def document(self) -> dict[str, Any]:
+        """The answer as a document (parsed from the bytes when it came as bytes)."""
+        if self.doc is not None:
+            return self.doc
+        assert self.body is not None
+        found: dict[str, Any] = orjson.loads(self.body)
+        return found
 
 
 class Reads:
