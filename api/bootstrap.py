@@ -26,7 +26,12 @@ from domain.integrity import (
 from domain.signing import Seal, Signer, SigningKeyError, load_signer, seal
 from projections.catchup import CatchUp
 from projections.checkpoints import CheckpointTable
-from projections.freshness import ChangeSignal, HeadChangeSignal, SQLiteChangeSignal
+from projections.freshness import (
+    ChangeSignal,
+    HeadChangeSignal,
+    NotifyChangeSignal,
+    SQLiteChangeSignal,
+)
 from projections.integrity import verify_ledger, witnessing
 from projections.policy import PolicyProjection
 from projections.reads import ReadReplica, Reads
@@ -253,11 +258,7 @@ def build_services(
         checkpoints.create()
     projection = PolicyProjection(view, app.name, checkpoints)
     catch_up = CatchUp(app, projection)
-    signal: ChangeSignal
-    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
-        signal = SQLiteChangeSignal(env["SQLITE_DBNAME"])
-    else:
-        signal = HeadChangeSignal(catch_up.head)
+    signal = change_signal(env, app, catch_up, settings.freshness)
     replica = None
     if settings.read_database_url:
         try:
@@ -287,6 +288,33 @@ def token_table(factory: InfrastructureFactory, env: dict[str, str]) -> TokenTab
     datastore: in its schema, whichever schema holds the read model)."""
     postgres = env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
     return TokenTable(factory.datastore, postgres=postgres)  # type: ignore[attr-defined]
+
+
+def change_signal(
+    env: dict[str, str], app: PolicyLedger, catch_up: CatchUp, freshness: str = "head"
+) -> ChangeSignal:
+    """How this process's reads learn that a write was committed (projections.freshness):
+    SQLite's data_version; on PostgreSQL the log's head, or (`freshness="notify"`) the
+    event store's NOTIFY. A write committed through this process's application moves it
+    at once."""
+    signal: ChangeSignal
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        signal = SQLiteChangeSignal(env["SQLITE_DBNAME"])
+    elif freshness == "head":
+        signal = HeadChangeSignal(catch_up.head)
+    else:
+        channel: str = app.recorder.channel_name  # type: ignore[attr-defined]
+        signal = NotifyChangeSignal(postgres_params(env), channel, catch_up.head)
+    insert = app.recorder.insert_events
+
+    def insert_events(stored_events: Any, **kwargs: Any) -> Any:
+        try:
+            return insert(stored_events, **kwargs)
+        finally:
+            signal.touch()  # committed (or not: a needless refresh at most)
+
+    app.recorder.insert_events = insert_events  # type: ignore[method-assign]
+    return signal
 
 
 def _create_schema(factory: InfrastructureFactory, schema: str) -> None:

@@ -211,7 +211,9 @@ def policy(
         by = _published_by(published_by)
         known = _known_at(known_at)
         answer = ledger.reads.policy(country, day, known, published_by=by, place=place)
-        emit(answer.doc, as_json, render.policy)
+        doc = answer.document()
+        doc["known_at"] = known.isoformat()  # as the CLI always wrote it (the API: `Z`)
+        emit(doc, as_json, render.policy)
 
 
 @cli.command()

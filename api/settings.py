@@ -131,6 +131,14 @@ class Settings(BaseSettings):
         description="run-projections: how often a standby tries the lock, and the active "
         "projector looks for writes besides PostgreSQL's notifications.",
     )
+    freshness: Literal["head", "notify"] = Field(
+        default="head",
+        description="PostgreSQL: how a read learns of writes made by other processes. "
+        "`head`: it asks for the log's head (one round trip per read; every write committed "
+        "before the read is seen). `notify`: by the event store's NOTIFY, no round trip "
+        "(a write elsewhere is seen once its notification arrives; a read carrying the "
+        "write's `min_position` sees it for certain).",
+    )
     shutdown_timeout: int = Field(
         default=30,
         ge=1,

@@ -1,22 +1,29 @@
-"""An in-process index of the read model for the hot question: the policy on D, as known now.
+"""An in-process index of the read model: the policy on D as known at T (now or any moment),
+and as published by P, answered from memory.
 
-It mirrors the open (current) segment rows and the amendment records of each country, and
-refreshes only the countries whose rows moved since it last looked (whoever projected
-them). Answers are assembled from cached parts: a state is a map of content-addressed
-elements, each element is parsed and annotated once while in use (it is shared by every state
-it is unchanged in), each state's sections are serialised once, and the request's own fields
-are spliced around them. Questions about earlier moments go to the SQL tables
-(PolicyQueries).
+It mirrors each country's segment rows over both axes (the open ones, for the hot question
+"as known now", and all of them, for any T: projections.bitemporal), every state's element
+fragments, and the amendment records; it refreshes only the countries whose rows moved since
+it last looked (whoever projected them). A country is loaded when first asked for, and a
+server loads the rest in the background after it starts (`load_all`), so it serves within a
+second however large the ledger. Answers are assembled from cached parts: a state is a list
+of content-addressed elements, each element's answer fragment is stored once by the
+projection and shared by every state it is unchanged in, each state's sections are
+serialised once while in use, and the request's own fields are spliced around them. An
+answer as published by P folds the country's records in memory (kept per what is known and
+published, `PUBLISHED_FOLDS`).
 
 Each answer names the ledger digest of exactly the read model state it was assembled from:
 the index takes the digest the projection stored with its position, and swaps its countries
-and that digest in one assignment, so a request never pairs one with the other's neighbour.
+and that digest in one assignment, so a request never pairs one with the other's neighbour;
+a country loaded later is checked to be at that position.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,9 +36,10 @@ import orjson
 from domain.chain import EMPTY_DIGEST
 from domain.countries import country_code
 from domain.errors import CountryNotFoundError
-from domain.fold import Attested, attestations, attested_later, pending_on
-from domain.instants import END_OF_TIME
-from domain.records import AmendmentRecord
+from domain.fold import Attested, Chronicle, attestations, attested_later, pending_on
+from domain.instants import END_OF_TIME, from_micros, to_micros
+from domain.records import AmendmentRecord, as_published, knowledge_moments
+from projections.bitemporal import OPEN, Found, SegmentHistory
 from projections.fragments import Fragment, assemble_sections, load_fragment
 from projections.lru import Lru
 from projections.queries import (
@@ -43,6 +51,7 @@ from projections.queries import (
     policy_header,
     policy_sections,
     provenance,
+    published_answer,
     resolve_sections,
     version_spans,
 )
@@ -53,6 +62,31 @@ from projections.views import PolicyViewMixin
 Doc = dict[str, Any]
 EMPTY_SECTIONS = policy_sections({}, {})
 REFRESH_ROUNDS = 3  # loads before settling for a digest newer than the rows (constant writes)
+# Folds kept for answers that count only what was published by a date (per country, per
+# what is known and published: a few hundred KB each at 100,000 amendments).
+PUBLISHED_FOLDS = 64
+
+
+@dataclass(slots=True)
+class Bitemporal:
+    """What a country's answers as known at an earlier moment T need beyond the current ones:
+    every segment row over both axes, every state's fragments (as indices into `fragments`),
+    and the records that were pending at some time, with when."""
+
+    segments: SegmentHistory
+    fragments: list[Fragment]  # every element the country has had
+    states: list[array[int]]  # per state, the indices of its elements' fragments, in element order
+    state_ids: list[str]
+    # (known from, known until in µs, announced_on, JSON) of each record pending at some time
+    pending: list[tuple[int, int, str, bytes]]
+    moments: list[int]  # when what the records say changed (µs), sorted
+    published: list[str]  # every date an act was published on (ISO), sorted
+    attesting: bool  # whether any record is an attestation
+    last_moment: int  # from then on, the answer is the current one (µs)
+
+    def epoch(self, at: int) -> int:
+        """Moments with the same epoch know the same: a key for what is folded from them."""
+        return bisect_right(self.moments, at)
 
 
 @dataclass
@@ -71,26 +105,32 @@ class CountryIndex:
     attested_from: list[str] = field(default_factory=list)
     attested_values: list[dict[str, Any]] = field(default_factory=list)
     _attested_json: dict[tuple[int | None, int], bytes] = field(default_factory=dict)
+    bitemporal: Bitemporal | None = None  # None in an index for audits
 
     @classmethod
     def load(cls, view: PolicyViewMixin, code: str, answers: bool = True) -> CountryIndex:
-        """`answers`: also the fragments policy answers are assembled from (an audit, which
-        reads facts, not answers, does without them)."""
+        """`answers`: also the fragments and the rows over both axes policy answers are
+        assembled from (an audit, which reads facts, not answers, does without them)."""
         # Rows first: records read after them include every amendment the rows cite, even
-        # when another process projects in between (the reverse order could miss one).
-        rows = view.open_segments(code) if answers else []
+        # when another process projects in between (the reverse order could miss one). The
+        # open rows are those of the history: one read, so the two agree.
+        history = view.segment_history(code) if answers else []
+        rows = [r for r in history if r["recorded_to"] is None]
         records = [record_from_json(r) for r in view.amendment_rows(code)]
         parts: dict[str, tuple[Fragment, ...]] = {}
         attested: list[Attested] = []
         attested_values: list[dict[str, Any]] = []
+        bitemporal = None
         if answers:
             # States and elements are only ever added, so those of these rows are all there.
             fragments = {
                 c: load_fragment(e, f.encode(), intern(c))
                 for c, e, f in view.country_fragments(code)
             }
-            states = view.states_elements({r["state_id"] for r in rows})
-            parts = {s: tuple(fragments[c] for c in refs.values()) for s, refs in states.items()}
+            states = view.states_elements({r["state_id"] for r in history})
+            current = {r["state_id"] for r in rows}
+            parts = {s: tuple(fragments[c] for c in states[s].values()) for s in current}
+            bitemporal = _bitemporal(history, states, fragments, records)
             attested = attestations(records, END_OF_TIME)
             if attested:
                 bodies = view.country_element_bodies(code)
@@ -121,6 +161,7 @@ class CountryIndex:
             attested=attested,
             attested_from=[a.attested_from.isoformat() for a in attested],
             attested_values=attested_values,
+            bitemporal=bitemporal,
         )
 
     def row_on(self, on: str) -> int | None:
@@ -144,13 +185,68 @@ class CountryIndex:
         return found
 
 
+def _bitemporal(
+    history: list[dict[str, Any]],
+    states: Mapping[str, Mapping[str, str]],
+    fragments: Mapping[str, Fragment],
+    records: list[AmendmentRecord],
+) -> Bitemporal:
+    order = {c: i for i, c in enumerate(fragments)}
+    state_ids = list(states)
+    segments = SegmentHistory.build(history, {s: i for i, s in enumerate(state_ids)})
+    moments = [to_micros(m) for m in knowledge_moments(records)]
+    published = {r.announced_on for r in records}
+    published.update(r.in_force_published_on for r in records if r.in_force_published_on)
+    published.update(r.retraction_published_on for r in records if r.retraction_published_on)
+    return Bitemporal(
+        segments=segments,
+        fragments=list(fragments.values()),
+        states=[array("I", (order[c] for c in states[s].values())) for s in state_ids],
+        state_ids=[intern(s) for s in state_ids],
+        pending=[_pending_span(r) for r in records if r.in_force_from is None],
+        moments=moments,
+        published=sorted(d.isoformat() for d in published),
+        attesting=any(r.attestation for r in records),
+        last_moment=max([segments.last_moment, *moments[-1:]]),
+    )
+
+
+def _pending_span(record: AmendmentRecord) -> tuple[int, int, str, bytes]:
+    """When a record without an in-force date of its own counts as pending (record time: from
+    its recording until its in-force date is learned or it is retracted), and its summary."""
+    ends = [m for m in (record.in_force_learned_at, record.retracted_at) if m is not None]
+    until = min(to_micros(m) for m in ends) if ends else OPEN
+    summary = orjson.dumps(amendment_summary(record))
+    return to_micros(record.recorded_at), until, record.announced_on.isoformat(), summary
+
+
+def _header_json(
+    code: str, on: dt.date, known_at: dt.datetime, found: Found | None, digest: str
+) -> bytes:
+    version = None if found is None else (found.version_id, found.valid_from, found.valid_to)
+    fields = policy_header(code, on, known_at, version, digest)
+    fields["known_at"] = route_moment(known_at)
+    return orjson.dumps(fields)
+
+
+def route_moment(moment: dt.datetime) -> str:
+    """A moment as the API writes a stated one (pydantic: UTC as `Z`)."""
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+Folded = tuple[list[AmendmentRecord], Chronicle]
+
+
 @dataclass(frozen=True, slots=True)
 class Loaded:
     """What the index holds: the countries as of a read model position, and its digest."""
 
     position: int
     digest: str
-    countries: dict[str, CountryIndex]  # never changed once published: copied to refresh
+    # None: a country not loaded yet (loaded when first asked for, or by `load_all`). Entries
+    # are only ever filled in, with rows of this position; a refresh copies the map.
+    countries: dict[str, CountryIndex | None]
 
 
 class ReadIndex:
@@ -174,7 +270,10 @@ class ReadIndex:
         self._elements: Lru[str, dict[str, Any]] = Lru(cache_size)
         self._timelines: dict[str, Timeline] = {}
         self._value_changes: dict[str, ValueChanges] = {}
-        self._lock = threading.Lock()
+        # Attestations as known in an epoch, and folds as published by a date (per country).
+        self._attestations: Lru[tuple[str, int], list[Attested]] = Lru(cache_size)
+        self._published: Lru[tuple[str, int, int], Folded] = Lru(PUBLISHED_FOLDS)
+        self._lock = threading.RLock()  # refreshing; loading a country first asked for
 
     @property
     def position(self) -> int:
@@ -186,7 +285,8 @@ class ReadIndex:
         return self._loaded.digest
 
     def refresh(self) -> None:
-        """Reloads the countries whose rows changed since the index last looked.
+        """Brings the index to the read model's position: the countries whose rows changed
+        since it last looked are loaded again (those never loaded stay so, for `country`).
 
         The digest is read before and after loading: if the read model did not move
         meanwhile, the rows loaded are exactly those of the digest's position. If it moved,
@@ -208,46 +308,98 @@ class ReadIndex:
                 self._loaded = Loaded(since, digest, countries)
 
     def _load_changed(
-        self, countries: dict[str, CountryIndex], since: int
-    ) -> dict[str, CountryIndex]:
+        self, countries: dict[str, CountryIndex | None], since: int
+    ) -> dict[str, CountryIndex | None]:
         fresh = dict(countries)
         for code in self.view.countries_changed_since(since):
-            fresh[code] = CountryIndex.load(self.view, code, self.answers)
+            if fresh.get(code) is not None:
+                fresh[code] = CountryIndex.load(self.view, code, self.answers)
+            else:
+                fresh[code] = None  # loaded when first asked for
             self._timelines.pop(code, None)
             self._value_changes.pop(code, None)
         return fresh
 
-    def country(self, raw: str) -> CountryIndex:
-        return self._country(self._loaded, raw)
+    def loaded(self, raw: str) -> bool:
+        """Whether answers for this country cost no I/O (it is loaded, or not recorded)."""
+        return self._loaded.countries.get(country_code(raw), True) is not None
 
     def has_country(self, code: str) -> bool:
         """Whether a policy is recorded for the country (`code`: ISO alpha-2, upper case)."""
         return code in self._loaded.countries
 
-    @staticmethod
-    def _country(loaded: Loaded, raw: str) -> CountryIndex:
+    def load_all(self, stop: threading.Event | None = None) -> int:
+        """Loads every country not loaded yet (a server's start-up does this in the
+        background, answering meanwhile); how many it loaded."""
+        count = 0
+        for code, found in list(self._loaded.countries.items()):
+            if stop is not None and stop.is_set():
+                break
+            if found is None:
+                self._snapshot(code)
+                count += 1
+        return count
+
+    def country(self, raw: str) -> CountryIndex:
+        return self._snapshot(raw)[1]
+
+    def _snapshot(self, raw: str) -> tuple[Loaded, CountryIndex]:
+        """A country's index with the snapshot it belongs to (its digest names its rows)."""
+        loaded = self._loaded  # one read: the country and the digest belong together
         code = country_code(raw)
-        found = loaded.countries.get(code)
-        if found is None:
+        if code not in loaded.countries:
             raise CountryNotFoundError(f"no policy is recorded for {code}", field="country")
-        return found
+        found = loaded.countries[code]
+        return (loaded, found) if found is not None else self._load_lazily(code)
+
+    def _load_lazily(self, code: str) -> tuple[Loaded, CountryIndex]:
+        """Loads a country first asked for, as of the index's position: if its rows moved
+        past it meanwhile, the index is refreshed first (REFRESH_ROUNDS times at most)."""
+        with self._lock:
+            for _ in range(REFRESH_ROUNDS):
+                loaded = self._loaded
+                found = loaded.countries.get(code)
+                if found is not None:
+                    return loaded, found
+                index = CountryIndex.load(self.view, code, self.answers)
+                # Rows first, then whether they moved: unmoved, they are the position's rows.
+                if code not in self.view.countries_changed_since(loaded.position):
+                    break
+                self.refresh()
+            loaded.countries[code] = index
+            return loaded, index
 
     def policy_json(self, raw: str, on: dt.date, known_at: dt.datetime) -> bytes:
         """The same document as PolicyQueries.policy for the current knowledge, as bytes."""
-        loaded = self._loaded  # one read: the country and the digest belong together
-        index = self._country(loaded, raw)
+        loaded, index = self._snapshot(raw)
+        return self._current_json(loaded, index, on, known_at)
+
+    def policy_json_at(self, raw: str, on: dt.date, known_at: dt.datetime) -> bytes:
+        """The policy on `on` as known at `known_at`, from memory: the bytes the SQL answer
+        (PolicyQueries.policy) is sent as, `known_at` written as the route writes it."""
+        loaded, index = self._snapshot(raw)
+        bitemporal = index.bitemporal
+        assert bitemporal is not None, "an index for audits answers no policy"
+        at = to_micros(known_at)
+        if at >= bitemporal.last_moment:  # nothing changed since: the current answer
+            return self._current_json(loaded, index, on, known_at, stated=True)
         day = on.isoformat()
-        i = index.row_on(day)
-        version = None
-        if i is not None:
-            version = (index.rows[i]["version_id"], *index.spans[i])
-        head = policy_header(index.code, on, known_at, version, loaded.digest)
-        sections = self._sections_json(index, i)
-        pending = b",".join(p for announced, p in index.pending if announced <= day)
-        attested = index.attested_json(i, on)
+        found = bitemporal.segments.find(day, at)
+        head = _header_json(index.code, on, known_at, found, loaded.digest)
+        sections = orjson.dumps(EMPTY_SECTIONS)[1:-1]
+        if found is not None:
+            sections = self._state_sections(bitemporal, found.state)
+        pending = b",".join(
+            p
+            for since, until, announced, p in bitemporal.pending
+            if since <= at < until and announced <= day
+        )
+        attested = b"[]"
+        if bitemporal.attesting:
+            attested = orjson.dumps([attested_doc(a) for a in self._later(index, found, on, at)])
         return b"".join(
             (
-                orjson.dumps(head)[:-1],
+                head[:-1],
                 b",",
                 sections,
                 b',"pending":[',
@@ -258,26 +410,137 @@ class ReadIndex:
             )
         )
 
-    def place_policy(self, raw: str, on: dt.date, known_at: dt.datetime, place: Place) -> Doc:
-        """`PolicyQueries.policy` with a place, for the current knowledge: resolved from the
-        same state the whole-country answer is assembled from."""
-        loaded = self._loaded
-        index = self._country(loaded, raw)
-        i = index.row_on(on.isoformat())
+    def _current_json(
+        self,
+        loaded: Loaded,
+        index: CountryIndex,
+        on: dt.date,
+        known_at: dt.datetime,
+        *,
+        stated: bool = False,
+    ) -> bytes:
+        """The answer as known now; `stated`: for a moment asked for (written as such)."""
+        day = on.isoformat()
+        i = index.row_on(day)
+        version = None
+        if i is not None:
+            version = (index.rows[i]["version_id"], *index.spans[i])
+        fields = policy_header(index.code, on, known_at, version, loaded.digest)
+        if stated:
+            fields["known_at"] = route_moment(known_at)
+        head = orjson.dumps(fields)
+        sections = self._sections_json(index, i)
+        pending = b",".join(p for announced, p in index.pending if announced <= day)
+        attested = index.attested_json(i, on)
+        return b"".join(
+            (
+                head[:-1],
+                b",",
+                sections,
+                b',"pending":[',
+                pending,
+                b'],"attested_later":',
+                attested,
+                b"}",
+            )
+        )
+
+    def _state_sections(self, bitemporal: Bitemporal, state: int) -> bytes:
+        state_id = bitemporal.state_ids[state]
+        cached = self._sections.get(state_id)
+        if cached is None:
+            fragments = bitemporal.fragments
+            cached = assemble_sections([fragments[k] for k in bitemporal.states[state]])
+            self._sections.put(state_id, cached)
+        return cached
+
+    def _state_elements(self, code: str, bitemporal: Bitemporal, state: int) -> StateElements:
+        fragments = bitemporal.fragments
+        refs = {fragments[k].element: fragments[k].content_id for k in bitemporal.states[state]}
+        return StateElements(refs, partial(self.element, code))
+
+    def _later(
+        self, index: CountryIndex, found: Found | None, on: dt.date, at: int
+    ) -> list[Attested]:
+        """`attested_later` of an answer as known at `at` (µs), for the row `found`."""
+        bitemporal = index.bitemporal
+        assert bitemporal is not None
+        key = (index.code, bitemporal.epoch(at))
+        attested = self._attestations.get(key)
+        if attested is None:
+            moment = from_micros(at)
+            attested = attestations(index.records.values(), moment)
+            self._attestations.put(key, attested)
+        values: dict[str, Any] = {}
+        if found is not None:
+            elements = self._state_elements(index.code, bitemporal, found.state)
+            wanted = {a.element for a in attested}
+            values = {e: elements[e]["value"] for e in elements if e in wanted}
+        return attested_later(attested, values, on)
+
+    def place_policy(
+        self, raw: str, on: dt.date, known_at: dt.datetime, place: Place, *, stated: bool = False
+    ) -> Doc:
+        """`PolicyQueries.policy` with a place, resolved from the same state the whole-country
+        answer is assembled from; `stated`: as known at `known_at` (else as known now)."""
+        loaded, index = self._snapshot(raw)
+        bitemporal = index.bitemporal
+        assert bitemporal is not None, "an index for audits answers no policy"
+        at = to_micros(known_at)
+        moment = known_at if stated else END_OF_TIME
         version = None
         elements: Mapping[str, dict[str, Any]] = {}
-        if i is not None:
-            row = index.rows[i]
-            version = (row["version_id"], *index.spans[i])
-            elements = self.elements(index.code, row["state_id"])
+        later: list[Any]
+        if not stated or at >= bitemporal.last_moment:
+            i = index.row_on(on.isoformat())
+            if i is not None:
+                row = index.rows[i]
+                version = (row["version_id"], *index.spans[i])
+                elements = self.elements(index.code, row["state_id"])
+            later = orjson.loads(index.attested_json(i, on))
+            moment = END_OF_TIME
+        else:
+            found = bitemporal.segments.find(on.isoformat(), at)
+            if found is not None:
+                version = (found.version_id, found.valid_from, found.valid_to)
+                elements = self._state_elements(index.code, bitemporal, found.state)
+            later = [attested_doc(a) for a in self._later(index, found, on, at)]
         records = list(index.records.values())
-        check_place(index.code, place, defined_areas(elements, records, on, END_OF_TIME))
+        check_place(index.code, place, defined_areas(elements, records, on, moment))
         provenances = {k: provenance(k, elements[k], index.records) for k in sorted(elements)}
         sections = resolve_sections(provenances, place.region, place.areas)
-        pending = [amendment_summary(r) for r in pending_on(records, on, END_OF_TIME)]
+        pending = [amendment_summary(r) for r in pending_on(records, on, moment)]
         head = policy_header(index.code, on, known_at, version, loaded.digest)
-        later = orjson.loads(index.attested_json(i, on))
         return {**head, **sections, "pending": pending, "attested_later": later}
+
+    def published_policy(
+        self,
+        raw: str,
+        on: dt.date,
+        known_at: dt.datetime,
+        published_by: dt.date,
+        place: Place | None = None,
+    ) -> Doc:
+        """`PolicyQueries.published_policy` from memory: the country's records folded as
+        published by `published_by` and known at `known_at` (each fold kept for the next
+        answer that knows and counts the same)."""
+        loaded, index = self._snapshot(raw)
+        bitemporal = index.bitemporal
+        assert bitemporal is not None, "an index for audits answers no policy"
+        records = list(index.records.values())
+        key = (
+            index.code,
+            bitemporal.epoch(to_micros(known_at)),
+            bisect_right(bitemporal.published, published_by.isoformat()),
+        )
+        folded = self._published.get(key)
+        if folded is None:
+            published = as_published(records, published_by)
+            folded = (published, Chronicle.build(index.code, published, known_at))
+            self._published.put(key, folded)
+        return published_answer(
+            index.code, records, loaded.digest, on, known_at, published_by, place, folded
+        )
 
     def _sections_json(self, index: CountryIndex, i: int | None) -> bytes:
         if i is None:
@@ -295,8 +558,8 @@ class ReadIndex:
         """A state's element ids mapped to the content ids of their annotated elements."""
         refs = self._refs.get(state_id)
         if refs is None:
-            country = self._loaded.countries.get(code)
-            current = country.parts_of.get(state_id) if country else None
+            country = self.country(code)
+            current = country.parts_of.get(state_id)
             if current is not None:
                 refs = {f.element: f.content_id for f in current}
             else:
@@ -341,7 +604,7 @@ class ReadIndex:
         amendment behind a change an audit reports)."""
         found = self._value_changes.get(code)
         if found is None:
-            records = self._loaded.countries[code].records.values()
+            records = self.country(code).records.values()
             found = self._value_changes[code] = value_changes(records)
         return found
 

@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from domain.countries import (
@@ -115,26 +116,7 @@ class PolicyQueries:
         code = country_code(country)
         records = self.records(code)
         digest = self.ledger_digest()  # after the records: it names every event they rest on
-        published = as_published(records, published_by)
-        chronicle = Chronicle.build(code, published, known_at)
-        segment = chronicle.segment_on(on)
-        version: tuple[str, str, str | None] | None = None
-        elements: dict[str, Any] = {}
-        if segment is not None:
-            elements = annotated_document(code, segment.state)["elements"]
-            segments = chronicle.segments
-            spans = version_spans([(s.version_id, s.valid_from, s.valid_to) for s in segments])
-            valid_from, valid_to = spans[segments.index(segment)]
-            version = (segment.version_id, valid_from.isoformat(), iso(valid_to))
-        sections, later = answer_sections(code, elements, published, on, known_at, place)
-        pending = pending_on(records, on, known_at, published_by=published_by)
-        doc = policy_header(code, on, known_at, version, digest, published_by)
-        return {
-            **doc,
-            **sections,
-            "pending": [amendment_summary(r) for r in pending],
-            "attested_later": later,
-        }
+        return published_answer(code, records, digest, on, known_at, published_by, place)
 
     def ledger_digest(self) -> str:
         """The digest of the ledger the read model holds (stored by the projection)."""
@@ -274,6 +256,43 @@ class PolicyQueries:
             **moments(known_at, published_by),
             "changes": changes,
         }
+
+
+def published_answer(
+    code: str,
+    records: list[AmendmentRecord],
+    digest: str,
+    on: dt.date,
+    known_at: dt.datetime,
+    published_by: dt.date,
+    place: Place | None = None,
+    folded: tuple[list[AmendmentRecord], Chronicle] | None = None,
+) -> Doc:
+    """The answer of `PolicyQueries.published_policy` from a country's `records` and the
+    digest of the ledger they rest on; `folded`: the records as published by `published_by`
+    and their Chronicle as known at `known_at`, when the caller keeps them."""
+    if folded is None:
+        published = as_published(records, published_by)
+        folded = (published, Chronicle.build(code, published, known_at))
+    published, chronicle = folded
+    segment = chronicle.segment_on(on)
+    version: tuple[str, str, str | None] | None = None
+    elements: dict[str, Any] = {}
+    if segment is not None:
+        elements = annotated_document(code, segment.state)["elements"]
+        segments = chronicle.segments
+        spans = version_spans([(s.version_id, s.valid_from, s.valid_to) for s in segments])
+        valid_from, valid_to = spans[segments.index(segment)]
+        version = (segment.version_id, valid_from.isoformat(), iso(valid_to))
+    sections, later = answer_sections(code, elements, published, on, known_at, place)
+    pending = pending_on(records, on, known_at, published_by=published_by)
+    doc = policy_header(code, on, known_at, version, digest, published_by)
+    return {
+        **doc,
+        **sections,
+        "pending": [amendment_summary(r) for r in pending],
+        "attested_later": later,
+    }
 
 
 def moments(known_at: dt.datetime, published_by: dt.date | None = None) -> Doc:
@@ -515,6 +534,7 @@ def _group(rest: str, doc: Doc, protection: Doc, ipa: Doc) -> Doc:
     }
 
 
+@lru_cache(maxsize=4096)
 def chain_of(place: str | None) -> tuple[str | None, ...]:
     """The places a rule at `place` is read along (itself, parent regions, the country)."""
     area = area_of(place)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 
 from api.deps import Editor, ServicesDep, require_json
 from api.observability import AMENDMENTS
@@ -17,13 +17,19 @@ router = APIRouter(prefix="/countries", tags=["amendments"], dependencies=[Depen
 WRITE_ERRORS: dict[int | str, dict[str, Any]] = dict.fromkeys(
     (400, 401, 403, 404, 409, 413, 415, 422), PROBLEM
 )
+POSITION = "Policy-Ledger-Position"
 AmendmentId = Annotated[str, Path(max_length=64, description="The amendment's id.")]
 
 
-def _answer(ledger: ServicesDep, recorded: DomainRecorded, kind: str) -> Recorded:
+def _answer(
+    ledger: ServicesDep, recorded: DomainRecorded, kind: str, response: Response
+) -> Recorded:
     AMENDMENTS.labels(kind).inc()
     # Read-your-writes: the read model includes this write before the reply is sent.
     ledger.catch_up.run(until=recorded.notification_id)
+    if recorded.notification_id is not None:
+        # For a read elsewhere that must include this write (GET …/policy?min_position=).
+        response.headers[POSITION] = str(recorded.notification_id)
     return Recorded.model_validate(
         {
             "country": recorded.country,
@@ -35,11 +41,13 @@ def _answer(ledger: ServicesDep, recorded: DomainRecorded, kind: str) -> Recorde
 
 
 @router.post("/{code}/amendments", status_code=201, response_model=Recorded, responses=WRITE_ERRORS)
-def record_amendment(code: Code, body: AmendmentIn, ledger: ServicesDep, who: Editor) -> Any:
+def record_amendment(
+    code: Code, body: AmendmentIn, ledger: ServicesDep, who: Editor, response: Response
+) -> Any:
     recorded = ledger.app.record_amendment(
         code, body.draft(), author=who.subject, expected_version=body.expected_version
     )
-    return _answer(ledger, recorded, "amendment")
+    return _answer(ledger, recorded, "amendment", response)
 
 
 @router.post(
@@ -49,7 +57,12 @@ def record_amendment(code: Code, body: AmendmentIn, ledger: ServicesDep, who: Ed
     responses=WRITE_ERRORS,
 )
 def record_in_force_date(
-    code: Code, amendment_id: AmendmentId, body: InForceIn, ledger: ServicesDep, who: Editor
+    code: Code,
+    amendment_id: AmendmentId,
+    body: InForceIn,
+    ledger: ServicesDep,
+    who: Editor,
+    response: Response,
 ) -> Any:
     recorded = ledger.app.record_in_force_date(
         code,
@@ -59,7 +72,7 @@ def record_in_force_date(
         expected_version=body.expected_version,
         announced_on=body.announced_on,
     )
-    return _answer(ledger, recorded, "in_force")
+    return _answer(ledger, recorded, "in_force", response)
 
 
 @router.post(
@@ -69,7 +82,12 @@ def record_in_force_date(
     responses=WRITE_ERRORS,
 )
 def retract_amendment(
-    code: Code, amendment_id: AmendmentId, body: RetractionIn, ledger: ServicesDep, who: Editor
+    code: Code,
+    amendment_id: AmendmentId,
+    body: RetractionIn,
+    ledger: ServicesDep,
+    who: Editor,
+    response: Response,
 ) -> Any:
     recorded = ledger.app.retract_amendment(
         code,
@@ -80,4 +98,4 @@ def retract_amendment(
         author=who.subject,
         expected_version=body.expected_version,
     )
-    return _answer(ledger, recorded, "retraction")
+    return _answer(ledger, recorded, "retraction", response)

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -140,6 +141,16 @@ POLICY_PARAMETERS = [
         "description": PUBLISHED_BY_DESCRIPTION,
         "schema": {"type": "string", "format": "date"},
     },
+    {
+        "name": "min_position",
+        "in": "query",
+        "required": False,
+        "description": "The `Policy-Ledger-Position` a write answered with: the answer then "
+        "includes that write for certain, from any server of the store (without it, a write "
+        "made through another server is seen once its notification arrives, well under a "
+        "millisecond on one host).",
+        "schema": {"type": "integer", "minimum": 0, "maximum": 999999999999999999},
+    },
 ]
 
 
@@ -169,8 +180,9 @@ async def policy(code: Code, request: Request) -> Any:
     if "region" in query or "area" in query:
         place = _place(query.get("region"), query.getlist("area"))
     by = parse_date(published, name="query.published_by") if published is not None else None
-    if moment is None and place is None and by is None:  # current knowledge, from the index
-        body = ledger.reads.cached_policy(code, day, now)
+    least = _min_position(query.get("min_position"))
+    if place is None and by is None:  # the whole country, from the index
+        body = ledger.reads.cached_policy(code, day, now, moment, least)
         if body is not None:
             return Response(body, media_type="application/json")
     answer = await run_in_threadpool(
@@ -179,6 +191,7 @@ async def policy(code: Code, request: Request) -> Any:
             published_by=by,
             primary=asks_primary(request),
             place=place,
+            min_position=least,
         ),
         code,
         day,
@@ -188,6 +201,16 @@ async def policy(code: Code, request: Request) -> Any:
     if answer.doc is not None:
         return JSONResponse(_policy_json(answer.doc), headers=headers)
     return Response(answer.body, media_type="application/json", headers=headers)
+
+
+def _min_position(raw: str | None) -> int | None:
+    """`min_position`: the position a write returned (`Policy-Ledger-Position`)."""
+    if raw is None:
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        error = {"loc": ("query", "min_position"), "msg": "not a position", "type": "int_parsing"}
+        raise RequestValidationError([error])
+    return int(raw)
 
 
 def _place(region: str | None, areas: list[str]) -> Place | None:

@@ -462,3 +462,35 @@ def concurrent_reads(client: TestClient, topic: str, readers: int) -> list[bool]
     for thread in threads:
         thread.join()
     return seen
+
+
+def test_a_read_with_the_position_a_write_returned_includes_that_write(
+    make_client: Callable[..., TestClient], editor_token: str, pakistan: Demo
+) -> None:
+    """Another server of the store answers with a write for certain when the read carries
+    the position the write's answer gave (`Policy-Ledger-Position` -> `min_position`)."""
+    writer, reader = make_client(), make_client()
+    assert reader.get("/countries/PK/policy").status_code == 200  # its index is loaded
+    response = writer.post(
+        "/countries/PK/amendments",
+        json={
+            "announced_on": "2025-01-01",
+            "in_force_from": "2025-01-01",
+            "sources": [{"kind": "other", "reference": "Test", "date": "2025-01-01"}],
+            "changes": [{"type": "note", "topic": "positioned", "text": "Recorded elsewhere."}],
+            "expected_version": pakistan.version,
+        },
+        headers=bearer(editor_token),
+    )
+    assert response.status_code == 201, response.text
+    position = response.headers["Policy-Ledger-Position"]
+
+    for known_at in ({}, {"known_at": "2100-01-01"}):
+        answer = policy(reader, "2025-06-01", min_position=position, **known_at)
+        assert "positioned" in {n["topic"] for n in answer["notes"]}
+
+
+@pytest.mark.parametrize("position", ["-1", "1.5", "x", "9" * 19])
+def test_a_malformed_min_position_is_422(client: TestClient, pakistan: Demo, position: str) -> None:
+    response = client.get("/countries/PK/policy", params={"min_position": position})
+    assert_problem(response, 422, "query.min_position")

@@ -23,6 +23,7 @@ from domain.commands import AmendmentDraft
 from domain.errors import DomainRuleError
 from domain.fold import state_on
 from domain.instants import END_OF_TIME, to_micros
+from projections.queries import Place
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -209,3 +210,38 @@ def _assert_rows_answer(ledger: Services, records: list, day: dt.date, at: dt.da
         body = json.loads(ledger.view.state_body(row["state_id"]) or "{}")
         got = {k: v["value"] for k, v in body["elements"].items()}
         assert got == {k: s.value for k, s in expected.items()}, (day, at)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=st.lists(step, min_size=2, max_size=14), published=DAYS)
+def test_the_index_answers_every_moment_as_the_sql_rows_do(
+    steps: list[tuple], published: dt.date
+) -> None:
+    """The in-process index's answer for any (D, T), and for any publication date P, is the
+    document the SQL rows and the records give (as the route sends it), from memory."""
+    with tempfile.TemporaryDirectory() as folder:
+        clock = Clock(START)
+        url = f"sqlite:///{Path(folder) / 'p.sqlite'}"
+        ledger = build_services(Settings(database_url=url), clock=clock)
+        try:
+            moments = _run(ledger, clock, steps)
+            if ledger.app.version_of("PK") is None:
+                return
+            index = ledger.reads.index()
+            queries = ledger.reads.as_projected
+            asked = [START, *moments, *(m + dt.timedelta(minutes=30) for m in moments)]
+            for at in asked:
+                for day in ALL_DAYS[::3]:
+                    document = json.loads(index.policy_json_at("PK", day, at))
+                    sql = json.loads(json.dumps(_policy_json(queries.policy("PK", day, at))))
+                    assert list(document) == list(sql)
+                    assert document == sql, (day, at)
+                    assert index.published_policy(
+                        "PK", day, at, published
+                    ) == queries.published_policy("PK", day, at, published), (day, at)
+                    place = Place(region="PK-BA")
+                    assert index.place_policy("PK", day, at, place, stated=True) == queries.policy(
+                        "PK", day, at, place
+                    ), (day, at)
+        finally:
+            ledger.close()
