@@ -139,7 +139,10 @@ def test_uploading_decisions_gives_the_audit_report(page: Any, tmp_path: Path) -
         page.get_by_role("button", name="Audit the decisions").click()
     assert page.get_by_role("heading", name="Audit of 3 decisions").is_visible()
     flagged = page.locator('tr.decision[data-id="D-1"]')
-    assert "Changed in favour" in flagged.inner_text()
+    # Nothing was stated of PTI or of 15(c) in Balochistan before the letter: the report
+    # says the verdict cannot be told, and why, never "in favour" on an assumption.
+    assert "Indeterminate" in flagged.inner_text()
+    assert "not stated → risk profile" in flagged.inner_text()
     assert "Kamerstuk 19637, nr. 3318" in flagged.inner_text()
     assert page.locator("tr.rejected-row").count() >= 1  # XX is no country
     shot(page, tmp_path, "audit-report")
