@@ -8,7 +8,9 @@ comes into force. Here it is made in one pass over the publication dates: a chro
 the published acts grows date by date (domain.fold.Chronicle adds and removes amendments
 incrementally), and each publication interval [P, next P) keeps the chronicle's segments
 as they stand at P. The result is a list of segments over valid time whose state on D is
-`state_on(as_published(records, D), D)`; a property test holds them equal.
+`state_on(as_published(records, D), D)` (the audit property test holds the facts read
+from them equal). Only on the dates where that can differ from the policy as known now
+(`unpublished_spans`) does an audit need them; elsewhere it reads the stored rows.
 """
 
 from __future__ import annotations
@@ -37,8 +39,41 @@ def published_by(record: AmendmentRecord, day: dt.date) -> bool:
     return seen is not None and seen.applies_as_of(END_OF_TIME) is not None
 
 
-def known_segments(country: str, records: Iterable[AmendmentRecord]) -> list[Segment]:
-    """The policy on each date as published by that date, as segments over valid time."""
+Span = tuple[dt.date, dt.date]  # [from, to)
+
+
+def unpublished_spans(records: Iterable[AmendmentRecord]) -> list[Span]:
+    """The dates on which what was published by then may differ from what is known now,
+    merged and in order: from an amendment's in-force date until it and its in-force date
+    were published, and for a retracted one, from when it applied as published until its
+    retraction was. On any other date D the records that apply on D are the same both
+    ways, and so is the policy on D."""
+    spans: list[Span] = []
+    for record in records:
+        in_force = record.in_force_as_of(END_OF_TIME)
+        if in_force is None:
+            continue  # pending now: no in-force date was published either
+        published = max(record.announced_on, record.in_force_published_on or in_force)
+        retracted = record.retraction_published_on
+        applied = max(in_force, published)  # as published, it applied from then
+        if record.is_retracted(END_OF_TIME) and retracted is not None and applied < retracted:
+            spans.append((applied, retracted))
+        if in_force < published:
+            spans.append((in_force, published))
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def known_segments(
+    country: str, records: Iterable[AmendmentRecord], within: list[Span] | None = None
+) -> list[Segment]:
+    """The policy on each date as published by that date, as segments over valid time;
+    with `within`, only on those spans of dates (the others may be read as known now)."""
     records = list(records)
     by_day: dict[dt.date, list[AmendmentRecord]] = {}
     for record in records:
@@ -52,9 +87,27 @@ def known_segments(country: str, records: Iterable[AmendmentRecord]) -> list[Seg
         for record in by_day[day]:
             _publish(chronicle, applied, record, day)
         until = days[k + 1] if k + 1 < len(days) else None
-        for segment in _clipped(chronicle.segments, day, until):
-            _append(found, segment)
+        for start, end in _overlaps(within, day, until):
+            for segment in _clipped(chronicle.segments, start, end):
+                _append(found, segment)
     return found
+
+
+def _overlaps(
+    within: list[Span] | None, start: dt.date, end: dt.date | None
+) -> list[tuple[dt.date, dt.date | None]]:
+    """The parts of [start, end) within the spans (all of it without spans)."""
+    if within is None:
+        return [(start, end)]
+    parts: list[tuple[dt.date, dt.date | None]] = []
+    i = max(bisect_right(within, (start,)) - 1, 0)
+    for lower, upper in within[i:]:
+        if end is not None and lower >= end:
+            break
+        if upper <= start:
+            continue
+        parts.append((max(lower, start), _earlier(upper, end)))
+    return parts
 
 
 def _publish(

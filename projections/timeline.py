@@ -9,7 +9,7 @@ changes, built once from each element's changes. Judging a decision is then a fe
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -130,11 +130,13 @@ class Timeline:
         return found
 
     def known(self, specs: Iterable[FactSpec]) -> tuple[FactSpec, ...]:
-        """The specs with only the candidates the country has ever had."""
+        """The specs with only the candidates the country has ever had: in these rows, or,
+        for a stated end that may hold in them, anywhere in its history known now."""
         changes = self._element_changes()
+        every = self._every_change()
         found = []
         for spec in specs:
-            candidates = tuple(c for c in spec.candidates if c in changes)
+            candidates = tuple(c for c in spec.candidates if c in changes or c in every)
             exempt = spec.exempt if self._has_exceptions(candidates, changes) else ()
             if candidates != spec.candidates or exempt != spec.exempt:
                 spec = FactSpec(spec.key, spec.field, candidates, exempt)
@@ -145,14 +147,18 @@ class Timeline:
         """Whether any value these elements ever had names exceptions (else a profile's
         exemptions cannot matter, and profiles share the column)."""
         for element in candidates:
-            for key in changes[element][1]:
+            for key in changes.get(element, NO_CHANGES)[1]:
                 if key is not None and self._value(key).get("exceptions"):
                     return True
         return False
 
     def _build(self, spec: FactSpec, changes: dict[str, Changes]) -> FactColumn:
-        rows = sorted({0, *(i for c in spec.candidates for i in changes[c][0])})
+        rows = sorted({0, *(i for c in spec.candidates for i in changes.get(c, NO_CHANGES)[0])})
         ends = self._ends(spec)
+        if ends is not None:
+            # A stated end holds from its day on, whatever else a row changes: rows of
+            # both axes are not in date order, so each is read.
+            rows = list(range(len(self.starts)))
         starts: list[int] = []
         facts: list[Fact] = []
         for i in rows:
@@ -166,17 +172,19 @@ class Timeline:
     def _ends(self, spec: FactSpec) -> dict[str, tuple[list[str], list[str], list[str]]] | None:
         """For the spec's elements, the days each changed as known now, the amendments that
         changed it and the action of each removal (None: no element of it was removed)."""
-        if self._value_changes is None:
-            return None
-        if self._every is None:
-            self._every = self._value_changes()
-        every = self._every
+        every = self._every_change()
         found = {}
         for element in spec.candidates:
             days, amendments, actions = every.get(element, NO_VALUE_CHANGES)
             if any(actions):
                 found[element] = (days, amendments, actions)
         return found or None
+
+    def _every_change(self) -> ValueChanges:
+        """Each element's value changes as known now (none without them)."""
+        if self._every is None:
+            self._every = self._value_changes() if self._value_changes is not None else {}
+        return self._every
 
     def _value(self, key: ContentKey) -> Mapping[str, Any]:
         found = self._values.get(key)
@@ -205,6 +213,7 @@ class Timeline:
 
 
 NO_VALUE_CHANGES: tuple[list[str], list[str], list[str]] = ([], [], [])
+NO_CHANGES: Changes = ([], [])
 
 
 class _EndsAt(Mapping[str, str]):
@@ -221,7 +230,16 @@ class _EndsAt(Mapping[str, str]):
         j = bisect_right(days, self._day) - 1
         if j < 0 or not actions[j]:
             raise KeyError(element)
-        return actions[j]
+        # The end is the last day on which the element went from stated (at the end of the
+        # day before) to not stated; an element imposed and lifted within one day was
+        # never stated, and so is not ended by that day.
+        while True:
+            k = bisect_left(days, days[j]) - 1
+            if k < 0:
+                raise KeyError(element)
+            if not actions[k]:
+                return actions[j]
+            j = k
 
     def __iter__(self) -> Iterator[str]:
         return (e for e in self._ends if e in self)

@@ -53,7 +53,7 @@ from domain.facts import (
 )
 from domain.fold import Attested, Segment, attestations
 from domain.instants import END_OF_TIME, from_micros
-from domain.known import known_segments, published_by
+from domain.known import known_segments, published_by, unpublished_spans
 from domain.records import AmendmentRecord
 from projections.index import ReadIndex, StateElements
 from projections.lru import Lru
@@ -114,7 +114,7 @@ class States(Protocol):
 
     def history(self, country: str) -> Timeline: ...
 
-    def known(self, country: str) -> Timeline: ...
+    def known(self, country: str, within: list[tuple[str, str]] | None = None) -> Timeline: ...
 
     def recorder(self, country: str) -> Callable[[str, int], int]: ...
 
@@ -148,12 +148,18 @@ class StoredStates:
         code = self.index.country(country).code  # CountryNotFoundError without a policy
         return self.index.timeline(code)
 
-    def known(self, country: str) -> Timeline:
-        """On each date, the policy as published by that date (the stored acts only)."""
+    def known(self, country: str, within: list[tuple[str, str]] | None = None) -> Timeline:
+        """On each date (`within` those spans only), the policy as published by that date
+        (the stored acts only)."""
         found = self._known.get(country)
         if found is None:
             records = self.stored_records(country)
-            segments = known_segments(country, records.values())
+            spans = (
+                [(dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for a, b in within]
+                if within is not None
+                else None
+            )
+            segments = known_segments(country, records.values(), spans)
             changes = partial(self.index.value_changes, country)
             found = segment_timeline(country, segments, changes)
             self._known[country] = found
@@ -426,12 +432,14 @@ class Country:
     attestations and the groups its ledger has ever named."""
 
     __slots__ = (
+        "_states",
         "attested",
         "basis",
         "changes",
         "citations",
         "code",
         "covered",
+        "drafted",
         "excepting",
         "last",
         "named",
@@ -443,6 +451,7 @@ class Country:
         "review",
         "side_parts",
         "stored",
+        "unpublished",
     )
 
     def __init__(self, states: States, code: str, review_date: str, basis: str) -> None:
@@ -450,9 +459,16 @@ class Country:
         self.covered = states.has_policy(code)
         self.now = states.timeline(code) if self.covered else EMPTY
         self.past = states.history(code) if self.covered else EMPTY
-        self.basis = (
-            (states.known(code) if basis == PUBLISHED else self.past) if self.covered else EMPTY
-        )
+        # On the recorded basis the official read the stored history; on the published
+        # basis the stored rows too, except on the dates where what was published by then
+        # may differ from what is known now (`unpublished`): there, and wherever drafts
+        # change the present, a timeline of what was published by each date (made once).
+        self.basis = self.past if basis == RECORDED or not self.covered else None
+        self._states = states
+        records = states.stored_records(code).values() if self.covered else ()
+        spans = unpublished_spans(records)
+        self.unpublished = ([s.isoformat() for s, _ in spans], [e.isoformat() for _, e in spans])
+        self.drafted = self.now is not self.past
         self.review = self.now.row_on(review_date)
         self.recorded_row = states.recorder(code) if self.covered else EMPTY.index_at
         # When the present is the stored history, a current row is also a recorded one.
@@ -479,6 +495,21 @@ class Country:
 
     def row_start(self, timeline: Timeline, row: int) -> str:
         return timeline.starts[row] if row >= 0 else ""
+
+    def known(self) -> Timeline:
+        """What was published by each date, on the dates it may differ from now."""
+        if self.basis is None:
+            spans = list(zip(*self.unpublished, strict=True)) if not self.drafted else None
+            self.basis = self._states.known(self.code, spans)
+        return self.basis
+
+    def published_as_known(self, day: str) -> bool:
+        """Whether on `day` what was published by then is what is known now."""
+        if self.drafted:
+            return False
+        starts, ends = self.unpublished
+        i = bisect_right(starts, day) - 1
+        return i < 0 or day >= ends[i]
 
 
 EMPTY = Timeline("", [], [], [], [], lambda: [], lambda key: {})
@@ -517,8 +548,7 @@ class Auditor:
         country = self._countries.get(case.country) or self._country(case.country)
         now, day = country.now, case.decided_on
         row = now.row_on(day)
-        side_row = self._side_row(country, case, row)
-        side = country.basis
+        side, side_row = self._side(country, case, row)
         changes: list[AmendedChange] = []
         texts: list[str] = []
         ways = 0
@@ -542,13 +572,12 @@ class Auditor:
                 changes += amended[0]
                 texts.append(amended[1])
                 ways |= run.ways
-            if side is now:
-                seen = self._facts(country, part, side_row, side, day)
-            else:
+            side_part = part
+            if side is not now:
                 parts = country.side_parts
                 side_part = parts.get(specs) or self._part(country, specs, parts, side)
-                seen = self._facts(country, side_part, side_row, side, day)
-            seen = self._as_seen(country, seen, case)
+            seen = self._facts(country, side_part, side_row, side, day)
+            seen = self._as_seen(country, side_part, seen, case)
             if not differs:
                 differs = not _same(seen, run.facts)
             if outcome is not None or row < 0:
@@ -573,13 +602,18 @@ class Auditor:
         self.summary.add(result)
         return result
 
-    def _side_row(self, country: Country, case: Case, row: int) -> int:
-        """The row of the basis timeline the official read the policy from."""
+    def _side(self, country: Country, case: Case, row: int) -> tuple[Timeline, int]:
+        """The timeline and row the official read the policy from (`row`: the row in
+        force on the decision date as known now)."""
+        day = case.decided_on
         if self.basis == PUBLISHED:
-            return country.basis.row_on(case.decided_on)
+            if country.published_as_known(day):
+                return country.now, row
+            known = country.known()
+            return known, known.row_on(day)
         if country.stored and row >= 0 and country.recorded_from[row] <= case.micros:
-            return row  # what is in force now was recorded before the decision
-        return country.recorded_row(case.decided_on, case.micros)
+            return country.past, row  # what is in force now was recorded before the decision
+        return country.past, country.recorded_row(day, case.micros)
 
     def _profile(self, country: Country, case: Case) -> list[tuple[FactSpec, ...]]:
         """Where each of the case's facts is read. Its exemptions (groups, application type)
@@ -645,36 +679,53 @@ class Auditor:
             found = part.facts[k] = self._same(tuple(facts))
         return found
 
-    def _attest(self, country: Country, column: FactColumn, fact: Fact, start: str) -> Fact:
+    def _attest(
+        self,
+        country: Country,
+        column: FactColumn,
+        fact: Fact,
+        start: str,
+        seen: Callable[[str], bool] | None = None,
+    ) -> Fact:
         """A fact not stated on a row that starts on `start`, as a later attestation states
-        it (in force after `start`), if one does; else the fact as it is."""
+        it (in force after `start`; with `seen`, one whose amendment it sees), if one does;
+        else the fact as it is."""
         if fact.status != NOT_STATED or fact.excepted is not None or not country.attested:
             return fact
         spec = column.spec
         for element in spec.candidates:
             for a in country.attested.get(element, ()):
-                if a.attested_from.isoformat() > start:
+                if a.attested_from.isoformat() > start and (seen is None or seen(a.amendment_id)):
                     return attested(spec, element, a.value, a.attested_from.isoformat())
         return fact
 
-    def _as_seen(self, country: Country, facts: tuple[Fact, ...], case: Case) -> tuple[Fact, ...]:
-        """The facts without the acts the basis could not see (published, or recorded,
-        after the decision): an attestation's, or the end of an element (then not stated)."""
+    def _as_seen(
+        self, country: Country, part: Part, facts: tuple[Fact, ...], case: Case
+    ) -> tuple[Fact, ...]:
+        """The facts as the basis could see them (acts published, or recorded, by the
+        decision): an attestation it could not see gives way to one it could, or to
+        nothing; an end it could not see leaves the fact not stated."""
         if not any(f.status == ATTESTED_LATER or f.ended for f in facts):
             return facts
-        return tuple(
-            f if self._sees(country, _amendment_of(country, f, case), case) else _unstated(f)
-            for f in facts
-        )
 
-    def _sees(self, country: Country, amendment: str | None, case: Case) -> bool:
-        """Whether the basis sees an amendment on the decision date (None: nothing to see)."""
-        if amendment is None:
-            return True
+        def sees(amendment: str) -> bool:
+            return self._sees(country, amendment, case)
+
+        found = []
+        for column, fact in zip(part.columns, facts, strict=True):
+            if fact.status == ATTESTED_LATER:
+                fact = self._attest(country, column, _unstated(fact), case.decided_on, sees)
+            elif fact.ended and not sees(_amendment_of(country, fact, case) or ""):
+                fact = _unstated(fact)
+            found.append(fact)
+        return tuple(found)
+
+    def _sees(self, country: Country, amendment: str, case: Case) -> bool:
+        """Whether the basis sees an amendment on the decision date."""
         record = self.states.records(country.code)[amendment]
         if self.basis == PUBLISHED:
             return published_by(record, dt.date.fromisoformat(case.decided_on))
-        return record.recorded_at <= from_micros(case.micros)
+        return record.applies_as_of(from_micros(case.micros)) is not None
 
     def _run(self, country: Country, part: Part, row: int, day: str) -> Run:
         """The run of `row` judged against the review date; remembered for the run."""
@@ -757,8 +808,8 @@ class Auditor:
                 return record.as_published(on), END_OF_TIME
             return (record if record.is_known(at) else None), at
 
-        side_row = self._side_row(country, case, country.now.row_on(case.decided_on))
-        elements = self.states.snapshot(country.basis, side_row).elements
+        side, side_row = self._side(country, case, country.now.row_on(case.decided_on))
+        elements = self.states.snapshot(side, side_row).elements
         holding = {a["amendment"] for e in elements.values() for a in e["acts"]}
         # An amendment that ended an element holds while the element stays ended.
         for element, (days, amendments, actions) in country.changes.items():
@@ -774,13 +825,11 @@ class Auditor:
         country = self._countries[case.country]
         now = country.now
         row = now.row_on(case.decided_on)
-        side_row = self._side_row(country, case, row)
+        side, side_row = self._side(country, case, row)
         side_name = "as_known" if self.basis == PUBLISHED else "as_recorded"
         sides = {
             "at_decision": self._side_doc(country, case, now, row, case.decided_on, False),
-            side_name: self._side_doc(
-                country, case, country.basis, side_row, case.decided_on, True
-            ),
+            side_name: self._side_doc(country, case, side, side_row, case.decided_on, True),
             "at_review": self._side_doc(
                 country, case, now, country.review, self.review_date, False
             ),
@@ -821,7 +870,7 @@ class Auditor:
             part = parts.get(specs) or self._part(country, specs, parts, timeline)
             facts = self._facts(country, part, row, timeline, day)
             if basis:
-                facts = self._as_seen(country, facts, case)
+                facts = self._as_seen(country, part, facts, case)
             for fact in facts:
                 docs[fact.key] = self._fact_doc(country, fact, snapshot, row, timeline)
         return {
@@ -922,9 +971,7 @@ def _exempted(records: Iterable[AmendmentRecord]) -> Iterator[str]:
 
 
 def _amendment_of(country: Country, fact: Fact, case: Case) -> str | None:
-    """The amendment behind an attested fact or a stated end (None for any other fact)."""
-    if fact.status == ATTESTED_LATER:
-        return _attesting(country, fact)[0].amendment_id
+    """The amendment behind a stated end (None for any other fact)."""
     if not fact.ended:
         return None
     days, amendments, _ = country.changes.get(fact.element or "", NO_CHANGES)

@@ -252,7 +252,14 @@ def test_a_bound_is_never_read_as_a_level(before: str, after: str) -> None:
         assert way == UNCLEAR
 
 
-GROUP_ORDER = [None, "attention_group", "vulnerable_minority", "risk_profile", "group_persecution"]
+# A stated "not designated" (no longer designated) is the bottom of the scale.
+GROUP_ORDER = [
+    "not_designated",
+    "attention_group",
+    "vulnerable_minority",
+    "risk_profile",
+    "group_persecution",
+]
 
 
 @given(
@@ -266,7 +273,9 @@ def test_group_categories_on_the_scale(before: str | None, after: str | None) ->
         assert way is None
     elif "special_policy" in (before, after):
         # Off the scale: only gaining or losing it reads one way.
-        expected = {None: "in_favour"}.get(before) or ("against" if after is None else UNCLEAR)
+        expected = {"not_designated": "in_favour"}.get(before) or (
+            "against" if after == "not_designated" else UNCLEAR
+        )
         assert way == expected
     else:
         better = GROUP_ORDER.index(after) > GROUP_ORDER.index(before)
