@@ -16,9 +16,11 @@ from them equal). Only on the dates where that can differ from the policy as kno
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from bisect import bisect_right
 from collections.abc import Iterable
 
+from domain.canonical import canonical_json
 from domain.fold import Chronicle, Segment, record_effects
 from domain.instants import END_OF_TIME
 from domain.records import AmendmentRecord
@@ -123,6 +125,25 @@ def _publish(
     if published is not None and in_force is not None:
         chronicle.add(record_effects(published, END_OF_TIME))
     applied[record.id] = in_force
+
+
+def version_ids(country: str, segments: list[Segment]) -> list[str]:
+    """Each segment's version id (as Segment.version_id: the SHA-256 of its values
+    document), from its elements' value bytes alone: what an official could know needs no
+    provenance, and an element's annotated bytes (its acts) are most of a state's size."""
+    head = b'{"country":' + canonical_json(country) + b',"elements":{'
+    made: dict[int, bytes] = {}  # by element state, alive in the segments meanwhile
+    found = []
+    for segment in segments:
+        members = []
+        for key in sorted(segment.state):
+            element = segment.state[key]
+            value = made.get(id(element))
+            if value is None:
+                value = made[id(element)] = canonical_json(element.value)
+            members.append(canonical_json(key) + b":" + value)
+        found.append(hashlib.sha256(head + b",".join(members) + b"}}").hexdigest())
+    return found
 
 
 def _clipped(segments: list[Segment], start: dt.date, end: dt.date | None) -> list[Segment]:

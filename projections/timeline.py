@@ -303,19 +303,24 @@ def value_changes(records: Iterable[AmendmentRecord]) -> ValueChanges:
 
 
 def segment_timeline(
-    code: str, segments: list[Segment], changes: Callable[[], ValueChanges] | None = None
+    code: str,
+    segments: list[Segment],
+    changes: Callable[[], ValueChanges] | None = None,
+    ids: tuple[list[str], list[str]] | None = None,
 ) -> Timeline:
     """A timeline over segments held in memory (drafts applied, or what was published by
-    each date), every row holding now."""
+    each date), every row holding now; `ids`: the rows' version and state ids, when not
+    the segments' own."""
     # Element states are shared by every segment they stay unchanged in: their identity is
     # their content key, and this map keeps them (and so their ids) alive.
     held = {id(s): s for segment in segments for s in segment.state.values()}
+    versions, states = ids or ([s.version_id for s in segments], [s.state_id for s in segments])
     timeline = Timeline(
         code,
         [s.valid_from.isoformat() for s in segments],
         [s.valid_to.isoformat() if s.valid_to else None for s in segments],
-        [s.version_id for s in segments],
-        [s.state_id for s in segments],
+        versions,
+        states,
         lambda: (((k, id(s)) for k, s in segment.state.items()) for segment in segments),
         lambda key: held[key].value,  # type: ignore[index]
         changes=changes,

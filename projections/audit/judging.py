@@ -53,7 +53,7 @@ from domain.facts import (
 )
 from domain.fold import Attested, Segment, attestations
 from domain.instants import END_OF_TIME, from_micros
-from domain.known import known_segments, published_by, unpublished_spans
+from domain.known import known_segments, published_by, unpublished_spans, version_ids
 from domain.records import AmendmentRecord
 from projections.index import ReadIndex, StateElements
 from projections.lru import Lru
@@ -161,7 +161,10 @@ class StoredStates:
             )
             segments = known_segments(country, records.values(), spans)
             changes = partial(self.index.value_changes, country)
-            found = segment_timeline(country, segments, changes)
+            # Versions as hashed everywhere; the states need only tell rows apart.
+            states = [f"{country}:published:{i}" for i in range(len(segments))]
+            ids = (version_ids(country, segments), states)
+            found = segment_timeline(country, segments, changes, ids)
             self._known[country] = found
         return found
 
@@ -174,7 +177,10 @@ class StoredStates:
         if row < 0:
             return NO_POLICY
         if timeline.segments is not None:
-            return segment_snapshot(timeline.segments[row])
+            segment = timeline.segments[row]
+            elements = {k: s.to_json() for k, s in segment.state.items()}
+            version, state = timeline.version_ids[row], timeline.state_ids[row]
+            return Snapshot(version, state, timeline.starts[row], partial(dict, elements))
         state_id = timeline.state_ids[row]
         fetch = partial(self.index.elements, timeline.code, state_id)
         return Snapshot(timeline.version_ids[row], state_id, timeline.starts[row], fetch)
