@@ -156,9 +156,18 @@ class Timeline:
         rows = sorted({0, *(i for c in spec.candidates for i in changes.get(c, NO_CHANGES)[0])})
         ends = self._ends(spec)
         if ends is not None:
-            # A stated end holds from its day on, whatever else a row changes: rows of
-            # both axes are not in date order, so each is read.
-            rows = list(range(len(self.starts)))
+            # Where a stated end holds depends on a row's first day too: read also each row
+            # whose first day falls between other change days than the row before's (rows
+            # of both axes are not in date order).
+            marks = sorted({day for days, _, _ in ends.values() for day in days})
+            crossing: set[int] = set()
+            last = -1
+            for i, start in enumerate(self.starts):
+                position = bisect_right(marks, start)
+                if position != last:
+                    crossing.add(i)
+                    last = position
+            rows = sorted(crossing.union(rows))
         starts: list[int] = []
         facts: list[Fact] = []
         for i in rows:

@@ -814,15 +814,30 @@ class Auditor:
                 return record.as_published(on), END_OF_TIME
             return (record if record.is_known(at) else None), at
 
+        if not records:
+            return check_cited(cited, records, on, view, lambda amendment: False)
+        holding: set[str] | None = None
+
+        def holds(amendment: str) -> bool:
+            # Read the state only for a text that names an amendment in force: most do not.
+            nonlocal holding
+            if holding is None:
+                holding = self._holding(country, case)
+            return amendment in holding
+
+        return check_cited(cited, records, on, view, holds)
+
+    def _holding(self, country: Country, case: Case) -> set[str]:
+        """The amendments that hold part of the policy the basis reads on the decision date:
+        behind an element's state, or behind the end of one that stays ended."""
         side, side_row = self._side(country, case, country.now.row_on(case.decided_on))
         elements = self.states.snapshot(side, side_row).elements
         holding = {a["amendment"] for e in elements.values() for a in e["acts"]}
-        # An amendment that ended an element holds while the element stays ended.
         for element, (days, amendments, actions) in country.changes.items():
             i = bisect_right(days, case.decided_on) - 1
             if i >= 0 and actions[i] and element not in elements:
                 holding.add(amendments[i])
-        return check_cited(cited, records, on, view, holding.__contains__)
+        return holding
 
     # The whole document, for answers and reports that show it ----------------------------
 
