@@ -452,7 +452,6 @@ class Country:
         "now",
         "parts",
         "past",
-        "profiles",
         "recorded_from",
         "recorded_row",
         "review",
@@ -483,7 +482,6 @@ class Country:
         self.recorded_from = self.now.recorded_from or []
         self.parts: dict[tuple[FactSpec, ...], Part] = {}
         self.side_parts: dict[tuple[FactSpec, ...], Part] = {}
-        self.profiles: dict[Hashable, list[tuple[tuple[FactSpec, ...], Part]]] = {}
         # element -> the days its value changed as known now, and the amendments that did;
         # and the last such change by the review date (the cause of most changes).
         self.changes = states.value_changes(code) if self.covered else {}
@@ -564,15 +562,8 @@ class Auditor:
         usual = day <= self.review_date
         basis_facts: list[tuple[FactColumn, Fact]] = []
         outcome = case.outcome
-        profile = (
-            case.groups,
-            case.region,
-            case.areas,
-            case.unaccompanied_minor,
-            case.application_type,
-        )
-        parts_of = country.profiles.get(profile) or self._profile_parts(country, case, profile)
-        for specs, part in parts_of:
+        for specs in self._profile(country, case):
+            part = country.parts.get(specs) or self._part(country, specs, country.parts, now)
             run = (part.runs[bisect_right(part.starts, row) - 1] if row >= 0 else None) or (
                 self._run(country, part, row, day)
             )
@@ -630,21 +621,6 @@ class Auditor:
             return country.past, row  # what is in force now was recorded before the decision
         return country.past, country.recorded_row(day, case.micros)
 
-    def _profile_parts(
-        self, country: Country, case: Case, profile: Hashable
-    ) -> list[tuple[tuple[FactSpec, ...], Part]]:
-        """The specs and parts of a profile, remembered: one look-up a decision."""
-        if len(country.profiles) >= MAX_CACHED:
-            country.profiles.clear()
-        found = []
-        for specs in self._profile(country, case):
-            part = country.parts.get(specs) or self._part(
-                country, specs, country.parts, country.now
-            )
-            found.append((specs, part))
-        country.profiles[profile] = found
-        return found
-
     def _profile(self, country: Country, case: Case) -> list[tuple[FactSpec, ...]]:
         """Where each of the case's facts is read. Its exemptions (groups, application type)
         are kept only where the country's rules name them in an exception: other cases
@@ -686,7 +662,6 @@ class Auditor:
         for country in self._countries.values():
             country.parts.clear()
             country.side_parts.clear()
-            country.profiles.clear()
         self._parts.clear()
         self._runs = 0
         self._interned.clear()
