@@ -153,6 +153,8 @@ class Timeline:
         return False
 
     def _build(self, spec: FactSpec, changes: dict[str, Changes]) -> FactColumn:
+        if not self.starts:  # no rows: every date reads "no policy"
+            return FactColumn(spec, [], [])
         rows = sorted({0, *(i for c in spec.candidates for i in changes.get(c, NO_CHANGES)[0])})
         ends = self._ends(spec)
         if ends is not None:
