@@ -53,7 +53,7 @@ from domain.facts import (
 )
 from domain.fold import Attested, Segment, attestations
 from domain.instants import END_OF_TIME, from_micros
-from domain.known import known_segments, published_by, unpublished_spans, version_ids
+from domain.known import Span, known_segments, published_by, unpublished_spans, version_ids
 from domain.records import AmendmentRecord
 from projections.index import ReadIndex, StateElements
 from projections.lru import Lru
@@ -114,7 +114,7 @@ class States(Protocol):
 
     def history(self, country: str) -> Timeline: ...
 
-    def known(self, country: str, within: list[tuple[str, str]] | None = None) -> Timeline: ...
+    def known(self, country: str, within: list[Span] | None = None) -> Timeline: ...
 
     def recorder(self, country: str) -> Callable[[str, int], int]: ...
 
@@ -148,18 +148,13 @@ class StoredStates:
         code = self.index.country(country).code  # CountryNotFoundError without a policy
         return self.index.timeline(code)
 
-    def known(self, country: str, within: list[tuple[str, str]] | None = None) -> Timeline:
+    def known(self, country: str, within: list[Span] | None = None) -> Timeline:
         """On each date (`within` those spans only), the policy as published by that date
         (the stored acts only)."""
         found = self._known.get(country)
         if found is None:
             records = self.stored_records(country)
-            spans = (
-                [(dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for a, b in within]
-                if within is not None
-                else None
-            )
-            segments = known_segments(country, records.values(), spans)
+            segments = known_segments(country, records.values(), within)
             changes = partial(self.index.value_changes, country)
             # Versions as hashed everywhere; the states need only tell rows apart.
             states = [f"{country}:published:{i}" for i in range(len(segments))]
@@ -456,6 +451,7 @@ class Country:
         "recorded_row",
         "review",
         "side_parts",
+        "spans",
         "stored",
         "unpublished",
     )
@@ -472,7 +468,8 @@ class Country:
         self.basis = self.past if basis == RECORDED or not self.covered else None
         self._states = states
         records = states.stored_records(code).values() if self.covered else ()
-        spans = unpublished_spans(records)
+        spans = unpublished_spans(records) if basis == PUBLISHED else []
+        self.spans = spans
         self.unpublished = ([s.isoformat() for s, _ in spans], [e.isoformat() for _, e in spans])
         self.drafted = self.now is not self.past
         self.review = self.now.row_on(review_date)
@@ -505,7 +502,7 @@ class Country:
     def known(self) -> Timeline:
         """What was published by each date, on the dates it may differ from now."""
         if self.basis is None:
-            spans = list(zip(*self.unpublished, strict=True)) if not self.drafted else None
+            spans = None if self.drafted else self.spans
             self.basis = self._states.known(self.code, spans)
         return self.basis
 

@@ -28,13 +28,13 @@ from hypothesis import strategies as st
 
 from api.bootstrap import build_services
 from api.settings import Settings
-from domain.commands import AmendmentDraft
 from domain.decision import Decision
 from domain.errors import DomainRuleError
 from domain.fold import attestations, element_histories, element_history, state_on
 from domain.instants import END_OF_TIME
 from domain.records import as_published
 from integration.test_projection_properties import START, Clock
+from integration.test_projection_properties import _run as run_steps
 from projections.audit import judging as audit_module
 from projections.audit.judging import Auditor, StoredStates
 
@@ -240,50 +240,8 @@ BASE = (
 
 
 def _run(ledger: Any, clock: Clock, steps: list[tuple]) -> None:
-    """Records the steps (a step a rule refuses is skipped) and projects them."""
-    ids: list[str] = []
-    for n, item in enumerate(steps):
-        clock.set(START + dt.timedelta(hours=n + 1))
-        version = ledger.app.version_of("PK") or 0
-        try:
-            if item[0] == "amend":
-                _, announced, in_force, changes, attestation = item
-                draft = AmendmentDraft.model_validate(
-                    {
-                        "announced_on": announced,
-                        "in_force_from": in_force,
-                        "attestation": attestation,
-                        "sources": [SOURCE],
-                        "changes": changes,
-                    }
-                )
-                recorded = ledger.app.record_amendment(
-                    "PK", draft, author="t", expected_version=version or None
-                )
-                ids.append(recorded.amendment_id or "")
-            elif item[0] == "in_force" and ids:
-                _, which, day, announced = item
-                ledger.app.record_in_force_date(
-                    "PK",
-                    ids[which % len(ids)],
-                    day,
-                    author="t",
-                    expected_version=version,
-                    announced_on=announced,
-                )
-            elif item[0] == "retract" and ids:
-                _, which, announced = item
-                ledger.app.retract_amendment(
-                    "PK",
-                    ids[which % len(ids)],
-                    reason="r",
-                    author="t",
-                    expected_version=version,
-                    announced_on=announced,
-                )
-        except (DomainRuleError, ValueError):
-            pass
-    ledger.catch_up.run()
+    """Records and projects the steps; a draft the model refuses is skipped too."""
+    run_steps(ledger, clock, steps, refused=(DomainRuleError, ValueError))
 
 
 # The rules, plainly -----------------------------------------------------------------------

@@ -117,7 +117,14 @@ step = st.one_of(
 )
 
 
-def _run(ledger: Services, clock: Clock, steps: list[tuple]) -> list[dt.datetime]:
+def _run(
+    ledger: Services,
+    clock: Clock,
+    steps: list[tuple],
+    refused: tuple[type[Exception], ...] = (DomainRuleError,),
+) -> list[dt.datetime]:
+    """Records the steps an hour apart (a step a rule refuses is skipped) and projects
+    them; an in-force or retraction step may end with the day its act was published."""
     ids: list[str] = []
     moments = []
     for n, item in enumerate(steps):
@@ -149,6 +156,7 @@ def _run(ledger: Services, clock: Clock, steps: list[tuple]) -> list[dt.datetime
                     item[2],
                     author="t",
                     expected_version=version or 0,
+                    announced_on=item[3] if len(item) > 3 else None,
                 )
             elif item[0] == "retract" and ids:
                 ledger.app.retract_amendment(
@@ -157,10 +165,11 @@ def _run(ledger: Services, clock: Clock, steps: list[tuple]) -> list[dt.datetime
                     reason="r",
                     author="t",
                     expected_version=version or 0,
+                    announced_on=item[2] if len(item) > 2 else None,
                 )
             elif item[0] == "project":
                 ledger.catch_up.run()
-        except DomainRuleError:
+        except refused:
             pass
     ledger.catch_up.run()
     return moments
