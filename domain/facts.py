@@ -248,10 +248,11 @@ def fact_specs(
 ) -> tuple[FactSpec, ...]:
     """The facts that matter to an applicant with this profile, and where each is read."""
     exempt = exemptions(groups, application_type)
+    chain = place_chain(region, areas)
     specs: list[FactSpec] = []
     for group in groups:
-        specs += group_specs(group, region, areas, exempt)
-    return (*specs, *place_specs(region, areas, minor, exempt))
+        specs += group_specs(group, chain, exempt)
+    return (*specs, *place_specs(chain, minor, exempt))
 
 
 @lru_cache(maxsize=4096)
@@ -260,11 +261,10 @@ def exemptions(groups: tuple[str, ...], application_type: str | None) -> tuple[s
     return (*found, f"type:{application_type}") if application_type else found
 
 
-@lru_cache(maxsize=4096)  # asked for once per (group, place) an audit meets
 def group_specs(
-    group: str, region: str | None, areas: tuple[str, ...] = (), exempt: tuple[str, ...] = ()
+    group: str, chain: tuple[str | None, ...], exempt: tuple[str, ...] = ()
 ) -> tuple[FactSpec, ...]:
-    chain = place_chain(region, areas)
+    """A claimed group's facts, read along `chain` (domain.places.place_chain)."""
     return (
         FactSpec(f"group:{group}", "category", _along("group", group, chain), exempt),
         FactSpec(
@@ -282,16 +282,12 @@ def group_specs(
     )
 
 
-@lru_cache(maxsize=1024)
 def place_specs(
-    region: str | None,
-    areas: tuple[str, ...] = (),
-    minor: bool = False,
-    exempt: tuple[str, ...] = (),
+    chain: tuple[str | None, ...], minor: bool = False, exempt: tuple[str, ...] = ()
 ) -> tuple[FactSpec, ...]:
-    """The facts for every applicant from the place: the general protection and internal
-    protection alternative, Article 15(c), the moratoria, and reception for a minor."""
-    chain = place_chain(region, areas)
+    """The facts for every applicant from the place (read along `chain`): the general
+    protection and internal protection alternative, Article 15(c), the moratoria, and
+    reception for a minor."""
     specs = [
         FactSpec(
             "protection:general",
