@@ -687,9 +687,9 @@ def audit(
             with (
                 report if report is not None else nullcontext() as writer,
                 _progress(file) as progress,
-                _batch_collection(),
+                _batch_collection() as settle,
             ):
-                summary = audit_rows(auditor, read_decisions(file), writer, progress)
+                summary = audit_rows(auditor, read_decisions(file), writer, settle(progress))
         except DecisionFileError as error:  # its message names the file
             raise refused(f"{error.path}:", f" {error.message}") from None
         except ValueError as error:
@@ -714,14 +714,24 @@ def _verified_seal(ledger: Services, position: int, digest: str) -> Any:
 
 
 @contextmanager
-def _batch_collection() -> Iterator[None]:
+def _batch_collection() -> Iterator[Callable[[Callable[[int], None]], Callable[[int], None]]]:
     """Garbage collection for a batch job with long-lived caches: what is loaded is never
-    garbage, and full collections over it every few thousand rows cost a tenth of the run."""
+    garbage, and full collections over it every few thousand rows cost a tenth of the run.
+    Countries load as their first row comes: what is alive is frozen again after each
+    batch of rows (the progress callback this wraps)."""
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
+
+    def settle(progress: Callable[[int], None]) -> Callable[[int], None]:
+        def after_batch(line: int) -> None:
+            gc.freeze()
+            progress(line)
+
+        return after_batch
+
     try:
-        yield
+        yield settle
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()

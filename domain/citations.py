@@ -76,6 +76,9 @@ def _pairs(numbers: tuple[str, ...]) -> set[tuple[str, str]]:
     return {(numbers[i], numbers[i + 1]) for i in range(len(numbers) - 1)}
 
 
+MATCHED = 4096  # texts remembered per index
+
+
 class CitationIndex:
     """The records of a country by each pair of neighbouring numbers their sources give: a
     citation and a source that match share the first pair of the shorter run, so a
@@ -84,6 +87,7 @@ class CitationIndex:
     def __init__(self, records: Iterable[AmendmentRecord]) -> None:
         self._by_pair: dict[tuple[str, str], list[AmendmentRecord]] = {}
         self._sources: dict[str, list[tuple[Tokens, str]]] = {}
+        self._matched: dict[str, list[AmendmentRecord]] = {}
         for record in records:
             tokens = [(_tokens(s.reference), s.kind.value) for s in record.sources]
             self._sources[record.id] = tokens
@@ -91,7 +95,16 @@ class CitationIndex:
                 self._by_pair.setdefault(pair, []).append(record)
 
     def matching(self, cited: str) -> list[AmendmentRecord]:
-        """The records one of whose sources the citation matches, in order of position."""
+        """The records one of whose sources the citation matches, in order of position
+        (remembered for the last texts asked about: an audit meets the same few often)."""
+        found = self._matched.get(cited)
+        if found is None:
+            if len(self._matched) >= MATCHED:
+                self._matched.clear()
+            found = self._matched[cited] = self._matching(cited)
+        return found
+
+    def _matching(self, cited: str) -> list[AmendmentRecord]:
         tokens = _tokens(cited)
         candidates = {r.id: r for pair in _pairs(tokens[1]) for r in self._by_pair.get(pair, ())}
         found = [

@@ -84,6 +84,11 @@ BASES = (PUBLISHED, RECORDED)
 # kept as given and only findings that do not depend on the outcome's kind apply.
 GRANTED = frozenset({"granted", "toegewezen", "ingewilligd", "inwilliging", "verleend"})
 REJECTED = frozenset({"rejected", "afgewezen", "afwijzing", "refused", "denied"})
+# A claimed group's value on the basis that makes a rejection a finding, in report order.
+REJECTED_FINDINGS = (
+    ("group_persecution", "rejected_group_persecution_member"),
+    ("risk_profile", "rejected_risk_profile_member"),
+)
 # Finding codes and whether each flags the decision for a second look (else: information).
 FINDINGS = {
     "no_recorded_policy": True,
@@ -624,7 +629,7 @@ class Auditor:
         ways = 0
         differs = False
         usual = day <= self.review_date
-        basis_facts: list[tuple[FactColumn, Fact]] = []
+        basis_facts: list[Fact] = []
         outcome = case.outcome
         for key in self._profile(country, case):
             part = country.parts.get(key) or self._part(country, key, country.parts, now)
@@ -650,7 +655,7 @@ class Auditor:
             if not differs:
                 differs = not _same(seen, run.facts)
             if outcome is not None or row < 0:
-                basis_facts += zip(part.columns, seen, strict=True)
+                basis_facts += seen
         findings = _findings(row < 0, outcome, basis_facts) if basis_facts else ()
         basis_version = side.versions[side_row]
         result = Audited(
@@ -1103,35 +1108,37 @@ def outcome_kind(outcome: str | None) -> str | None:
     return None
 
 
-def _findings(
-    no_policy: bool, outcome: str | None, facts: list[tuple[FactColumn, Fact]]
-) -> tuple[Finding, ...]:
-    """The rules on the basis that bear on the decision (see FINDINGS)."""
+def _findings(no_policy: bool, outcome: str | None, facts: list[Fact]) -> tuple[Finding, ...]:
+    """The rules on the basis that bear on the decision (see FINDINGS), from its stated
+    facts (one pass: a million decisions ask)."""
     found: list[Finding] = []
     if no_policy:
         found.append(Finding("no_recorded_policy", ()))
     if outcome is None:
         return tuple(found)
-    stated = {c.spec.key: f for c, f in facts if f.status != NOT_STATED}
-    moratorium = stated.get("moratorium:decision")
-    if moratorium is not None and moratorium.value is True:
+    moratorium = most_exceptional = False
+    by_value: dict[Any, list[str]] = {}  # a group's value -> its facts' keys
+    for fact in facts:
+        if fact.status == NOT_STATED:
+            continue
+        key, value = fact.key, fact.value
+        if key.startswith("group:"):
+            by_value.setdefault(value, []).append(key)
+        elif key == "moratorium:decision":
+            moratorium = value is True
+        elif key == "article_15c":
+            most_exceptional = value == "most_exceptional"
+    if moratorium:
         found.append(Finding("decided_during_decision_moratorium", ("moratorium:decision",)))
     kind = outcome_kind(outcome)
-    groups = {k: f.value for k, f in stated.items() if k.startswith("group:")}
     if kind == "rejected":
-        persecuted = tuple(k for k, v in groups.items() if v == "group_persecution")
-        if persecuted:
-            found.append(Finding("rejected_group_persecution_member", persecuted))
-        profiles = tuple(k for k, v in groups.items() if v == "risk_profile")
-        if profiles:
-            found.append(Finding("rejected_risk_profile_member", profiles))
-        level = stated.get("article_15c")
-        if level is not None and level.value == "most_exceptional":
+        for value, code in REJECTED_FINDINGS:
+            if value in by_value:
+                found.append(Finding(code, tuple(by_value[value])))
+        if most_exceptional:
             found.append(
                 Finding("rejected_from_most_exceptional_15c_area", ("article_15c", "ipa:general"))
             )
-    if kind == "granted":
-        declined = tuple(k for k, v in groups.items() if v == DECLINED)
-        if declined:
-            found.append(Finding("granted_despite_declined_group", declined))
+    if kind == "granted" and DECLINED in by_value:
+        found.append(Finding("granted_despite_declined_group", tuple(by_value[DECLINED])))
     return tuple(found)
