@@ -432,6 +432,8 @@ class Run:
         earliest: str,
     ) -> None:
         self.facts = facts  # the facts in the run
+        # Whether they hold no attestation and no stated end (which a basis may not see).
+        self.plain = not any(f.status == ATTESTED_LATER or f.ended for f in facts)
         self.changes = changes  # against the review date
         self.ways = ways  # bits of WAYS: 1 in favour, 2 against, 4 stated on one side only
         # The changes with the amendments behind them (which can differ by row) and their
@@ -624,6 +626,7 @@ class Auditor:
         now, day = country.now, case.decided_on
         row = now.row_on(day)
         side, side_row = self._side(country, case, row)
+        same_row = side is now and side_row == row and row >= 0
         changes: list[AmendedChange] = []
         texts: list[str] = []
         ways = 0
@@ -647,11 +650,14 @@ class Auditor:
                 changes += amended[0]
                 texts.append(amended[1])
                 ways |= run.ways
-            side_part = part
-            if side is not now:
-                parts = country.side_parts
-                side_part = parts.get(key) or self._part(country, key, parts, side)
-            seen = self._seen_facts(country, side_part, side_row, side, case)
+            if same_row:  # the basis reads the run's own row: its facts, as it sees them
+                seen = run.facts if run.plain else self._as_seen(country, part, run.facts, case)
+            else:
+                side_part = part
+                if side is not now:
+                    parts = country.side_parts
+                    side_part = parts.get(key) or self._part(country, key, parts, side)
+                seen = self._seen_facts(country, side_part, side_row, side, case)
             if not differs:
                 differs = not _same(seen, run.facts)
             if outcome is not None or row < 0:
