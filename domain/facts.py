@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from sys import intern
 from typing import Any, NamedTuple
 
 from domain.places import element_id, place_chain
@@ -308,7 +309,8 @@ def place_specs(
 
 
 def _along(kind: str, subject: str, chain: tuple[str | None, ...]) -> tuple[str, ...]:
-    return tuple(element_id(kind, subject, place) for place in chain)
+    # Interned: an audit holds the same ids in thousands of specs.
+    return tuple(intern(element_id(kind, subject, place)) for place in chain)
 
 
 def read_fact(spec: FactSpec, v: Values, ends: Mapping[str, str] | None = None) -> Fact:

@@ -88,7 +88,6 @@ class Timeline:
         self.segments: list[Segment] | None = None  # the rows' segments, when held in memory
         self._every: ValueChanges | None = None
         self._changes: dict[str, Changes] | None = None
-        self._columns: dict[FactSpec, FactColumn] = {}
         self._shared: dict[FactSpec, FactColumn] = {}
         self._values: dict[ContentKey, Mapping[str, Any]] = {}
 
@@ -115,18 +114,15 @@ class Timeline:
         return -1
 
     def column(self, spec: FactSpec) -> FactColumn:
-        found = self._columns.get(spec)
+        """The fact along the rows. Candidates the country never had cannot answer: specs
+        that differ only in those (the same group in regions without a regional element)
+        share a column, kept by the spec without them (callers keep their own specs)."""
+        (known,) = self.known((spec,))
+        found = self._shared.get(known)
         if found is None:
-            if len(self._columns) >= MAX_COLUMNS:
-                self._columns.clear()
+            if len(self._shared) >= MAX_COLUMNS:
                 self._shared.clear()
-            # Candidates the country never had cannot answer: specs that differ only in those
-            # (the same group in regions without a regional element, say) share a column.
-            (known,) = self.known((spec,))
-            found = self._shared.get(known)
-            if found is None:
-                found = self._shared[known] = self._build(known, self._element_changes())
-            self._columns[spec] = found
+            found = self._shared[known] = self._build(known, self._element_changes())
         return found
 
     def known(self, specs: Iterable[FactSpec]) -> tuple[FactSpec, ...]:
