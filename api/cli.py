@@ -725,6 +725,7 @@ def _batch_collection() -> Iterator[Callable[[Callable[[int], None]], Callable[[
 
     def settle(progress: Callable[[int], None]) -> Callable[[int], None]:
         def after_batch(line: int) -> None:
+            gc.collect(0)  # no garbage cycle is frozen for good
             gc.freeze()
             progress(line)
 

@@ -617,10 +617,11 @@ class ReadIndex:
             maps = self.view.states_elements(set(state_ids))
             return (maps[s].items() for s in state_ids)
 
+        # Dates interned: superseded rows repeat the dates of the rows that replaced them.
         return Timeline(
             code,
-            [r["valid_from"] for r in rows],
-            [r["valid_to"] for r in rows],
+            [intern(r["valid_from"]) for r in rows],
+            [intern(r["valid_to"]) if r["valid_to"] is not None else None for r in rows],
             [r["version_id"] for r in rows],
             state_ids,
             elements,
