@@ -9,6 +9,8 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
+
 from api.bootstrap import build_services
 from api.settings import Settings
 from domain.signing import signature_holds
@@ -140,9 +142,12 @@ def test_a_tampered_ledger_is_not_exported(loaded: Shell, tmp_path: Path) -> Non
     assert not (tmp_path / "export" / "manifest.json").exists()
 
 
+@pytest.mark.parametrize("meanwhile", [False, True], ids=["verified first", "verified meanwhile"])
 def test_audit_reports_carry_the_signed_digest_of_the_ledger_they_read(
-    loaded: Shell, tmp_path: Path
+    loaded: Shell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, meanwhile: bool
 ) -> None:
+    if meanwhile:  # as for a long file: the log verified in another process meanwhile
+        monkeypatch.setattr("api.cli.SEAL_MEANWHILE_BYTES", 0)
     decisions = tmp_path / "decisions.csv"
     decisions.write_text("id,country,decided_on,groups\na,PK,2024-11-26,pti\n", encoding="utf-8")
     verified = loaded.json("verify")
