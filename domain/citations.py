@@ -113,9 +113,7 @@ class CitationIndex:
         tokens = _tokens(cited)
         candidates = {r.id: r for pair in _pairs(tokens[1]) for r in self._by_pair.get(pair, ())}
         found = [
-            r
-            for r in candidates.values()
-            if any(matching_tokens(tokens, s) for s in r.sources)
+            r for r in candidates.values() if any(matching_tokens(tokens, s) for s in r.sources)
         ]
         return sorted(found, key=lambda r: r.position)
 
