@@ -27,7 +27,7 @@ from eventsourcing.projection import Projection
 from domain import chain
 from domain.domainmodel import CountryPolicy, amendment_record, chain_hash
 from domain.effects import ElementState
-from domain.fold import Chronicle, Segment, element_content_id, record_effects
+from domain.fold import Chronicle, Segment, State, element_content_id, record_effects
 from domain.instants import END_OF_TIME, iso, to_micros
 from domain.records import AmendmentRecord
 from events import payloads
@@ -35,7 +35,7 @@ from projections.checkpoints import CheckpointTable
 from projections.fragments import fragment_of
 from projections.queries import provenance
 from projections.records import record_from_json, record_to_json
-from projections.views import Batch, PolicyViewMixin, SegmentRow
+from projections.views import MAX_CHAIN, Batch, PolicyViewMixin, SegmentRow
 
 
 @dataclass
@@ -66,7 +66,9 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         self.checkpoints = checkpoints
         self._checkpointed: int | None = None  # the position of our last checkpoint
         self._countries: dict[str, CountryCache] = {}
-        self._known_states: set[str] = set()
+        # state id -> the length of its chain of bases (0: stored whole), of the states
+        # this process wrote: only those are bases of the states it writes next
+        self._known_states: dict[str, int] = {}
         self._known_elements: set[str] = set()
         self._heads: dict[str, tuple[int, str]] | None = None  # country -> (position, head)
         self._position: int | None = None
@@ -234,24 +236,43 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         for row in old:
             if row not in new:
                 self._batch.segment_ops.append(("close", micros, (row.country, row.valid_from)))
+        previous = None
         for row, segment in new.items():
             if row not in old:
-                self._remember_state(segment)
+                self._remember_state(segment, _base_candidates(segment, gone, previous))
                 self._batch.segment_ops.append(("open", micros, row))
+            previous = segment
 
-    def _remember_state(self, segment: Segment) -> None:
+    def _remember_state(self, segment: Segment, candidates: list[Segment]) -> None:
+        """Stores the segment's state as its differences from a state already stored (the
+        one it replaced, or its neighbour's) when there is one near enough, else whole."""
         if segment.state_id in self._known_states:
             return
-        refs = {}
-        for key in sorted(segment.state):
-            element = segment.state[key]
+        state, base, depth = segment.state, None, 0
+        for candidate in candidates:
+            chain = self._known_states.get(candidate.state_id)
+            if chain is not None and chain < MAX_CHAIN:
+                base, depth = candidate, chain + 1
+                break
+        refs: dict[str, str | None] = {}
+        changed = state if base is None else _changed(state, base.state)
+        for key, element in changed.items():
+            if element is None:
+                refs[key] = None
+                continue
             content_id = refs[key] = element_content_id(key, element)
             if content_id not in self._known_elements:
                 self._batch.elements[content_id] = self._element_row(segment.country, key, element)
                 self._known_elements.add(content_id)
-        elements = orjson.dumps(refs).decode()
-        self._batch.states[segment.state_id] = (segment.country, segment.version_id, elements)
-        self._known_states.add(segment.state_id)
+        elements = orjson.dumps(refs, option=orjson.OPT_SORT_KEYS).decode()
+        base_id = base.state_id if base is not None else None
+        self._batch.states[segment.state_id] = (
+            segment.country,
+            segment.version_id,
+            base_id,
+            elements,
+        )
+        self._known_states[segment.state_id] = depth
 
     def _element_row(
         self, country: str, key: str, element: ElementState
@@ -259,6 +280,24 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         doc = provenance(key, element.to_json(), self._countries[country].records)
         fragment = fragment_of(key, doc).decode()
         return country, key, element.canonical()[1].decode(), fragment
+
+
+def _base_candidates(
+    segment: Segment, gone: list[Segment], previous: Segment | None
+) -> list[Segment]:
+    """States a new segment's state likely differs little from: that of the segment it
+    replaced on its first day (its state plus the change), then its predecessor's."""
+    found = [s for s in gone if s.contains(segment.valid_from)]
+    return [*found, previous] if previous is not None else found
+
+
+def _changed(state: State, base: State) -> dict[str, ElementState | None]:
+    """The elements of `state` not in `base` as they are, and those only in `base` as None."""
+    changed: dict[str, ElementState | None] = {
+        k: e for k, e in state.items() if base.get(k) is not e
+    }
+    changed.update((k, None) for k in base if k not in state)
+    return changed
 
 
 def _add_effects(chronicle: Chronicle, record: AmendmentRecord, at: dt.datetime) -> dt.date | None:

@@ -8,7 +8,9 @@ one projection per application keeps exactly-once simple):
   [recorded_from, recorded_to) in microseconds since the epoch (UTC); open rows have
   recorded_to NULL;
 - `policy_states`: content-addressed annotated states: each maps its element ids (`group:pti`)
-  to the content ids of their annotated elements;
+  to the content ids of their annotated elements, stored whole or as its differences from a
+  base state (`StoredState`): a state differs from the one it replaces in a few elements, and
+  whole maps made the table grow with N x state size;
 - `policy_elements`: those annotated elements (value, since, acts) as RFC 8785 bytes, and each
   in the form a policy answer shows it (projections.fragments);
 - `policy_heads`: the head of each country's hash chain (domain.chain) and its position,
@@ -22,8 +24,7 @@ two classes differ only in placeholders and schema.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -63,7 +64,8 @@ class Batch:
     # country -> (version, amendments, last record time in µs, notification id of that change)
     countries: dict[str, tuple[int, int, int, int]]
     amendments: dict[str, tuple[str, int, str]]  # id -> (country, position, record JSON)
-    states: dict[str, tuple[str, str, str]]  # state_id -> (country, version_id, elements JSON)
+    # state_id -> (country, version_id, base state_id or None, elements JSON: StoredState)
+    states: dict[str, tuple[str, str, str | None, str]]
     # element content id -> (country, element, body, fragment)
     elements: dict[str, tuple[str, str, str, str]]
     segment_ops: list[tuple[str, int, Any]]  # ("close", µs, (country, valid_from)) | ("open", ..)
@@ -97,7 +99,7 @@ DDL = [
         ON {p}policy_segments (country, valid_from) WHERE recorded_to IS NULL""",
     """CREATE TABLE IF NOT EXISTS {p}policy_states (
         state_id TEXT PRIMARY KEY, country TEXT NOT NULL, version_id TEXT NOT NULL,
-        elements TEXT NOT NULL)""",
+        base TEXT, elements TEXT NOT NULL)""",
     """CREATE INDEX IF NOT EXISTS policy_states_by_version
         ON {p}policy_states (country, version_id)""",
     """CREATE TABLE IF NOT EXISTS {p}policy_elements (
@@ -111,10 +113,14 @@ DDL = [
 ]
 
 # The shape of the tables below; a store holding another is rebuilt from the log on start.
-READ_MODEL_VERSION = 5
+READ_MODEL_VERSION = 6
 READ_MODEL_TABLE = "CREATE TABLE IF NOT EXISTS {p}policy_read_model (version BIGINT NOT NULL)"
 
 SEGMENT_COLUMNS = "country, valid_from, valid_to, version_id, state_id"
+
+# The longest chain of bases a stored state is resolved through (then one is stored whole),
+# so a state costs at most this many rows to read.
+MAX_CHAIN = 32
 
 
 class PolicyViewMixin:
@@ -237,7 +243,8 @@ class PolicyViewMixin:
     def _write_states(self, c: Any, batch: Batch) -> None:
         c.executemany(
             self._sql(
-                "INSERT INTO {p}policy_states VALUES (?, ?, ?, ?) ON CONFLICT (state_id) DO NOTHING"
+                "INSERT INTO {p}policy_states VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (state_id) DO NOTHING"
             ),
             [(k, *v) for k, v in batch.states.items()],
         )
@@ -357,8 +364,45 @@ class PolicyViewMixin:
 
     def state_elements(self, state_id: str) -> dict[str, str] | None:
         """A state's elements: element id -> content id of the annotated element."""
-        rows = self._all("SELECT elements FROM {p}policy_states WHERE state_id = ?", (state_id,))
-        return json.loads(rows[0]["elements"]) if rows else None
+        # The state and its chain of bases in one query.
+        rows = self._all(
+            "WITH RECURSIVE chain(state_id, base, elements) AS ("
+            "SELECT state_id, base, elements FROM {p}policy_states WHERE state_id = ? "
+            "UNION ALL SELECT s.state_id, s.base, s.elements FROM {p}policy_states s "
+            "JOIN chain c ON s.state_id = c.base) SELECT state_id, base, elements FROM chain",
+            (state_id,),
+        )
+        stored = {r["state_id"]: StoredState.of_row(r) for r in rows}
+        return resolve_states(stored, [state_id])[state_id] if stored else None
+
+    def states_elements(self, state_ids: Collection[str]) -> dict[str, dict[str, str]]:
+        """`state_elements` of many states."""
+        stored: dict[str, StoredState] = {}
+        wanted = set(state_ids)
+        while wanted:  # the states, then the bases not read yet, a round per link
+            ids = list(wanted)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ", ".join("?" * len(chunk))
+                rows = self._all(
+                    "SELECT state_id, base, elements FROM {p}policy_states "
+                    f"WHERE state_id IN ({marks})",
+                    chunk,
+                )
+                stored.update((r["state_id"], StoredState.of_row(r)) for r in rows)
+            wanted = {s.base for s in stored.values() if s.base and s.base not in stored}
+        found = [s for s in state_ids if s in stored]
+        return resolve_states(stored, found)
+
+    def all_states(self) -> list[dict[str, Any]]:
+        """Every state as a row of its whole element map (`elements`: JSON), by state id."""
+        rows = self._all(
+            "SELECT state_id, country, version_id FROM {p}policy_states ORDER BY state_id"
+        )
+        elements = self.states_elements([r["state_id"] for r in rows])
+        for row in rows:
+            row["elements"] = orjson.dumps(elements[row["state_id"]]).decode()
+        return rows
 
     def country_element_bodies(self, country: str) -> dict[str, str]:
         """Every annotated element a country has had (RFC 8785 text), by content id."""
@@ -378,20 +422,6 @@ class PolicyViewMixin:
         )
         return {r["element_id"]: r["body"] for r in rows}
 
-    def states_elements(self, state_ids: Collection[str]) -> dict[str, dict[str, str]]:
-        """`state_elements` of many states."""
-        found: dict[str, dict[str, str]] = {}
-        ids = list(state_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = self._all(
-                f"SELECT state_id, elements FROM {{p}}policy_states WHERE state_id IN ({marks})",
-                chunk,
-            )
-            found.update((r["state_id"], orjson.loads(r["elements"])) for r in rows)
-        return found
-
     def country_fragments(self, country: str) -> list[tuple[str, str, str]]:
         """(content id, element id, answer fragment) of every element a country has had."""
         rows = self._all(
@@ -402,12 +432,10 @@ class PolicyViewMixin:
 
     def state_body(self, state_id: str) -> str | None:
         """The whole annotated state as RFC 8785 text (its bytes hash to state_id)."""
-        rows = self._all(
-            "SELECT country, elements FROM {p}policy_states WHERE state_id = ?", (state_id,)
-        )
-        if not rows:
+        rows = self._all("SELECT country FROM {p}policy_states WHERE state_id = ?", (state_id,))
+        refs = self.state_elements(state_id)
+        if not rows or refs is None:
             return None
-        refs: dict[str, str] = json.loads(rows[0]["elements"])
         bodies = self.element_bodies(set(refs.values()))
         members = ",".join(f"{_canonical(k)}:{bodies[refs[k]]}" for k in sorted(refs))
         return f'{{"country":{_canonical(rows[0]["country"])},"elements":{{{members}}}}}'
@@ -423,6 +451,44 @@ class PolicyViewMixin:
         with self._cursor(commit=False) as c:
             c.execute(self._sql(statement), params)
             return [dict(row) for row in c.fetchall()]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    """A `policy_states` row: `elements` maps every element of the state to its content id
+    when `base` is None; else each element that differs from the base state, mapped to its
+    content id or, when the base has it and this state does not, to None."""
+
+    base: str | None
+    elements: dict[str, str | None]
+
+    @classmethod
+    def of_row(cls, row: Mapping[str, Any]) -> StoredState:
+        return cls(row["base"], orjson.loads(row["elements"]))
+
+
+def resolve_states(
+    stored: Mapping[str, StoredState], state_ids: Iterable[str]
+) -> dict[str, dict[str, str]]:
+    """The whole element maps (in element-id order) of `state_ids`, from their stored rows
+    and their bases'."""
+    whole: dict[str, dict[str, str]] = {}
+    for state_id in state_ids:
+        chain = []
+        at: str | None = state_id
+        while at is not None and at not in whole:
+            chain.append(at)
+            at = stored[at].base
+        elements = whole[at] if at is not None else {}
+        for link in reversed(chain):
+            changes = stored[link].elements
+            if stored[link].base is None:
+                elements = {k: v for k, v in changes.items() if v is not None}
+            else:
+                merged = {**elements, **changes}
+                elements = {k: v for k, v in sorted(merged.items()) if v is not None}
+            whole[link] = elements
+    return whole
 
 
 def _canonical(text: str) -> str:
