@@ -235,12 +235,12 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         micros = to_micros(at)
         for row in old:
             if row not in new:
-                self._batch.segment_ops.append(("close", micros, (row.country, row.valid_from)))
+                self._batch.close_row(row.country, row.valid_from, micros)
         previous = None
         for row, segment in new.items():
             if row not in old:
                 self._remember_state(segment, _base_candidates(segment, gone, previous))
-                self._batch.segment_ops.append(("open", micros, row))
+                self._batch.open_row(row, micros)
             previous = segment
 
     def _remember_state(self, segment: Segment, candidates: list[Segment]) -> None:

@@ -68,16 +68,34 @@ class Batch:
     states: dict[str, tuple[str, str, str | None, str]]
     # element content id -> (country, element, body, fragment)
     elements: dict[str, tuple[str, str, str, str]]
-    segment_ops: list[tuple[str, int, Any]]  # ("close", µs, (country, valid_from)) | ("open", ..)
+    # Rows opened in the run: SegmentRow values then recorded_from, recorded_to (µs; None
+    # while open), and where each still open one is, by (country, valid_from)
+    opened: list[list[Any]]
+    open_at: dict[tuple[str, str], int]
+    closed: list[tuple[int, str, str]]  # (µs, country, valid_from) of rows open before the run
     heads: dict[str, tuple[int, str]]  # country -> (position, head hash)
     digest: tuple[int, str] | None = None  # (tracking position, ledger digest)
 
     @classmethod
     def empty(cls) -> Batch:
-        return cls({}, {}, {}, {}, [], {})
+        return cls({}, {}, {}, {}, [], {}, [], {})
 
     def __bool__(self) -> bool:
-        return bool(self.countries or self.amendments or self.segment_ops or self.heads)
+        return bool(self.countries or self.amendments or self.opened or self.closed or self.heads)
+
+    def open_row(self, row: SegmentRow, micros: int) -> None:
+        self.open_at[(row.country, row.valid_from)] = len(self.opened)
+        self.opened.append([*_segment_values(row), micros, None])
+
+    def close_row(self, country: str, valid_from: str, micros: int) -> None:
+        """Closes the open row of (country, valid_from): one this run opened is written
+        closed; one of the tables is closed by an update before the run's rows are written
+        (the read model holds one open row per start, so that order keeps it so)."""
+        at = self.open_at.pop((country, valid_from), None)
+        if at is None:
+            self.closed.append((micros, country, valid_from))
+        else:
+            self.opened[at][-1] = micros
 
 
 DDL = [
@@ -259,19 +277,20 @@ class PolicyViewMixin:
         )
 
     def _write_segments(self, c: Any, batch: Batch) -> None:
-        close = self._sql(
-            "UPDATE {p}policy_segments SET recorded_to = ? "
-            "WHERE country = ? AND valid_from = ? AND recorded_to IS NULL"
+        c.executemany(
+            self._sql(
+                "UPDATE {p}policy_segments SET recorded_to = ? "
+                "WHERE country = ? AND valid_from = ? AND recorded_to IS NULL"
+            ),
+            batch.closed,
         )
-        insert = self._sql(
-            f"INSERT INTO {{p}}policy_segments ({SEGMENT_COLUMNS}, recorded_from, recorded_to) "
-            "VALUES (?, ?, ?, ?, ?, ?, NULL)"
+        c.executemany(
+            self._sql(
+                f"INSERT INTO {{p}}policy_segments ({SEGMENT_COLUMNS}, recorded_from, recorded_to) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)"
+            ),
+            batch.opened,
         )
-        for op, micros, row in batch.segment_ops:
-            if op == "close":
-                c.execute(close, (micros, *row))
-            else:
-                c.execute(insert, (*_segment_values(row), micros))
 
     def _write_heads(self, c: Any, batch: Batch) -> None:
         c.executemany(
