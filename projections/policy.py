@@ -15,7 +15,7 @@ process projected first).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,9 +66,11 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         self.checkpoints = checkpoints
         self._checkpointed: int | None = None  # the position of our last checkpoint
         self._countries: dict[str, CountryCache] = {}
-        # state id -> the length of its chain of bases (0: stored whole), of the states
-        # this process wrote: only those are bases of the states it writes next
-        self._known_states: dict[str, int] = {}
+        # state id -> (its row's number, the length of its chain of bases: 0 when stored
+        # whole), of the states this process wrote: the rows its segments name, and the only
+        # bases of the states it writes next
+        self._known_states: dict[str, tuple[int, int]] = {}
+        self._last_state: int | None = None  # the highest state number in the table
         self._known_elements: set[str] = set()
         self._heads: dict[str, tuple[int, str]] | None = None  # country -> (position, head)
         self._position: int | None = None
@@ -146,6 +148,7 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         """Drops the in-memory cache; the tables stay the truth."""
         self._countries.clear()
         self._known_states.clear()
+        self._last_state = None
         self._known_elements.clear()
         self._heads = None
         self._position = None
@@ -239,23 +242,26 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
         previous = None
         for row, segment in new.items():
             if row not in old:
-                self._remember_state(segment, _base_candidates(segment, gone, previous))
-                self._batch.open_row(row, micros)
+                state = self._remember_state(segment, _base_candidates(segment, gone, previous))
+                self._batch.open_row(row, state, micros)
             previous = segment
 
-    def _remember_state(self, segment: Segment, candidates: list[Segment]) -> None:
-        """Stores the segment's state as its differences from a state already stored (the
-        one it replaced, or its neighbour's) when there is one near enough, else whole."""
-        if segment.state_id in self._known_states:
-            return
-        state, base, depth = segment.state, None, 0
+    def _remember_state(self, segment: Segment, candidates: list[Segment]) -> int:
+        """The number of the segment's state row. A state not written yet is stored as its
+        differences from a state already stored (the one it replaced, or its neighbour's)
+        when there is one near enough, else whole."""
+        known = self._known_states.get(segment.state_id)
+        if known is not None:
+            return known[0]
+        changed: Mapping[str, ElementState | None] = segment.state
+        base, depth = None, 0
         for candidate in candidates:
-            chain = self._known_states.get(candidate.state_id)
-            if chain is not None and chain < MAX_CHAIN:
-                base, depth = candidate, chain + 1
+            found = self._known_states.get(candidate.state_id)
+            if found is not None and found[1] < MAX_CHAIN:
+                base, depth = found[0], found[1] + 1
+                changed = _changed(segment.state, candidate.state)
                 break
         refs: dict[str, str | None] = {}
-        changed = state if base is None else _changed(state, base.state)
         for key, element in changed.items():
             if element is None:
                 refs[key] = None
@@ -264,15 +270,15 @@ class PolicyProjection(Projection[Any]):  # the view: a PolicyViewMixin tracking
             if content_id not in self._known_elements:
                 self._batch.elements[content_id] = self._element_row(segment.country, key, element)
                 self._known_elements.add(content_id)
+        if self._last_state is None:
+            self._last_state = self.policy_view.last_state_number()
+        number = self._last_state = self._last_state + 1
         elements = orjson.dumps(refs, option=orjson.OPT_SORT_KEYS).decode()
-        base_id = base.state_id if base is not None else None
-        self._batch.states[segment.state_id] = (
-            segment.country,
-            segment.version_id,
-            base_id,
-            elements,
+        self._batch.states.append(
+            (number, segment.state_id, segment.country, segment.version_id, base, elements)
         )
-        self._known_states[segment.state_id] = depth
+        self._known_states[segment.state_id] = (number, depth)
+        return number
 
     def _element_row(
         self, country: str, key: str, element: ElementState

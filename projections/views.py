@@ -6,11 +6,14 @@ one projection per application keeps exactly-once simple):
 - `policy_amendments`: every amendment record with its knowledge timeline (JSON);
 - `policy_segments`: bitemporal rows: valid time [valid_from, valid_to) x record time
   [recorded_from, recorded_to) in microseconds since the epoch (UTC); open rows have
-  recorded_to NULL;
-- `policy_states`: content-addressed annotated states: each maps its element ids (`group:pti`)
-  to the content ids of their annotated elements, stored whole or as its differences from a
-  base state (`StoredState`): a state differs from the one it replaces in a few elements, and
-  whole maps made the table grow with N x state size;
+  recorded_to NULL; each names its state by the state row's number (`state`), which gives
+  its version id and state id;
+- `policy_states`: annotated states, numbered, each with the hashes that identify it (state
+  id, version id): each maps its element ids (`group:pti`) to the content ids of their
+  annotated elements, stored whole or as its differences from a base state (`StoredState`):
+  a state differs from the one it replaces in a few elements, and whole maps made the table
+  grow with N x state size. A state is found by its state id or version id through an index
+  of their first 16 hex digits (whole hashes made the indexes a fifth of the table);
 - `policy_elements`: those annotated elements (value, since, acts) as RFC 8785 bytes, and each
   in the form a policy answer shows it (projections.fragments);
 - `policy_heads`: the head of each country's hash chain (domain.chain) and its position,
@@ -57,6 +60,10 @@ class SegmentRow:
     state_id: str
 
 
+# (number, state id, country, version id, number of the base state or None, elements JSON)
+StateRow = tuple[int, str, str, str, int | None, str]
+
+
 @dataclass(slots=True)
 class Batch:
     """Writes for a run of events, applied in one transaction with one tracking record."""
@@ -64,8 +71,7 @@ class Batch:
     # country -> (version, amendments, last record time in µs, notification id of that change)
     countries: dict[str, tuple[int, int, int, int]]
     amendments: dict[str, tuple[str, int, str]]  # id -> (country, position, record JSON)
-    # state_id -> (country, version_id, base state_id or None, elements JSON: StoredState)
-    states: dict[str, tuple[str, str, str | None, str]]
+    states: list[StateRow]
     # element content id -> (country, element, body, fragment)
     elements: dict[str, tuple[str, str, str, str]]
     # Rows opened in the run: SegmentRow values then recorded_from, recorded_to (µs; None
@@ -78,14 +84,15 @@ class Batch:
 
     @classmethod
     def empty(cls) -> Batch:
-        return cls({}, {}, {}, {}, [], {}, [], {})
+        return cls({}, {}, [], {}, [], {}, [], {})
 
     def __bool__(self) -> bool:
         return bool(self.countries or self.amendments or self.opened or self.closed or self.heads)
 
-    def open_row(self, row: SegmentRow, micros: int) -> None:
+    def open_row(self, row: SegmentRow, state: int, micros: int) -> None:
+        """Opens a row of state number `state` at `micros`."""
         self.open_at[(row.country, row.valid_from)] = len(self.opened)
-        self.opened.append([*_segment_values(row), micros, None])
+        self.opened.append([row.country, row.valid_from, row.valid_to, micros, None, state])
 
     def close_row(self, country: str, valid_from: str, micros: int) -> None:
         """Closes the open row of (country, valid_from): one this run opened is written
@@ -95,7 +102,7 @@ class Batch:
         if at is None:
             self.closed.append((micros, country, valid_from))
         else:
-            self.opened[at][-1] = micros
+            self.opened[at][4] = micros  # recorded_to
 
 
 DDL = [
@@ -109,17 +116,18 @@ DDL = [
         ON {p}policy_amendments (country, position)""",
     """CREATE TABLE IF NOT EXISTS {p}policy_segments (
         country TEXT NOT NULL, valid_from TEXT NOT NULL, valid_to TEXT,
-        recorded_from BIGINT NOT NULL, recorded_to BIGINT,
-        version_id TEXT NOT NULL, state_id TEXT NOT NULL)""",
+        recorded_from BIGINT NOT NULL, recorded_to BIGINT, state INTEGER NOT NULL)""",
     """CREATE INDEX IF NOT EXISTS policy_segments_by_valid_time
         ON {p}policy_segments (country, valid_from, recorded_from)""",
     """CREATE UNIQUE INDEX IF NOT EXISTS policy_segments_open
         ON {p}policy_segments (country, valid_from) WHERE recorded_to IS NULL""",
     """CREATE TABLE IF NOT EXISTS {p}policy_states (
-        state_id TEXT PRIMARY KEY, country TEXT NOT NULL, version_id TEXT NOT NULL,
-        base TEXT, elements TEXT NOT NULL)""",
+        number INTEGER PRIMARY KEY, state_id TEXT NOT NULL, country TEXT NOT NULL,
+        version_id TEXT NOT NULL, base INTEGER, elements TEXT NOT NULL)""",
+    """CREATE INDEX IF NOT EXISTS policy_states_by_id
+        ON {p}policy_states (substr(state_id, 1, 16))""",
     """CREATE INDEX IF NOT EXISTS policy_states_by_version
-        ON {p}policy_states (country, version_id)""",
+        ON {p}policy_states (country, substr(version_id, 1, 16))""",
     """CREATE TABLE IF NOT EXISTS {p}policy_elements (
         element_id TEXT PRIMARY KEY, country TEXT NOT NULL, element TEXT NOT NULL,
         body TEXT NOT NULL, fragment TEXT NOT NULL)""",
@@ -131,10 +139,14 @@ DDL = [
 ]
 
 # The shape of the tables below; a store holding another is rebuilt from the log on start.
-READ_MODEL_VERSION = 6
+READ_MODEL_VERSION = 7
 READ_MODEL_TABLE = "CREATE TABLE IF NOT EXISTS {p}policy_read_model (version BIGINT NOT NULL)"
 
-SEGMENT_COLUMNS = "country, valid_from, valid_to, version_id, state_id"
+SEGMENT_COLUMNS = "g.country, g.valid_from, g.valid_to, s.version_id, s.state_id"
+# Segment rows with their states' hashes (columns of `g`, the rows, and `s`, their states).
+SEGMENTS = "{p}policy_segments g JOIN {p}policy_states s ON s.number = g.state"
+# A state row by its state id, through the index of its first 16 digits.
+BY_STATE_ID = "substr(state_id, 1, 16) = substr(?, 1, 16) AND state_id = ?"
 
 # The longest chain of bases a stored state is resolved through (then one is stored whole),
 # so a state costs at most this many rows to read.
@@ -260,11 +272,8 @@ class PolicyViewMixin:
 
     def _write_states(self, c: Any, batch: Batch) -> None:
         c.executemany(
-            self._sql(
-                "INSERT INTO {p}policy_states VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (state_id) DO NOTHING"
-            ),
-            [(k, *v) for k, v in batch.states.items()],
+            self._sql("INSERT INTO {p}policy_states VALUES (?, ?, ?, ?, ?, ?)"),
+            batch.states,
         )
 
     def _write_elements(self, c: Any, batch: Batch) -> None:
@@ -285,10 +294,7 @@ class PolicyViewMixin:
             batch.closed,
         )
         c.executemany(
-            self._sql(
-                f"INSERT INTO {{p}}policy_segments ({SEGMENT_COLUMNS}, recorded_from, recorded_to) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)"
-            ),
+            self._sql("INSERT INTO {p}policy_segments VALUES (?, ?, ?, ?, ?, ?)"),
             batch.opened,
         )
 
@@ -336,8 +342,8 @@ class PolicyViewMixin:
 
     def open_segments(self, country: str) -> list[dict[str, Any]]:
         return self._all(
-            f"SELECT {SEGMENT_COLUMNS} FROM {{p}}policy_segments "
-            "WHERE country = ? AND recorded_to IS NULL ORDER BY valid_from",
+            f"SELECT {SEGMENT_COLUMNS} FROM {SEGMENTS} "
+            "WHERE g.country = ? AND g.recorded_to IS NULL ORDER BY g.valid_from",
             (country,),
         )
 
@@ -351,77 +357,101 @@ class PolicyViewMixin:
     def segment_at(self, country: str, on: str, at: int) -> dict[str, Any] | None:
         """The segment containing `on` among the rows recorded as current at `at`."""
         rows = self._all(
-            f"SELECT {SEGMENT_COLUMNS} FROM {{p}}policy_segments WHERE country = ? "
-            "AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) "
-            "AND recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?) "
-            "ORDER BY valid_from DESC LIMIT 1",
+            f"SELECT {SEGMENT_COLUMNS} FROM {SEGMENTS} WHERE g.country = ? "
+            "AND g.valid_from <= ? AND (g.valid_to IS NULL OR g.valid_to > ?) "
+            "AND g.recorded_from <= ? AND (g.recorded_to IS NULL OR g.recorded_to > ?) "
+            "ORDER BY g.valid_from DESC LIMIT 1",
             (country, on, on, at, at),
         )
         return rows[0] if rows else None
 
     def segments_as_of(self, country: str, at: int) -> list[dict[str, Any]]:
         return self._all(
-            f"SELECT {SEGMENT_COLUMNS} FROM {{p}}policy_segments WHERE country = ? "
-            "AND recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?) "
-            "ORDER BY valid_from",
+            f"SELECT {SEGMENT_COLUMNS} FROM {SEGMENTS} WHERE g.country = ? "
+            "AND g.recorded_from <= ? AND (g.recorded_to IS NULL OR g.recorded_to > ?) "
+            "ORDER BY g.valid_from",
             (country, at, at),
         )
 
     def segment_history(self, country: str) -> list[dict[str, Any]]:
         """Every row of a country, current and superseded, in valid then record order."""
         return self._all(
-            f"SELECT {SEGMENT_COLUMNS}, recorded_from, recorded_to FROM {{p}}policy_segments "
-            "WHERE country = ? ORDER BY valid_from, recorded_from",
+            f"SELECT {SEGMENT_COLUMNS}, g.recorded_from, g.recorded_to FROM {SEGMENTS} "
+            "WHERE g.country = ? ORDER BY g.valid_from, g.recorded_from",
             (country,),
         )
 
     def all_segment_rows(self) -> list[dict[str, Any]]:
         return self._all(
-            f"SELECT {SEGMENT_COLUMNS}, recorded_from, recorded_to FROM {{p}}policy_segments "
-            "ORDER BY country, valid_from, recorded_from"
+            f"SELECT {SEGMENT_COLUMNS}, g.recorded_from, g.recorded_to FROM {SEGMENTS} "
+            "ORDER BY g.country, g.valid_from, g.recorded_from"
         )
 
     def state_elements(self, state_id: str) -> dict[str, str] | None:
         """A state's elements: element id -> content id of the annotated element."""
         # The state and its chain of bases in one query.
         rows = self._all(
-            "WITH RECURSIVE chain(state_id, base, elements) AS ("
-            "SELECT state_id, base, elements FROM {p}policy_states WHERE state_id = ? "
-            "UNION ALL SELECT s.state_id, s.base, s.elements FROM {p}policy_states s "
-            "JOIN chain c ON s.state_id = c.base) SELECT state_id, base, elements FROM chain",
-            (state_id,),
+            "WITH RECURSIVE chain(number, base, elements) AS ("
+            "SELECT number, base, elements FROM {p}policy_states WHERE number = "
+            f"(SELECT number FROM {{p}}policy_states WHERE {BY_STATE_ID} LIMIT 1) "
+            "UNION ALL SELECT s.number, s.base, s.elements FROM {p}policy_states s "
+            "JOIN chain c ON s.number = c.base) SELECT number, base, elements FROM chain",
+            (state_id, state_id),
         )
-        stored = {r["state_id"]: StoredState.of_row(r) for r in rows}
-        return resolve_states(stored, [state_id])[state_id] if stored else None
+        if not rows:
+            return None
+        stored = {r["number"]: StoredState.of_row(r) for r in rows}
+        return resolve_states(stored, [rows[0]["number"]])[rows[0]["number"]]
 
     def states_elements(self, state_ids: Collection[str]) -> dict[str, dict[str, str]]:
         """`state_elements` of many states."""
-        stored: dict[str, StoredState] = {}
-        wanted = set(state_ids)
-        while wanted:  # the states, then the bases not read yet, a round per link
-            ids = list(wanted)
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
+        numbers: dict[str, int] = {}
+        stored: dict[int, StoredState] = {}
+        ids = list(state_ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._all(
+                "SELECT number, state_id, base, elements FROM {p}policy_states "
+                f"WHERE substr(state_id, 1, 16) IN ({marks})",
+                [s[:16] for s in chunk],
+            )
+            wanted = set(chunk)
+            for r in rows:
+                if r["state_id"] in wanted:
+                    numbers[r["state_id"]] = r["number"]
+                    stored[r["number"]] = StoredState.of_row(r)
+        self._read_bases(stored)
+        whole = resolve_states(stored, numbers.values())
+        return {s: whole[numbers[s]] for s in state_ids if s in numbers}
+
+    def _read_bases(self, stored: dict[int, StoredState]) -> None:
+        """Reads the bases `stored` lacks into it, a round per link of their chains."""
+        while wanted := list({s.base for s in stored.values() if s.base} - stored.keys()):
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
                 marks = ", ".join("?" * len(chunk))
                 rows = self._all(
-                    "SELECT state_id, base, elements FROM {p}policy_states "
-                    f"WHERE state_id IN ({marks})",
+                    "SELECT number, base, elements FROM {p}policy_states "
+                    f"WHERE number IN ({marks})",
                     chunk,
                 )
-                stored.update((r["state_id"], StoredState.of_row(r)) for r in rows)
-            wanted = {s.base for s in stored.values() if s.base and s.base not in stored}
-        found = [s for s in state_ids if s in stored]
-        return resolve_states(stored, found)
+                stored.update((r["number"], StoredState.of_row(r)) for r in rows)
 
     def all_states(self) -> list[dict[str, Any]]:
-        """Every state as a row of its whole element map (`elements`: JSON), by state id."""
+        """Every state as a row of its whole element map (`elements`: JSON), by state id
+        (a state projected again after a restart has two numbers: listed once)."""
         rows = self._all(
-            "SELECT state_id, country, version_id FROM {p}policy_states ORDER BY state_id"
+            "SELECT DISTINCT state_id, country, version_id FROM {p}policy_states ORDER BY state_id"
         )
         elements = self.states_elements([r["state_id"] for r in rows])
         for row in rows:
             row["elements"] = orjson.dumps(elements[row["state_id"]]).decode()
         return rows
+
+    def last_state_number(self) -> int:
+        rows = self._all("SELECT MAX(number) AS n FROM {p}policy_states")
+        return int(rows[0]["n"] or 0)
 
     def country_element_bodies(self, country: str) -> dict[str, str]:
         """Every annotated element a country has had (RFC 8785 text), by content id."""
@@ -451,7 +481,10 @@ class PolicyViewMixin:
 
     def state_body(self, state_id: str) -> str | None:
         """The whole annotated state as RFC 8785 text (its bytes hash to state_id)."""
-        rows = self._all("SELECT country FROM {p}policy_states WHERE state_id = ?", (state_id,))
+        rows = self._all(
+            f"SELECT country FROM {{p}}policy_states WHERE {BY_STATE_ID} LIMIT 1",
+            (state_id, state_id),
+        )
         refs = self.state_elements(state_id)
         if not rows or refs is None:
             return None
@@ -461,8 +494,9 @@ class PolicyViewMixin:
 
     def state_for_version(self, country: str, version_id: str) -> str | None:
         rows = self._all(
-            "SELECT state_id FROM {p}policy_states WHERE country = ? AND version_id = ? LIMIT 1",
-            (country, version_id),
+            "SELECT state_id FROM {p}policy_states WHERE country = ? "
+            "AND substr(version_id, 1, 16) = substr(?, 1, 16) AND version_id = ? LIMIT 1",
+            (country, version_id, version_id),
         )
         return self.state_body(rows[0]["state_id"]) if rows else None
 
@@ -475,10 +509,10 @@ class PolicyViewMixin:
 @dataclass(frozen=True, slots=True)
 class StoredState:
     """A `policy_states` row: `elements` maps every element of the state to its content id
-    when `base` is None; else each element that differs from the base state, mapped to its
-    content id or, when the base has it and this state does not, to None."""
+    when `base` is None; else each element that differs from the base state (by number),
+    mapped to its content id or, when the base has it and this state does not, to None."""
 
-    base: str | None
+    base: int | None
     elements: dict[str, str | None]
 
     @classmethod
@@ -487,14 +521,14 @@ class StoredState:
 
 
 def resolve_states(
-    stored: Mapping[str, StoredState], state_ids: Iterable[str]
-) -> dict[str, dict[str, str]]:
-    """The whole element maps (in element-id order) of `state_ids`, from their stored rows
-    and their bases'."""
-    whole: dict[str, dict[str, str]] = {}
-    for state_id in state_ids:
+    stored: Mapping[int, StoredState], numbers: Iterable[int]
+) -> dict[int, dict[str, str]]:
+    """The whole element maps (in element-id order) of the states `numbers`, from their
+    stored rows and their bases'."""
+    whole: dict[int, dict[str, str]] = {}
+    for number in numbers:
         chain = []
-        at: str | None = state_id
+        at: int | None = number
         while at is not None and at not in whole:
             chain.append(at)
             at = stored[at].base
@@ -512,16 +546,6 @@ def resolve_states(
 
 def _canonical(text: str) -> str:
     return rfc8785.dumps(text).decode()
-
-
-def _segment_values(row: SegmentRow) -> tuple[Any, ...]:
-    return (
-        row.country,
-        row.valid_from,
-        row.valid_to,
-        row.version_id,
-        row.state_id,
-    )
 
 
 class SQLitePolicyView(PolicyViewMixin, SQLiteTrackingRecorder):

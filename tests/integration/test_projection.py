@@ -236,7 +236,7 @@ def test_a_write_conflict_that_is_not_a_lost_race_is_raised_not_retried_forever(
     ledger: Services, clock: Any
 ) -> None:
     record_worked_history(ledger, clock)
-    stray = "INSERT INTO {p}policy_segments VALUES ('PK', '2024-11-26', NULL, 0, NULL, 'x', 'x')"
+    stray = "INSERT INTO {p}policy_segments VALUES ('PK', '2024-11-26', NULL, 0, NULL, 1)"
     with ledger.view._cursor(commit=True) as c:  # an open row no projection of this log writes
         c.execute(ledger.view._sql(stray))
     with pytest.raises(IntegrityError):
