@@ -326,8 +326,9 @@ def read_projection(path: Path) -> Projected:
     rows = 0
     with sqlite3.connect(path) as conn:
         cursor = conn.execute(
-            "SELECT country, valid_from, recorded_to, version_id FROM policy_segments "
-            "ORDER BY country, valid_from, recorded_from"
+            "SELECT g.country, g.valid_from, g.recorded_to, lower(hex(s.version_id)) "
+            "FROM policy_segments g JOIN policy_states s ON s.number = g.state "
+            "ORDER BY g.country, g.valid_from, g.recorded_from"
         )
         for country, valid_from, recorded_to, version_id in cursor:
             rows += 1
@@ -336,7 +337,7 @@ def read_projection(path: Path) -> Projected:
                 now.setdefault(country, []).append((valid_from, version_id))
             else:
                 now.setdefault(country, [])
-        states = conn.execute("SELECT COUNT(*) FROM policy_states").fetchone()[0]
+        states = conn.execute("SELECT COUNT(DISTINCT state_id) FROM policy_states").fetchone()[0]
     for starts in now.values():
         starts.sort()
     return Projected(now, then, rows, states)

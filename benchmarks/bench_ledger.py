@@ -825,7 +825,7 @@ def run_phases(
     open_segments = scalar(
         ledger, "SELECT COUNT(*) AS n FROM {p}policy_segments WHERE recorded_to IS NULL"
     )
-    states = scalar(ledger, "SELECT COUNT(*) AS n FROM {p}policy_states")
+    states = scalar(ledger, "SELECT COUNT(DISTINCT state_id) AS n FROM {p}policy_states")
     report.facts.append(
         ("projection", f"{segments} segment rows ({open_segments} open), {states} states")
     )

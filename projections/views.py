@@ -12,8 +12,8 @@ one projection per application keeps exactly-once simple):
   id, version id): each maps its element ids (`group:pti`) to the content ids of their
   annotated elements, stored whole or as its differences from a base state (`StoredState`):
   a state differs from the one it replaces in a few elements, and whole maps made the table
-  grow with N x state size. A state is found by its state id or version id through an index
-  of their first 16 hex digits (whole hashes made the indexes a fifth of the table);
+  grow with N x state size. Both hashes are stored as their 32 bytes (hex text is twice
+  that), and a state is found by either through an index of its first 8 bytes;
 - `policy_elements`: those annotated elements (value, since, acts) as RFC 8785 bytes, and each
   in the form a policy answer shows it (projections.fragments);
 - `policy_heads`: the head of each country's hash chain (domain.chain) and its position,
@@ -122,12 +122,12 @@ DDL = [
     """CREATE UNIQUE INDEX IF NOT EXISTS policy_segments_open
         ON {p}policy_segments (country, valid_from) WHERE recorded_to IS NULL""",
     """CREATE TABLE IF NOT EXISTS {p}policy_states (
-        number INTEGER PRIMARY KEY, state_id TEXT NOT NULL, country TEXT NOT NULL,
-        version_id TEXT NOT NULL, base INTEGER, elements TEXT NOT NULL)""",
+        number INTEGER PRIMARY KEY, state_id {blob} NOT NULL, country TEXT NOT NULL,
+        version_id {blob} NOT NULL, base INTEGER, elements TEXT NOT NULL)""",
     """CREATE INDEX IF NOT EXISTS policy_states_by_id
-        ON {p}policy_states (substr(state_id, 1, 16))""",
+        ON {p}policy_states (substr(state_id, 1, 8))""",
     """CREATE INDEX IF NOT EXISTS policy_states_by_version
-        ON {p}policy_states (country, substr(version_id, 1, 16))""",
+        ON {p}policy_states (country, substr(version_id, 1, 8))""",
     """CREATE TABLE IF NOT EXISTS {p}policy_elements (
         element_id TEXT PRIMARY KEY, country TEXT NOT NULL, element TEXT NOT NULL,
         body TEXT NOT NULL, fragment TEXT NOT NULL)""",
@@ -139,14 +139,14 @@ DDL = [
 ]
 
 # The shape of the tables below; a store holding another is rebuilt from the log on start.
-READ_MODEL_VERSION = 7
+READ_MODEL_VERSION = 8
 READ_MODEL_TABLE = "CREATE TABLE IF NOT EXISTS {p}policy_read_model (version BIGINT NOT NULL)"
 
 SEGMENT_COLUMNS = "g.country, g.valid_from, g.valid_to, s.version_id, s.state_id"
 # Segment rows with their states' hashes (columns of `g`, the rows, and `s`, their states).
 SEGMENTS = "{p}policy_segments g JOIN {p}policy_states s ON s.number = g.state"
-# A state row by its state id, through the index of its first 16 digits.
-BY_STATE_ID = "substr(state_id, 1, 16) = substr(?, 1, 16) AND state_id = ?"
+# A state row by its state id (bytes, twice), through the index of its first 8 bytes.
+BY_STATE_ID = "substr(state_id, 1, 8) = substr(?, 1, 8) AND state_id = ?"
 
 # The longest chain of bases a stored state is resolved through (then one is stored whole),
 # so a state costs at most this many rows to read.
@@ -157,6 +157,7 @@ class PolicyViewMixin:
     """SQL shared by both stores; subclasses give the cursor and the placeholder."""
 
     placeholder = "?"
+    blob = "BLOB"
 
     @property
     def prefix(self) -> str:
@@ -185,7 +186,7 @@ class PolicyViewMixin:
         table_migration_identifier: str
 
     def _sql(self, statement: str) -> str:
-        return statement.format(p=self.prefix).replace("?", self.placeholder)
+        return statement.format(p=self.prefix, blob=self.blob).replace("?", self.placeholder)
 
     def _create_policy_tables(self, c: Any) -> None:
         c.execute(self._sql(READ_MODEL_TABLE))
@@ -273,7 +274,10 @@ class PolicyViewMixin:
     def _write_states(self, c: Any, batch: Batch) -> None:
         c.executemany(
             self._sql("INSERT INTO {p}policy_states VALUES (?, ?, ?, ?, ?, ?)"),
-            batch.states,
+            [
+                (number, bytes.fromhex(state_id), country, bytes.fromhex(version_id), *rest)
+                for number, state_id, country, version_id, *rest in batch.states
+            ],
         )
 
     def _write_elements(self, c: Any, batch: Batch) -> None:
@@ -341,7 +345,7 @@ class PolicyViewMixin:
         return [r["country"] for r in rows]
 
     def open_segments(self, country: str) -> list[dict[str, Any]]:
-        return self._all(
+        return self._segments(
             f"SELECT {SEGMENT_COLUMNS} FROM {SEGMENTS} "
             "WHERE g.country = ? AND g.recorded_to IS NULL ORDER BY g.valid_from",
             (country,),
@@ -356,7 +360,7 @@ class PolicyViewMixin:
 
     def segment_at(self, country: str, on: str, at: int) -> dict[str, Any] | None:
         """The segment containing `on` among the rows recorded as current at `at`."""
-        rows = self._all(
+        rows = self._segments(
             f"SELECT {SEGMENT_COLUMNS} FROM {SEGMENTS} WHERE g.country = ? "
             "AND g.valid_from <= ? AND (g.valid_to IS NULL OR g.valid_to > ?) "
             "AND g.recorded_from <= ? AND (g.recorded_to IS NULL OR g.recorded_to > ?) "
@@ -366,7 +370,7 @@ class PolicyViewMixin:
         return rows[0] if rows else None
 
     def segments_as_of(self, country: str, at: int) -> list[dict[str, Any]]:
-        return self._all(
+        return self._segments(
             f"SELECT {SEGMENT_COLUMNS} FROM {SEGMENTS} WHERE g.country = ? "
             "AND g.recorded_from <= ? AND (g.recorded_to IS NULL OR g.recorded_to > ?) "
             "ORDER BY g.valid_from",
@@ -375,17 +379,24 @@ class PolicyViewMixin:
 
     def segment_history(self, country: str) -> list[dict[str, Any]]:
         """Every row of a country, current and superseded, in valid then record order."""
-        return self._all(
+        return self._segments(
             f"SELECT {SEGMENT_COLUMNS}, g.recorded_from, g.recorded_to FROM {SEGMENTS} "
             "WHERE g.country = ? ORDER BY g.valid_from, g.recorded_from",
             (country,),
         )
 
     def all_segment_rows(self) -> list[dict[str, Any]]:
-        return self._all(
+        return self._segments(
             f"SELECT {SEGMENT_COLUMNS}, g.recorded_from, g.recorded_to FROM {SEGMENTS} "
             "ORDER BY g.country, g.valid_from, g.recorded_from"
         )
+
+    def _segments(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Segment rows (SEGMENT_COLUMNS and more), their hashes as hex."""
+        rows = self._all(statement, params)
+        for row in rows:
+            row["version_id"], row["state_id"] = row["version_id"].hex(), row["state_id"].hex()
+        return rows
 
     def state_elements(self, state_id: str) -> dict[str, str] | None:
         """A state's elements: element id -> content id of the annotated element."""
@@ -396,7 +407,7 @@ class PolicyViewMixin:
             f"(SELECT number FROM {{p}}policy_states WHERE {BY_STATE_ID} LIMIT 1) "
             "UNION ALL SELECT s.number, s.base, s.elements FROM {p}policy_states s "
             "JOIN chain c ON s.number = c.base) SELECT number, base, elements FROM chain",
-            (state_id, state_id),
+            (bytes.fromhex(state_id),) * 2,
         )
         if not rows:
             return None
@@ -413,13 +424,14 @@ class PolicyViewMixin:
             marks = ", ".join("?" * len(chunk))
             rows = self._all(
                 "SELECT number, state_id, base, elements FROM {p}policy_states "
-                f"WHERE substr(state_id, 1, 16) IN ({marks})",
-                [s[:16] for s in chunk],
+                f"WHERE substr(state_id, 1, 8) IN ({marks})",
+                [bytes.fromhex(s[:16]) for s in chunk],
             )
             wanted = set(chunk)
             for r in rows:
-                if r["state_id"] in wanted:
-                    numbers[r["state_id"]] = r["number"]
+                state_id = bytes(r["state_id"]).hex()
+                if state_id in wanted:
+                    numbers[state_id] = r["number"]
                     stored[r["number"]] = StoredState.of_row(r)
         self._read_bases(stored)
         whole = resolve_states(stored, numbers.values())
@@ -444,6 +456,8 @@ class PolicyViewMixin:
         rows = self._all(
             "SELECT DISTINCT state_id, country, version_id FROM {p}policy_states ORDER BY state_id"
         )
+        for row in rows:
+            row["state_id"], row["version_id"] = row["state_id"].hex(), row["version_id"].hex()
         elements = self.states_elements([r["state_id"] for r in rows])
         for row in rows:
             row["elements"] = orjson.dumps(elements[row["state_id"]]).decode()
@@ -483,7 +497,7 @@ class PolicyViewMixin:
         """The whole annotated state as RFC 8785 text (its bytes hash to state_id)."""
         rows = self._all(
             f"SELECT country FROM {{p}}policy_states WHERE {BY_STATE_ID} LIMIT 1",
-            (state_id, state_id),
+            (bytes.fromhex(state_id),) * 2,
         )
         refs = self.state_elements(state_id)
         if not rows or refs is None:
@@ -493,12 +507,13 @@ class PolicyViewMixin:
         return f'{{"country":{_canonical(rows[0]["country"])},"elements":{{{members}}}}}'
 
     def state_for_version(self, country: str, version_id: str) -> str | None:
+        """The state of a version id (64 hex digits) of the country, if it has one."""
         rows = self._all(
             "SELECT state_id FROM {p}policy_states WHERE country = ? "
-            "AND substr(version_id, 1, 16) = substr(?, 1, 16) AND version_id = ? LIMIT 1",
-            (country, version_id, version_id),
+            "AND substr(version_id, 1, 8) = substr(?, 1, 8) AND version_id = ? LIMIT 1",
+            (country, *(bytes.fromhex(version_id),) * 2),
         )
-        return self.state_body(rows[0]["state_id"]) if rows else None
+        return self.state_body(bytes(rows[0]["state_id"]).hex()) if rows else None
 
     def _all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._cursor(commit=False) as c:
@@ -564,6 +579,7 @@ class SQLitePolicyView(PolicyViewMixin, SQLiteTrackingRecorder):
 
 class PostgresPolicyView(PolicyViewMixin, PostgresTrackingRecorder):
     placeholder = "%s"
+    blob = "BYTEA"
 
     @property
     def prefix(self) -> str:
