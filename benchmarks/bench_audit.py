@@ -330,8 +330,9 @@ def read_projection(path: Path) -> Projected:
             "FROM policy_segments g JOIN policy_states s ON s.number = g.state "
             "ORDER BY g.country, g.valid_from, g.recorded_from"
         )
-        for country, valid_from, recorded_to, version_id in cursor:
+        for country, day, recorded_to, version_id in cursor:
             rows += 1
+            valid_from = dt.date.fromordinal(day).isoformat()  # stored as a day number
             then.setdefault(country, []).append(valid_from)
             if recorded_to is None:
                 now.setdefault(country, []).append((valid_from, version_id))

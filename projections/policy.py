@@ -28,7 +28,7 @@ from domain import chain
 from domain.domainmodel import CountryPolicy, amendment_record, chain_hash
 from domain.effects import ElementState
 from domain.fold import Chronicle, Segment, State, element_content_id, record_effects
-from domain.instants import END_OF_TIME, iso, to_micros
+from domain.instants import END_OF_TIME, to_micros
 from domain.records import AmendmentRecord
 from events import payloads
 from projections.checkpoints import CheckpointTable
@@ -325,8 +325,8 @@ def _country_of_event(event: Any) -> str:
 def segment_row(segment: Segment) -> SegmentRow:
     return SegmentRow(
         country=segment.country,
-        valid_from=segment.valid_from.isoformat(),
-        valid_to=iso(segment.valid_to),
+        valid_from=segment.valid_from.toordinal(),
+        valid_to=segment.valid_to.toordinal() if segment.valid_to is not None else None,
         version_id=segment.version_id,
         state_id=segment.state_id,
     )

@@ -4,7 +4,8 @@ One projection keeps seven tables, `TABLES` (the SQLite tracking table is one pe
 one projection per application keeps exactly-once simple):
 - `policy_countries`: one row per country (version, counts, last change);
 - `policy_amendments`: every amendment record with its knowledge timeline (JSON);
-- `policy_segments`: bitemporal rows: valid time [valid_from, valid_to) x record time
+- `policy_segments`: bitemporal rows: valid time [valid_from, valid_to) in days (proleptic
+  Gregorian ordinals, read back as ISO dates) x record time
   [recorded_from, recorded_to) in microseconds since the epoch (UTC); open rows have
   recorded_to NULL; each names its state by the state row's number (`state`), which gives
   its version id and state id;
@@ -27,9 +28,11 @@ two classes differ only in placeholders and schema.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -54,8 +57,8 @@ TABLES = (
 @dataclass(frozen=True, slots=True)
 class SegmentRow:
     country: str
-    valid_from: str
-    valid_to: str | None
+    valid_from: int  # days: date.toordinal()
+    valid_to: int | None
     version_id: str
     state_id: str
 
@@ -77,8 +80,8 @@ class Batch:
     # Rows opened in the run: SegmentRow values then recorded_from, recorded_to (µs; None
     # while open), and where each still open one is, by (country, valid_from)
     opened: list[list[Any]]
-    open_at: dict[tuple[str, str], int]
-    closed: list[tuple[int, str, str]]  # (µs, country, valid_from) of rows open before the run
+    open_at: dict[tuple[str, int], int]
+    closed: list[tuple[int, str, int]]  # (µs, country, valid_from) of rows open before the run
     heads: dict[str, tuple[int, str]]  # country -> (position, head hash)
     digest: tuple[int, str] | None = None  # (tracking position, ledger digest)
 
@@ -94,7 +97,7 @@ class Batch:
         self.open_at[(row.country, row.valid_from)] = len(self.opened)
         self.opened.append([row.country, row.valid_from, row.valid_to, micros, None, state])
 
-    def close_row(self, country: str, valid_from: str, micros: int) -> None:
+    def close_row(self, country: str, valid_from: int, micros: int) -> None:
         """Closes the open row of (country, valid_from): one this run opened is written
         closed; one of the tables is closed by an update before the run's rows are written
         (the read model holds one open row per start, so that order keeps it so)."""
@@ -115,7 +118,7 @@ DDL = [
     """CREATE INDEX IF NOT EXISTS policy_amendments_by_country
         ON {p}policy_amendments (country, position)""",
     """CREATE TABLE IF NOT EXISTS {p}policy_segments (
-        country TEXT NOT NULL, valid_from TEXT NOT NULL, valid_to TEXT,
+        country TEXT NOT NULL, valid_from INTEGER NOT NULL, valid_to INTEGER,
         recorded_from BIGINT NOT NULL, recorded_to BIGINT, state INTEGER NOT NULL)""",
     """CREATE INDEX IF NOT EXISTS policy_segments_by_valid_time
         ON {p}policy_segments (country, valid_from, recorded_from)""",
@@ -139,7 +142,7 @@ DDL = [
 ]
 
 # The shape of the tables below; a store holding another is rebuilt from the log on start.
-READ_MODEL_VERSION = 8
+READ_MODEL_VERSION = 9
 READ_MODEL_TABLE = "CREATE TABLE IF NOT EXISTS {p}policy_read_model (version BIGINT NOT NULL)"
 
 SEGMENT_COLUMNS = "g.country, g.valid_from, g.valid_to, s.version_id, s.state_id"
@@ -150,7 +153,7 @@ BY_STATE_ID = "substr(state_id, 1, 8) = substr(?, 1, 8) AND state_id = ?"
 
 # The longest chain of bases a stored state is resolved through (then one is stored whole),
 # so a state costs at most this many rows to read.
-MAX_CHAIN = 32
+MAX_CHAIN = 64
 
 
 class PolicyViewMixin:
@@ -365,7 +368,7 @@ class PolicyViewMixin:
             "AND g.valid_from <= ? AND (g.valid_to IS NULL OR g.valid_to > ?) "
             "AND g.recorded_from <= ? AND (g.recorded_to IS NULL OR g.recorded_to > ?) "
             "ORDER BY g.valid_from DESC LIMIT 1",
-            (country, on, on, at, at),
+            (country, *(dt.date.fromisoformat(on).toordinal(),) * 2, at, at),
         )
         return rows[0] if rows else None
 
@@ -392,10 +395,12 @@ class PolicyViewMixin:
         )
 
     def _segments(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Segment rows (SEGMENT_COLUMNS and more), their hashes as hex."""
+        """Segment rows (SEGMENT_COLUMNS and more), their hashes as hex and days as ISO dates."""
         rows = self._all(statement, params)
         for row in rows:
             row["version_id"], row["state_id"] = row["version_id"].hex(), row["state_id"].hex()
+            row["valid_from"] = _iso_day(row["valid_from"])
+            row["valid_to"] = _iso_day(row["valid_to"])
         return rows
 
     def state_elements(self, state_id: str) -> dict[str, str] | None:
@@ -557,6 +562,11 @@ def resolve_states(
                 elements = {k: v for k, v in sorted(merged.items()) if v is not None}
             whole[link] = elements
     return whole
+
+
+@cache
+def _iso_day(day: int | None) -> str | None:
+    return None if day is None else dt.date.fromordinal(day).isoformat()
 
 
 def _canonical(text: str) -> str:

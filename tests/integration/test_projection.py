@@ -6,6 +6,7 @@ from the event log on the same store.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 import threading
@@ -263,7 +264,8 @@ def test_a_write_conflict_that_is_not_a_lost_race_is_raised_not_retried_forever(
     ledger: Services, clock: Any
 ) -> None:
     record_worked_history(ledger, clock)
-    stray = "INSERT INTO {p}policy_segments VALUES ('PK', '2024-11-26', NULL, 0, NULL, 1)"
+    day = dt.date(2024, 11, 26).toordinal()
+    stray = f"INSERT INTO {{p}}policy_segments VALUES ('PK', {day}, NULL, 0, NULL, 1)"
     with ledger.view._cursor(commit=True) as c:  # an open row no projection of this log writes
         c.execute(ledger.view._sql(stray))
     with pytest.raises(IntegrityError):
