@@ -127,7 +127,8 @@ class CountryIndex:
                 c: load_fragment(e, f.encode(), intern(c))
                 for c, e, f in view.country_fragments(code)
             }
-            states = view.states_elements({r["state_id"] for r in history})
+            by_number = view.states_elements({r["state"] for r in history})
+            states = {r["state_id"]: by_number[r["state"]] for r in history}
             current = {r["state_id"] for r in rows}
             parts = {s: tuple(fragments[c] for c in states[s].values()) for s in current}
             bitemporal = _bitemporal(history, states, fragments, records)
@@ -496,7 +497,7 @@ class ReadIndex:
             if i is not None:
                 row = index.rows[i]
                 version = (row["version_id"], *index.spans[i])
-                elements = self.elements(index.code, row["state_id"])
+                elements = self.elements(index.code, row["state_id"], row["state"])
             later = orjson.loads(index.attested_json(i, on))
             moment = END_OF_TIME
         else:
@@ -554,8 +555,9 @@ class ReadIndex:
 
     # States as maps of elements, elements fetched and parsed one at a time --------------
 
-    def state_refs(self, code: str, state_id: str) -> dict[str, str]:
-        """A state's element ids mapped to the content ids of their annotated elements."""
+    def state_refs(self, code: str, state_id: str, number: int) -> dict[str, str]:
+        """A state's element ids mapped to the content ids of their annotated elements (the
+        state's `number`: its segment rows' `state`)."""
         refs = self._refs.get(state_id)
         if refs is None:
             country = self.country(code)
@@ -563,16 +565,17 @@ class ReadIndex:
             if current is not None:
                 refs = {f.element: f.content_id for f in current}
             else:
-                found = self.view.state_elements(state_id)
+                found = self.view.state_elements(number)
                 assert found is not None, state_id
                 # Interned: the same ids recur in thousands of states held at once.
                 refs = {intern(k): intern(c) for k, c in found.items()}
             self._refs.put(state_id, refs)
         return refs
 
-    def elements(self, code: str, state_id: str) -> StateElements:
+    def elements(self, code: str, state_id: str, number: int) -> StateElements:
         """A state's annotated elements (value, since, acts), each parsed when first asked for."""
-        return StateElements(self.state_refs(code, state_id), partial(self.element, code))
+        refs = self.state_refs(code, state_id, number)
+        return StateElements(refs, partial(self.element, code))
 
     def element(self, code: str, content_id: str) -> dict[str, Any]:
         found = self._elements.get(content_id)
@@ -611,11 +614,12 @@ class ReadIndex:
     def _timeline(self, code: str) -> Timeline:
         rows = self.view.segment_history(code)
         state_ids = [r["state_id"] for r in rows]
+        numbers = [r["state"] for r in rows]
 
         def elements() -> Iterator[Iterable[tuple[str, Hashable]]]:
             # Every state of the country in one query, dropped once the columns are built.
-            maps = self.view.states_elements(set(state_ids))
-            return (maps[s].items() for s in state_ids)
+            maps = self.view.states_elements(set(numbers))
+            return (maps[n].items() for n in numbers)
 
         return Timeline(
             code,

@@ -93,7 +93,7 @@ class PolicyQueries:
         version: tuple[str, str, str | None] | None = None
         elements: dict[str, Any] = {}
         if segment is not None:
-            body = self.view.state_body(segment["state_id"])
+            body = self.view.state_body(segment["state"])
             assert body is not None
             elements = json.loads(body)["elements"]
             version = (segment["version_id"], *self._version_span(code, segment, at))

@@ -14,7 +14,8 @@ one projection per application keeps exactly-once simple):
   annotated elements, stored whole or as its differences from a base state (`StoredState`):
   a state differs from the one it replaces in a few elements, and whole maps made the table
   grow with N x state size. Both hashes are stored as their 32 bytes (hex text is twice
-  that), and a state is found by either through an index of its first 8 bytes;
+  that); a state is read by its number, or found by its version id through an index of the
+  version id's first 8 bytes;
 - `policy_elements`: those annotated elements (value, since, acts) as RFC 8785 bytes, and each
   in the form a policy answer shows it (projections.fragments);
 - `policy_heads`: the head of each country's hash chain (domain.chain) and its position,
@@ -127,8 +128,6 @@ DDL = [
     """CREATE TABLE IF NOT EXISTS {p}policy_states (
         number INTEGER PRIMARY KEY, state_id {blob} NOT NULL, country TEXT NOT NULL,
         version_id {blob} NOT NULL, base INTEGER, elements TEXT NOT NULL)""",
-    """CREATE INDEX IF NOT EXISTS policy_states_by_id
-        ON {p}policy_states (substr(state_id, 1, 8))""",
     """CREATE INDEX IF NOT EXISTS policy_states_by_version
         ON {p}policy_states (country, substr(version_id, 1, 8))""",
     """CREATE TABLE IF NOT EXISTS {p}policy_elements (
@@ -142,14 +141,12 @@ DDL = [
 ]
 
 # The shape of the tables below; a store holding another is rebuilt from the log on start.
-READ_MODEL_VERSION = 9
+READ_MODEL_VERSION = 10
 READ_MODEL_TABLE = "CREATE TABLE IF NOT EXISTS {p}policy_read_model (version BIGINT NOT NULL)"
 
 SEGMENT_COLUMNS = "g.country, g.valid_from, g.valid_to, s.version_id, s.state_id"
 # Segment rows with their states' hashes (columns of `g`, the rows, and `s`, their states).
 SEGMENTS = "{p}policy_segments g JOIN {p}policy_states s ON s.number = g.state"
-# A state row by its state id (bytes, twice), through the index of its first 8 bytes.
-BY_STATE_ID = "substr(state_id, 1, 8) = substr(?, 1, 8) AND state_id = ?"
 
 # The longest chain of bases a stored state is resolved through (then one is stored whole),
 # so a state costs at most this many rows to read.
@@ -349,7 +346,7 @@ class PolicyViewMixin:
 
     def open_segments(self, country: str) -> list[dict[str, Any]]:
         return self._segments(
-            f"SELECT {SEGMENT_COLUMNS} FROM {SEGMENTS} "
+            f"SELECT {SEGMENT_COLUMNS}, g.state FROM {SEGMENTS} "
             "WHERE g.country = ? AND g.recorded_to IS NULL ORDER BY g.valid_from",
             (country,),
         )
@@ -364,7 +361,7 @@ class PolicyViewMixin:
     def segment_at(self, country: str, on: str, at: int) -> dict[str, Any] | None:
         """The segment containing `on` among the rows recorded as current at `at`."""
         rows = self._segments(
-            f"SELECT {SEGMENT_COLUMNS} FROM {SEGMENTS} WHERE g.country = ? "
+            f"SELECT {SEGMENT_COLUMNS}, g.state FROM {SEGMENTS} WHERE g.country = ? "
             "AND g.valid_from <= ? AND (g.valid_to IS NULL OR g.valid_to > ?) "
             "AND g.recorded_from <= ? AND (g.recorded_to IS NULL OR g.recorded_to > ?) "
             "ORDER BY g.valid_from DESC LIMIT 1",
@@ -383,7 +380,7 @@ class PolicyViewMixin:
     def segment_history(self, country: str) -> list[dict[str, Any]]:
         """Every row of a country, current and superseded, in valid then record order."""
         return self._segments(
-            f"SELECT {SEGMENT_COLUMNS}, g.recorded_from, g.recorded_to FROM {SEGMENTS} "
+            f"SELECT {SEGMENT_COLUMNS}, g.state, g.recorded_from, g.recorded_to FROM {SEGMENTS} "
             "WHERE g.country = ? ORDER BY g.valid_from, g.recorded_from",
             (country,),
         )
@@ -403,69 +400,52 @@ class PolicyViewMixin:
             row["valid_to"] = _iso_day(row["valid_to"])
         return rows
 
-    def state_elements(self, state_id: str) -> dict[str, str] | None:
-        """A state's elements: element id -> content id of the annotated element."""
+    def state_elements(self, number: int) -> dict[str, str] | None:
+        """A state's elements (by the state's number, a segment row's `state`): element id ->
+        content id of the annotated element."""
         # The state and its chain of bases in one query.
         rows = self._all(
             "WITH RECURSIVE chain(number, base, elements) AS ("
-            "SELECT number, base, elements FROM {p}policy_states WHERE number = "
-            f"(SELECT number FROM {{p}}policy_states WHERE {BY_STATE_ID} LIMIT 1) "
+            "SELECT number, base, elements FROM {p}policy_states WHERE number = ? "
             "UNION ALL SELECT s.number, s.base, s.elements FROM {p}policy_states s "
             "JOIN chain c ON s.number = c.base) SELECT number, base, elements FROM chain",
-            (bytes.fromhex(state_id),) * 2,
+            (number,),
         )
         if not rows:
             return None
         stored = {r["number"]: StoredState.of_row(r) for r in rows}
-        return resolve_states(stored, [rows[0]["number"]])[rows[0]["number"]]
+        return resolve_states(stored, [number])[number]
 
-    def states_elements(self, state_ids: Collection[str]) -> dict[str, dict[str, str]]:
+    def states_elements(self, numbers: Collection[int]) -> dict[int, dict[str, str]]:
         """`state_elements` of many states."""
-        numbers: dict[str, int] = {}
         stored: dict[int, StoredState] = {}
-        ids = list(state_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        self._read_states(stored, list(numbers))
+        # Their bases, a round per link of their chains.
+        while wanted := list({s.base for s in stored.values() if s.base} - stored.keys()):
+            self._read_states(stored, wanted)
+        return resolve_states(stored, [n for n in numbers if n in stored])
+
+    def _read_states(self, stored: dict[int, StoredState], numbers: list[int]) -> None:
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             rows = self._all(
-                "SELECT number, state_id, base, elements FROM {p}policy_states "
-                f"WHERE substr(state_id, 1, 8) IN ({marks})",
-                [bytes.fromhex(s[:16]) for s in chunk],
+                f"SELECT number, base, elements FROM {{p}}policy_states WHERE number IN ({marks})",
+                chunk,
             )
-            wanted = set(chunk)
-            for r in rows:
-                state_id = bytes(r["state_id"]).hex()
-                if state_id in wanted:
-                    numbers[state_id] = r["number"]
-                    stored[r["number"]] = StoredState.of_row(r)
-        self._read_bases(stored)
-        whole = resolve_states(stored, numbers.values())
-        return {s: whole[numbers[s]] for s in state_ids if s in numbers}
-
-    def _read_bases(self, stored: dict[int, StoredState]) -> None:
-        """Reads the bases `stored` lacks into it, a round per link of their chains."""
-        while wanted := list({s.base for s in stored.values() if s.base} - stored.keys()):
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ", ".join("?" * len(chunk))
-                rows = self._all(
-                    "SELECT number, base, elements FROM {p}policy_states "
-                    f"WHERE number IN ({marks})",
-                    chunk,
-                )
-                stored.update((r["number"], StoredState.of_row(r)) for r in rows)
+            stored.update((r["number"], StoredState.of_row(r)) for r in rows)
 
     def all_states(self) -> list[dict[str, Any]]:
         """Every state as a row of its whole element map (`elements`: JSON), by state id
         (a state projected again after a restart has two numbers: listed once)."""
         rows = self._all(
-            "SELECT DISTINCT state_id, country, version_id FROM {p}policy_states ORDER BY state_id"
+            "SELECT state_id, country, version_id, MIN(number) AS number FROM {p}policy_states "
+            "GROUP BY state_id, country, version_id ORDER BY state_id"
         )
+        elements = self.states_elements([r["number"] for r in rows])
         for row in rows:
             row["state_id"], row["version_id"] = row["state_id"].hex(), row["version_id"].hex()
-        elements = self.states_elements([r["state_id"] for r in rows])
-        for row in rows:
-            row["elements"] = orjson.dumps(elements[row["state_id"]]).decode()
+            row["elements"] = orjson.dumps(elements[row.pop("number")]).decode()
         return rows
 
     def last_state_number(self) -> int:
@@ -498,13 +478,10 @@ class PolicyViewMixin:
         )
         return [(r["element_id"], r["element"], r["fragment"]) for r in rows]
 
-    def state_body(self, state_id: str) -> str | None:
-        """The whole annotated state as RFC 8785 text (its bytes hash to state_id)."""
-        rows = self._all(
-            f"SELECT country FROM {{p}}policy_states WHERE {BY_STATE_ID} LIMIT 1",
-            (bytes.fromhex(state_id),) * 2,
-        )
-        refs = self.state_elements(state_id)
+    def state_body(self, number: int) -> str | None:
+        """The whole annotated state as RFC 8785 text (its bytes hash to its state id)."""
+        rows = self._all("SELECT country FROM {p}policy_states WHERE number = ?", (number,))
+        refs = self.state_elements(number)
         if not rows or refs is None:
             return None
         bodies = self.element_bodies(set(refs.values()))
@@ -514,11 +491,11 @@ class PolicyViewMixin:
     def state_for_version(self, country: str, version_id: str) -> str | None:
         """The state of a version id (64 hex digits) of the country, if it has one."""
         rows = self._all(
-            "SELECT state_id FROM {p}policy_states WHERE country = ? "
+            "SELECT number FROM {p}policy_states WHERE country = ? "
             "AND substr(version_id, 1, 8) = substr(?, 1, 8) AND version_id = ? LIMIT 1",
             (country, *(bytes.fromhex(version_id),) * 2),
         )
-        return self.state_body(bytes(rows[0]["state_id"]).hex()) if rows else None
+        return self.state_body(rows[0]["number"]) if rows else None
 
     def _all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._cursor(commit=False) as c:
