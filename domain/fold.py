@@ -115,10 +115,15 @@ def canonical_documents(country: str, state: State) -> tuple[bytes, bytes]:
     code-point order (Python's) agree. A test holds this equal to rfc8785.dumps.
     """
     head = b'{"country":' + canonical_json(country) + b',"elements":{'
-    members = [element_members(key, state[key]) for key in sorted(state)]
-    values = b",".join([m[0] for m in members])
-    annotated = b",".join([m[1] for m in members])
-    return head + values + b"}}", head + annotated + b"}}"
+    values, annotated = [], []
+    for key in sorted(state):
+        element = state[key]
+        made = element._members
+        if not made or made[0] != key:
+            element_members(key, element)  # made once per element state (fills `made`)
+        values.append(made[1])
+        annotated.append(made[2])
+    return head + b",".join(values) + b"}}", head + b",".join(annotated) + b"}}"
 
 
 def element_members(key: str, element: ElementState) -> tuple[bytes, bytes, str]:
