@@ -172,7 +172,7 @@ class StoredStates:
             # Versions as hashed everywhere; the states need only tell rows apart.
             states = [f"{country}:published:{i}" for i in range(len(segments))]
             ids = (version_ids(country, segments), states)
-            found = segment_timeline(country, segments, changes, ids)
+            found = segment_timeline(country, segments, changes, ids, compact=True)
             self._known[country] = found
         return found
 
@@ -184,9 +184,9 @@ class StoredStates:
     def snapshot(self, timeline: Timeline, row: int) -> Snapshot:
         if row < 0:
             return NO_POLICY
-        if timeline.segments is not None:
-            segment = timeline.segments[row]
-            elements = {k: s.to_json() for k, s in segment.state.items()}
+        held = _held_state(timeline, row)
+        if held is not None:
+            elements = {k: s.to_json() for k, s in held.items()}
             version, state = timeline.version_ids[row], timeline.state_ids[row]
             return Snapshot(version, state, timeline.starts[row], partial(dict, elements))
         state_id = timeline.state_ids[row]
@@ -203,6 +203,17 @@ class StoredStates:
 
     def value_changes(self, country: str) -> ValueChanges:
         return self.index.value_changes(self.index.country(country).code)
+
+
+def _held_state(timeline: Timeline, row: int) -> Mapping[str, Any] | None:
+    """A row's element states where the timeline holds them in memory (None: in the read
+    model)."""
+    if timeline.segments is not None:
+        return timeline.segments[row].state
+    if timeline.element_state is not None:
+        state_of = timeline.element_state
+        return {k: state_of(key) for k, key in timeline.state_keys(row).items()}
+    return None
 
 
 def segment_snapshot(segment: Segment) -> Snapshot:
