@@ -330,6 +330,22 @@ def value_changes(records: Iterable[AmendmentRecord]) -> ValueChanges:
     return changes
 
 
+# Each closure made in a function of its own: a compiled function's closures share its
+# locals, and a compact timeline must not keep its segments through them.
+def _elements_of(
+    segments: list[Segment],
+) -> Callable[[], Iterable[Iterable[tuple[str, ContentKey]]]]:
+    return lambda: (((k, id(s)) for k, s in segment.state.items()) for segment in segments)
+
+
+def _values_of(held: dict[int, Any]) -> Callable[[ContentKey], Mapping[str, Any]]:
+    return lambda key: held[key].value  # type: ignore[index]
+
+
+def _states_of(held: dict[int, Any]) -> Callable[[ContentKey], Any]:
+    return lambda key: held[key]  # type: ignore[index]
+
+
 def segment_timeline(
     code: str,
     segments: list[Segment],
@@ -352,13 +368,13 @@ def segment_timeline(
         [s.valid_to.isoformat() if s.valid_to else None for s in segments],
         versions,
         states,
-        lambda: (((k, id(s)) for k, s in segment.state.items()) for segment in segments),
-        lambda key: held[key].value,  # type: ignore[index]
+        _elements_of(segments),
+        _values_of(held),
         changes=changes,
     )
     if compact:
         timeline.settle_elements()
-        timeline.element_state = lambda key: held[key]  # type: ignore[index]
+        timeline.element_state = _states_of(held)
     else:
         timeline.segments = segments
     return timeline
