@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+import logging
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,6 +160,9 @@ def read_model_env(settings: Settings, env: dict[str, str]) -> dict[str, str]:
     return {**env, "POSTGRES_SCHEMA": settings.read_model_schema}
 
 
+log = logging.getLogger("policy_ledger.bootstrap")
+
+
 @dataclass
 class Services:
     """Everything a face (CLI, HTTP) needs, wired once (the wiring; the application
@@ -207,11 +213,53 @@ class Services:
             )
         return self.seal(digest)
 
+    def verified_seal_later(self, position: int, digest: str) -> Callable[[], Seal]:
+        """`verified_seal`, worked out meanwhile in a process of its own (re-hashing the log
+        takes seconds at 20,000 amendments, and a long audit has other work for this one):
+        the call returned waits for it, and raises as `verified_seal` would. Where no such
+        process can run, it verifies here when called."""
+        future: Future[tuple[str, Any]] | None = None
+        try:
+            executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            future = executor.submit(_verified_seal_of, self.settings, position, digest)
+            executor.shutdown(wait=False)
+        except Exception:
+            log.warning("could not start a process to verify the log; verifying here later")
+
+        def sealed() -> Seal:
+            if future is not None:
+                try:
+                    kind, found = future.result()
+                except Exception:
+                    log.warning("verifying the log in another process failed; verifying here")
+                else:
+                    if kind == "broken":
+                        raise BrokenChainError(found, "not signed")
+                    if kind == "mismatch":
+                        raise SealMismatchError(found)
+                    return found  # type: ignore[no-any-return]
+            return self.verified_seal(position, digest)
+
+        return sealed
+
     def close(self) -> None:
         self.reads.close()
         if self.view_factory is not None:
             self.view_factory.close()
         self.app.close()
+
+
+def _verified_seal_of(settings: Settings, position: int, digest: str) -> tuple[str, Any]:
+    """Services.verified_seal in another process: its errors travel as what makes them."""
+    services = build_services(settings)
+    try:
+        return "sealed", services.verified_seal(position, digest)
+    except BrokenChainError as error:
+        return "broken", error.report
+    except SealMismatchError as error:
+        return "mismatch", error.detail
+    finally:
+        services.close()
 
 
 def open_replica(settings: Settings, primary: PolicyLedger, url: str) -> ReadReplica:

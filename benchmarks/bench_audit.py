@@ -326,17 +326,19 @@ def read_projection(path: Path) -> Projected:
     rows = 0
     with sqlite3.connect(path) as conn:
         cursor = conn.execute(
-            "SELECT country, valid_from, recorded_to, version_id FROM policy_segments "
-            "ORDER BY country, valid_from, recorded_from"
+            "SELECT g.country, g.valid_from, g.recorded_to, lower(hex(s.version_id)) "
+            "FROM policy_segments g JOIN policy_states s ON s.number = g.state "
+            "ORDER BY g.country, g.valid_from, g.recorded_from"
         )
-        for country, valid_from, recorded_to, version_id in cursor:
+        for country, day, recorded_to, version_id in cursor:
             rows += 1
+            valid_from = dt.date.fromordinal(day).isoformat()  # stored as a day number
             then.setdefault(country, []).append(valid_from)
             if recorded_to is None:
                 now.setdefault(country, []).append((valid_from, version_id))
             else:
                 now.setdefault(country, [])
-        states = conn.execute("SELECT COUNT(*) FROM policy_states").fetchone()[0]
+        states = conn.execute("SELECT COUNT(DISTINCT state_id) FROM policy_states").fetchone()[0]
     for starts in now.values():
         starts.sort()
     return Projected(now, then, rows, states)

@@ -825,7 +825,7 @@ def run_phases(
     open_segments = scalar(
         ledger, "SELECT COUNT(*) AS n FROM {p}policy_segments WHERE recorded_to IS NULL"
     )
-    states = scalar(ledger, "SELECT COUNT(*) AS n FROM {p}policy_states")
+    states = scalar(ledger, "SELECT COUNT(DISTINCT state_id) AS n FROM {p}policy_states")
     report.facts.append(
         ("projection", f"{segments} segment rows ({open_segments} open), {states} states")
     )
@@ -1131,7 +1131,8 @@ def store_sizes(ledger: Services, kind: str) -> tuple[int, int]:
         rows = ledger.view._all(
             "SELECT c.relname AS t, pg_total_relation_size(c.oid) AS n FROM pg_class c "
             "JOIN pg_namespace s ON s.oid = c.relnamespace "
-            "WHERE s.nspname = current_schema() AND c.relkind = 'r'"
+            "WHERE s.nspname = ? AND c.relkind = 'r'",
+            (ledger.view.datastore.schema,),  # the store's schema, not the session's default
         )
     sizes = {r["t"]: int(r["n"]) for r in rows}
     log_bytes = sum(n for t, n in sizes.items() if t.endswith("_events"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
+from sys import intern
 from typing import Any
 
 from domain.records import AmendmentRecord
@@ -58,7 +59,11 @@ Tokens = tuple[str | None, tuple[str, ...]]
 
 
 def matches(cited: str, source: Source) -> bool:
-    return _matching(_tokens(cited), _tokens(source.reference), source.kind.value)
+    return matching_tokens(_tokens(cited), source)
+
+
+def matching_tokens(cited: Tokens, source: Source) -> bool:
+    return _matching(cited, _tokens(source.reference), source.kind.value)
 
 
 def _matching(cited: Tokens, source: Tokens, source_kind: str) -> bool:
@@ -76,28 +81,39 @@ def _pairs(numbers: tuple[str, ...]) -> set[tuple[str, str]]:
     return {(numbers[i], numbers[i + 1]) for i in range(len(numbers) - 1)}
 
 
+MATCHED = 4096  # texts remembered per index
+
+
 class CitationIndex:
     """The records of a country by each pair of neighbouring numbers their sources give: a
     citation and a source that match share the first pair of the shorter run, so a
     citation is compared with the few records that share one of its pairs."""
 
     def __init__(self, records: Iterable[AmendmentRecord]) -> None:
+        # Only the pairs are kept (a source's tokens are read again for the few records a
+        # new text shares a pair with): an audit holds an index per country.
         self._by_pair: dict[tuple[str, str], list[AmendmentRecord]] = {}
-        self._sources: dict[str, list[tuple[Tokens, str]]] = {}
+        self._matched: dict[str, list[AmendmentRecord]] = {}
         for record in records:
-            tokens = [(_tokens(s.reference), s.kind.value) for s in record.sources]
-            self._sources[record.id] = tokens
-            for pair in {p for (_, numbers), _ in tokens for p in _pairs(numbers)}:
-                self._by_pair.setdefault(pair, []).append(record)
+            pairs = {p for s in record.sources for p in _pairs(_tokens(s.reference)[1])}
+            for first, second in pairs:
+                self._by_pair.setdefault((intern(first), intern(second)), []).append(record)
 
     def matching(self, cited: str) -> list[AmendmentRecord]:
-        """The records one of whose sources the citation matches, in order of position."""
+        """The records one of whose sources the citation matches, in order of position
+        (remembered for the last texts asked about: an audit meets the same few often)."""
+        found = self._matched.get(cited)
+        if found is None:
+            if len(self._matched) >= MATCHED:
+                self._matched.clear()
+            found = self._matched[cited] = self._matching(cited)
+        return found
+
+    def _matching(self, cited: str) -> list[AmendmentRecord]:
         tokens = _tokens(cited)
         candidates = {r.id: r for pair in _pairs(tokens[1]) for r in self._by_pair.get(pair, ())}
         found = [
-            r
-            for r in candidates.values()
-            if any(_matching(tokens, t, kind) for t, kind in self._sources[r.id])
+            r for r in candidates.values() if any(matching_tokens(tokens, s) for s in r.sources)
         ]
         return sorted(found, key=lambda r: r.position)
 

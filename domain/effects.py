@@ -18,13 +18,14 @@ category-wide effect whenever any group element is asked for (`touches`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
 
 from domain.canonical import canonical_json
+from domain.places import parse_element
 from events.vocabulary import (
     AddNote,
     Change,
@@ -151,6 +152,21 @@ def element_ids(change: Change) -> tuple[str, ...]:
         case DefineArea():
             return (f"area:{change.area}",)
     raise TypeError(f"unknown change {change!r}")  # pragma: no cover
+
+
+def named_places(changes: Iterable[Change]) -> frozenset[str]:
+    """Every place (region, or `area:<id>`) the changes' elements are placed in: a rule
+    placed nowhere else cannot apply along a chain of other places."""
+    found: set[str] = set()
+    for change in changes:
+        for element in element_ids(change):
+            if element.startswith(CATEGORY_WIDE):
+                place = element[len(CATEGORY_WIDE) :].partition(":")[2] or None
+            else:
+                place = parse_element(element).place
+            if place is not None:
+                found.add(place)
+    return frozenset(found)
 
 
 def _placed(element: str, scope: Scope | None) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from sys import intern
 from typing import Any, NamedTuple
 
 from domain.places import element_id, place_chain
@@ -248,10 +249,11 @@ def fact_specs(
 ) -> tuple[FactSpec, ...]:
     """The facts that matter to an applicant with this profile, and where each is read."""
     exempt = exemptions(groups, application_type)
+    chain = place_chain(region, areas)
     specs: list[FactSpec] = []
     for group in groups:
-        specs += group_specs(group, region, areas, exempt)
-    return (*specs, *place_specs(region, areas, minor, exempt))
+        specs += group_specs(group, chain, exempt)
+    return (*specs, *place_specs(chain, minor, exempt))
 
 
 @lru_cache(maxsize=4096)
@@ -260,11 +262,10 @@ def exemptions(groups: tuple[str, ...], application_type: str | None) -> tuple[s
     return (*found, f"type:{application_type}") if application_type else found
 
 
-@lru_cache(maxsize=4096)  # asked for once per (group, place) an audit meets
 def group_specs(
-    group: str, region: str | None, areas: tuple[str, ...] = (), exempt: tuple[str, ...] = ()
+    group: str, chain: tuple[str | None, ...], exempt: tuple[str, ...] = ()
 ) -> tuple[FactSpec, ...]:
-    chain = place_chain(region, areas)
+    """A claimed group's facts, read along `chain` (domain.places.place_chain)."""
     return (
         FactSpec(f"group:{group}", "category", _along("group", group, chain), exempt),
         FactSpec(
@@ -282,16 +283,12 @@ def group_specs(
     )
 
 
-@lru_cache(maxsize=1024)
 def place_specs(
-    region: str | None,
-    areas: tuple[str, ...] = (),
-    minor: bool = False,
-    exempt: tuple[str, ...] = (),
+    chain: tuple[str | None, ...], minor: bool = False, exempt: tuple[str, ...] = ()
 ) -> tuple[FactSpec, ...]:
-    """The facts for every applicant from the place: the general protection and internal
-    protection alternative, Article 15(c), the moratoria, and reception for a minor."""
-    chain = place_chain(region, areas)
+    """The facts for every applicant from the place (read along `chain`): the general
+    protection and internal protection alternative, Article 15(c), the moratoria, and
+    reception for a minor."""
     specs = [
         FactSpec(
             "protection:general",
@@ -312,7 +309,8 @@ def place_specs(
 
 
 def _along(kind: str, subject: str, chain: tuple[str | None, ...]) -> tuple[str, ...]:
-    return tuple(element_id(kind, subject, place) for place in chain)
+    # Interned: an audit holds the same ids in thousands of specs.
+    return tuple(intern(element_id(kind, subject, place)) for place in chain)
 
 
 def read_fact(spec: FactSpec, v: Values, ends: Mapping[str, str] | None = None) -> Fact:

@@ -115,10 +115,15 @@ def canonical_documents(country: str, state: State) -> tuple[bytes, bytes]:
     code-point order (Python's) agree. A test holds this equal to rfc8785.dumps.
     """
     head = b'{"country":' + canonical_json(country) + b',"elements":{'
-    members = [element_members(key, state[key]) for key in sorted(state)]
-    values = b",".join([m[0] for m in members])
-    annotated = b",".join([m[1] for m in members])
-    return head + values + b"}}", head + annotated + b"}}"
+    values, annotated = [], []
+    for key in sorted(state):
+        element = state[key]
+        made = element._members
+        if not made or made[0] != key:
+            element_members(key, element)  # made once per element state (fills `made`)
+        values.append(made[1])
+        annotated.append(made[2])
+    return head + b",".join(values) + b"}}", head + b",".join(annotated) + b"}}"
 
 
 def element_members(key: str, element: ElementState) -> tuple[bytes, bytes, str]:
@@ -397,6 +402,7 @@ class Chronicle:
         self.lines = ElementLines()
         self.segments: list[Segment] = []
         self.replaced: tuple[list[Segment], list[Segment]] = ([], [])  # by the last change
+        self._pending: tuple[dt.date, dict[str, Window]] | None = None  # see add_later
 
     @classmethod
     def build(cls, country: str, records: Iterable[AmendmentRecord], at: dt.datetime) -> Chronicle:
@@ -421,6 +427,41 @@ class Chronicle:
             return None
         self._rebuild(earliest, windows)
         return earliest
+
+    def add_later(self, effects: Iterable[Effect]) -> None:
+        """`add`, with the segments rebuilt once by `settle` for a run of changes whose
+        segments in between nobody reads (the element lines change at once)."""
+        effects = list(effects)
+        if effects:
+            self._pend(min(e.on for e in effects), self.lines.add(effects))
+
+    def remove_later(self, amendment_id: str) -> None:
+        """`remove`, with the segments rebuilt by `settle` (see add_later)."""
+        earliest, windows = self.lines.remove(amendment_id)
+        if earliest is not None:
+            self._pend(earliest, windows)
+
+    def settle(self) -> None:
+        """Rebuilds the segments over every change added or removed later since."""
+        if self._pending is not None:
+            earliest, windows = self._pending
+            self._pending = None
+            self._rebuild(earliest, windows)
+
+    def _pend(self, earliest: dt.date, windows: dict[str, Window]) -> None:
+        # The segments still show the state before the first pending change, so each
+        # element's window is the union of its windows since.
+        if self._pending is None:
+            self._pending = (earliest, dict(windows))
+            return
+        first, pending = self._pending
+        for element, (start, end) in windows.items():
+            if element in pending:
+                low, high = pending[element]
+                end = None if end is None or high is None else max(end, high)
+                start = min(start, low)
+            pending[element] = (start, end)
+        self._pending = (min(first, earliest), pending)
 
     def segment_on(self, on: dt.date) -> Segment | None:
         i = bisect_right(self.segments, on, key=_start) - 1

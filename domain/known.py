@@ -89,7 +89,10 @@ def known_segments(
         for record in by_day[day]:
             _publish(chronicle, applied, record, day)
         until = days[k + 1] if k + 1 < len(days) else None
-        for start, end in _overlaps(within, day, until):
+        overlaps = _overlaps(within, day, until)
+        if overlaps:  # only then are the segments read: rebuilt once for the days before
+            chronicle.settle()
+        for start, end in overlaps:
             for segment in _clipped(chronicle.segments, start, end):
                 _append(found, segment)
     return found
@@ -121,9 +124,9 @@ def _publish(
     if applied.get(record.id) == in_force:
         return
     if applied.get(record.id) is not None:
-        chronicle.remove(record.id)
+        chronicle.remove_later(record.id)
     if published is not None and in_force is not None:
-        chronicle.add(record_effects(published, END_OF_TIME))
+        chronicle.add_later(record_effects(published, END_OF_TIME))
     applied[record.id] = in_force
 
 

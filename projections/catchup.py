@@ -19,7 +19,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Tracking
 
-from projections.policy import PolicyProjection
+from projections.policy import PolicyProjection, collection_paused
 
 PAGE = 1000
 Progress = Callable[[int, int], None]
@@ -70,6 +70,9 @@ class CatchUp:
         if not notifications:
             return target
         mapper = self.app.mapper
-        events = [(mapper.to_domain_event(n), Tracking(self.app.name, n.id)) for n in notifications]
-        self.projection.process_events(events, after=position)
+        with collection_paused():  # decoding a page allocates as much as projecting it
+            events = [
+                (mapper.to_domain_event(n), Tracking(self.app.name, n.id)) for n in notifications
+            ]
+            self.projection.process_events(events, after=position)
         return notifications[-1].id

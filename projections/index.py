@@ -127,7 +127,8 @@ class CountryIndex:
                 c: load_fragment(e, f.encode(), intern(c))
                 for c, e, f in view.country_fragments(code)
             }
-            states = view.states_elements({r["state_id"] for r in history})
+            by_number = view.states_elements({r["state"] for r in history})
+            states = {r["state_id"]: by_number[r["state"]] for r in history}
             current = {r["state_id"] for r in rows}
             parts = {s: tuple(fragments[c] for c in states[s].values()) for s in current}
             bitemporal = _bitemporal(history, states, fragments, records)
@@ -269,6 +270,8 @@ class ReadIndex:
         self._bodies: dict[str, dict[str, str]] = {}
         self._elements: Lru[str, dict[str, Any]] = Lru(cache_size)
         self._timelines: dict[str, Timeline] = {}
+        # Per country, its states' numbers by state id (states are read by number).
+        self._numbers: dict[str, dict[str, int]] = {}
         self._value_changes: dict[str, ValueChanges] = {}
         # Attestations as known in an epoch, and folds as published by a date (per country).
         self._attestations: Lru[tuple[str, int], list[Attested]] = Lru(cache_size)
@@ -317,6 +320,7 @@ class ReadIndex:
             else:
                 fresh[code] = None  # loaded when first asked for
             self._timelines.pop(code, None)
+            self._numbers.pop(code, None)
             self._value_changes.pop(code, None)
         return fresh
 
@@ -496,7 +500,7 @@ class ReadIndex:
             if i is not None:
                 row = index.rows[i]
                 version = (row["version_id"], *index.spans[i])
-                elements = self.elements(index.code, row["state_id"])
+                elements = self.elements(index.code, row["state_id"], row["state"])
             later = orjson.loads(index.attested_json(i, on))
             moment = END_OF_TIME
         else:
@@ -554,8 +558,9 @@ class ReadIndex:
 
     # States as maps of elements, elements fetched and parsed one at a time --------------
 
-    def state_refs(self, code: str, state_id: str) -> dict[str, str]:
-        """A state's element ids mapped to the content ids of their annotated elements."""
+    def state_refs(self, code: str, state_id: str, number: int | None = None) -> dict[str, str]:
+        """A state's element ids mapped to the content ids of their annotated elements (the
+        state's `number`, its segment rows' `state`, is looked up when not given)."""
         refs = self._refs.get(state_id)
         if refs is None:
             country = self.country(code)
@@ -563,16 +568,26 @@ class ReadIndex:
             if current is not None:
                 refs = {f.element: f.content_id for f in current}
             else:
-                found = self.view.state_elements(state_id)
+                found = self.view.state_elements(
+                    self._number_of(code, state_id) if number is None else number
+                )
                 assert found is not None, state_id
                 # Interned: the same ids recur in thousands of states held at once.
                 refs = {intern(k): intern(c) for k, c in found.items()}
             self._refs.put(state_id, refs)
         return refs
 
-    def elements(self, code: str, state_id: str) -> StateElements:
+    def elements(self, code: str, state_id: str, number: int | None = None) -> StateElements:
         """A state's annotated elements (value, since, acts), each parsed when first asked for."""
-        return StateElements(self.state_refs(code, state_id), partial(self.element, code))
+        refs = self.state_refs(code, state_id, number)
+        return StateElements(refs, partial(self.element, code))
+
+    def _number_of(self, code: str, state_id: str) -> int:
+        numbers = self._numbers.get(code)
+        if numbers is None or state_id not in numbers:  # a row newer than the map
+            rows = self.view.segment_history(code)
+            numbers = self._numbers[code] = {r["state_id"]: r["state"] for r in rows}
+        return numbers[state_id]
 
     def element(self, code: str, content_id: str) -> dict[str, Any]:
         found = self._elements.get(content_id)
@@ -611,16 +626,19 @@ class ReadIndex:
     def _timeline(self, code: str) -> Timeline:
         rows = self.view.segment_history(code)
         state_ids = [r["state_id"] for r in rows]
+        numbers = [r["state"] for r in rows]
+        self._numbers[code] = dict(zip(state_ids, numbers, strict=True))
 
         def elements() -> Iterator[Iterable[tuple[str, Hashable]]]:
             # Every state of the country in one query, dropped once the columns are built.
-            maps = self.view.states_elements(set(state_ids))
-            return (maps[s].items() for s in state_ids)
+            maps = self.view.states_elements(set(numbers))
+            return (maps[n].items() for n in numbers)
 
+        # Dates interned: superseded rows repeat the dates of the rows that replaced them.
         return Timeline(
             code,
-            [r["valid_from"] for r in rows],
-            [r["valid_to"] for r in rows],
+            [intern(r["valid_from"]) for r in rows],
+            [intern(r["valid_to"]) if r["valid_to"] is not None else None for r in rows],
             [r["version_id"] for r in rows],
             state_ids,
             elements,

@@ -93,7 +93,7 @@ class PolicyQueries:
         version: tuple[str, str, str | None] | None = None
         elements: dict[str, Any] = {}
         if segment is not None:
-            body = self.view.state_body(segment["state_id"])
+            body = self.view.state_body(segment["state"])
             assert body is not None
             elements = json.loads(body)["elements"]
             version = (segment["version_id"], *self._version_span(code, segment, at))
@@ -679,10 +679,15 @@ def sources_of(records: Iterable[AmendmentRecord]) -> list[Doc]:
     return list(seen.values())
 
 
+# Read once: pydantic's `model_fields` costs ~40 µs a read (a projection reads it per source
+# of every element it stores).
+SOURCE_FIELDS = tuple(Source.model_fields)
+
+
 def source_json(source: Source) -> Doc:
     """A source as answers show it: a date not stated is null (never left out)."""
     doc = source.model_dump(mode="json")
-    return {name: doc.get(name) for name in Source.model_fields}
+    return {name: doc.get(name) for name in SOURCE_FIELDS}
 
 
 def cited_sources(record: AmendmentRecord, element_id: str, action: str) -> list[Source]:

@@ -86,9 +86,11 @@ class Timeline:
         self._value_of = value_of
         self._value_changes = changes
         self.segments: list[Segment] | None = None  # the rows' segments, when held in memory
+        # Or, for a compact timeline (segment_timeline), an element state by content key:
+        # a row's state is read back from the element changes (`state_keys`).
+        self.element_state: Callable[[ContentKey], Any] | None = None
         self._every: ValueChanges | None = None
         self._changes: dict[str, Changes] | None = None
-        self._columns: dict[FactSpec, FactColumn] = {}
         self._shared: dict[FactSpec, FactColumn] = {}
         self._values: dict[ContentKey, Mapping[str, Any]] = {}
 
@@ -115,18 +117,15 @@ class Timeline:
         return -1
 
     def column(self, spec: FactSpec) -> FactColumn:
-        found = self._columns.get(spec)
+        """The fact along the rows. Candidates the country never had cannot answer: specs
+        that differ only in those (the same group in regions without a regional element)
+        share a column, kept by the spec without them (callers keep their own specs)."""
+        (known,) = self.known((spec,))
+        found = self._shared.get(known)
         if found is None:
-            if len(self._columns) >= MAX_COLUMNS:
-                self._columns.clear()
+            if len(self._shared) >= MAX_COLUMNS:
                 self._shared.clear()
-            # Candidates the country never had cannot answer: specs that differ only in those
-            # (the same group in regions without a regional element, say) share a column.
-            (known,) = self.known((spec,))
-            found = self._shared.get(known)
-            if found is None:
-                found = self._shared[known] = self._build(known, self._element_changes())
-            self._columns[spec] = found
+            found = self._shared[known] = self._build(known, self._element_changes())
         return found
 
     def known(self, specs: Iterable[FactSpec]) -> tuple[FactSpec, ...]:
@@ -203,6 +202,20 @@ class Timeline:
             found = self._values[key] = self._value_of(key)
         return found
 
+    def state_keys(self, row: int) -> dict[str, ContentKey]:
+        """The content of each element a row holds (from the element changes)."""
+        found: dict[str, ContentKey] = {}
+        for element, (rows, keys) in self._element_changes().items():
+            j = bisect_right(rows, row) - 1
+            if j >= 0 and keys[j] is not None:
+                found[element] = keys[j]
+        return found
+
+    def settle_elements(self) -> None:
+        """Reads the element changes now and lets go of what they were read from."""
+        self._element_changes()
+        self._elements = _no_elements
+
     def _element_changes(self) -> dict[str, Changes]:
         """For every element, the rows where its content changes (None: absent from then)."""
         if self._changes is None:
@@ -221,6 +234,10 @@ class Timeline:
                 before = now
             self._changes = changes
         return self._changes
+
+
+def _no_elements() -> Iterable[Iterable[tuple[str, ContentKey]]]:
+    return ()
 
 
 NO_VALUE_CHANGES: tuple[list[str], list[str], list[str]] = ([], [], [])
@@ -318,10 +335,13 @@ def segment_timeline(
     segments: list[Segment],
     changes: Callable[[], ValueChanges] | None = None,
     ids: tuple[list[str], list[str]] | None = None,
+    compact: bool = False,
 ) -> Timeline:
     """A timeline over segments held in memory (drafts applied, or what was published by
     each date), every row holding now; `ids`: the rows' version and state ids, when not
-    the segments' own."""
+    the segments' own. `compact`: the segments' states are not kept (thousands of maps of
+    every element, for what was published by each date): a row's state is read back from
+    the element changes."""
     # Element states are shared by every segment they stay unchanged in: their identity is
     # their content key, and this map keeps them (and so their ids) alive.
     held = {id(s): s for segment in segments for s in segment.state.values()}
@@ -336,5 +356,9 @@ def segment_timeline(
         lambda key: held[key].value,  # type: ignore[index]
         changes=changes,
     )
-    timeline.segments = segments
+    if compact:
+        timeline.settle_elements()
+        timeline.element_state = lambda key: held[key]  # type: ignore[index]
+    else:
+        timeline.segments = segments
     return timeline

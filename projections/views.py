@@ -4,11 +4,18 @@ One projection keeps seven tables, `TABLES` (the SQLite tracking table is one pe
 one projection per application keeps exactly-once simple):
 - `policy_countries`: one row per country (version, counts, last change);
 - `policy_amendments`: every amendment record with its knowledge timeline (JSON);
-- `policy_segments`: bitemporal rows: valid time [valid_from, valid_to) x record time
+- `policy_segments`: bitemporal rows: valid time [valid_from, valid_to) in days (proleptic
+  Gregorian ordinals, read back as ISO dates) x record time
   [recorded_from, recorded_to) in microseconds since the epoch (UTC); open rows have
-  recorded_to NULL;
-- `policy_states`: content-addressed annotated states: each maps its element ids (`group:pti`)
-  to the content ids of their annotated elements;
+  recorded_to NULL; each names its state by the state row's number (`state`), which gives
+  its version id and state id;
+- `policy_states`: annotated states, numbered, each with the hashes that identify it (state
+  id, version id): each maps its element ids (`group:pti`) to the content ids of their
+  annotated elements, stored whole or as its differences from a base state (`StoredState`):
+  a state differs from the one it replaces in a few elements, and whole maps made the table
+  grow with N x state size. Both hashes are stored as their 32 bytes (hex text is twice
+  that); a state is read by its number, or found by its version id through an index of the
+  version id's first 8 bytes;
 - `policy_elements`: those annotated elements (value, since, acts) as RFC 8785 bytes, and each
   in the form a policy answer shows it (projections.fragments);
 - `policy_heads`: the head of each country's hash chain (domain.chain) and its position,
@@ -22,10 +29,11 @@ two classes differ only in placeholders and schema.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Collection, Iterator, Sequence
+import datetime as dt
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -50,10 +58,14 @@ TABLES = (
 @dataclass(frozen=True, slots=True)
 class SegmentRow:
     country: str
-    valid_from: str
-    valid_to: str | None
+    valid_from: int  # days: date.toordinal()
+    valid_to: int | None
     version_id: str
     state_id: str
+
+
+# (number, state id, country, version id, number of the base state or None, elements JSON)
+StateRow = tuple[int, str, str, str, int | None, str]
 
 
 @dataclass(slots=True)
@@ -63,19 +75,38 @@ class Batch:
     # country -> (version, amendments, last record time in µs, notification id of that change)
     countries: dict[str, tuple[int, int, int, int]]
     amendments: dict[str, tuple[str, int, str]]  # id -> (country, position, record JSON)
-    states: dict[str, tuple[str, str, str]]  # state_id -> (country, version_id, elements JSON)
+    states: list[StateRow]
     # element content id -> (country, element, body, fragment)
     elements: dict[str, tuple[str, str, str, str]]
-    segment_ops: list[tuple[str, int, Any]]  # ("close", µs, (country, valid_from)) | ("open", ..)
+    # Rows opened in the run: SegmentRow values then recorded_from, recorded_to (µs; None
+    # while open), and where each still open one is, by (country, valid_from)
+    opened: list[list[Any]]
+    open_at: dict[tuple[str, int], int]
+    closed: list[tuple[int, str, int]]  # (µs, country, valid_from) of rows open before the run
     heads: dict[str, tuple[int, str]]  # country -> (position, head hash)
     digest: tuple[int, str] | None = None  # (tracking position, ledger digest)
 
     @classmethod
     def empty(cls) -> Batch:
-        return cls({}, {}, {}, {}, [], {})
+        return cls({}, {}, [], {}, [], {}, [], {})
 
     def __bool__(self) -> bool:
-        return bool(self.countries or self.amendments or self.segment_ops or self.heads)
+        return bool(self.countries or self.amendments or self.opened or self.closed or self.heads)
+
+    def open_row(self, row: SegmentRow, state: int, micros: int) -> None:
+        """Opens a row of state number `state` at `micros`."""
+        self.open_at[(row.country, row.valid_from)] = len(self.opened)
+        self.opened.append([row.country, row.valid_from, row.valid_to, micros, None, state])
+
+    def close_row(self, country: str, valid_from: int, micros: int) -> None:
+        """Closes the open row of (country, valid_from): one this run opened is written
+        closed; one of the tables is closed by an update before the run's rows are written
+        (the read model holds one open row per start, so that order keeps it so)."""
+        at = self.open_at.pop((country, valid_from), None)
+        if at is None:
+            self.closed.append((micros, country, valid_from))
+        else:
+            self.opened[at][4] = micros  # recorded_to
 
 
 DDL = [
@@ -88,18 +119,17 @@ DDL = [
     """CREATE INDEX IF NOT EXISTS policy_amendments_by_country
         ON {p}policy_amendments (country, position)""",
     """CREATE TABLE IF NOT EXISTS {p}policy_segments (
-        country TEXT NOT NULL, valid_from TEXT NOT NULL, valid_to TEXT,
-        recorded_from BIGINT NOT NULL, recorded_to BIGINT,
-        version_id TEXT NOT NULL, state_id TEXT NOT NULL)""",
+        country TEXT NOT NULL, valid_from INTEGER NOT NULL, valid_to INTEGER,
+        recorded_from BIGINT NOT NULL, recorded_to BIGINT, state INTEGER NOT NULL)""",
     """CREATE INDEX IF NOT EXISTS policy_segments_by_valid_time
         ON {p}policy_segments (country, valid_from, recorded_from)""",
     """CREATE UNIQUE INDEX IF NOT EXISTS policy_segments_open
         ON {p}policy_segments (country, valid_from) WHERE recorded_to IS NULL""",
     """CREATE TABLE IF NOT EXISTS {p}policy_states (
-        state_id TEXT PRIMARY KEY, country TEXT NOT NULL, version_id TEXT NOT NULL,
-        elements TEXT NOT NULL)""",
+        number INTEGER PRIMARY KEY, state_id {blob} NOT NULL, country TEXT NOT NULL,
+        version_id {blob} NOT NULL, base INTEGER, elements TEXT NOT NULL)""",
     """CREATE INDEX IF NOT EXISTS policy_states_by_version
-        ON {p}policy_states (country, version_id)""",
+        ON {p}policy_states (country, substr(version_id, 1, 8))""",
     """CREATE TABLE IF NOT EXISTS {p}policy_elements (
         element_id TEXT PRIMARY KEY, country TEXT NOT NULL, element TEXT NOT NULL,
         body TEXT NOT NULL, fragment TEXT NOT NULL)""",
@@ -111,16 +141,23 @@ DDL = [
 ]
 
 # The shape of the tables below; a store holding another is rebuilt from the log on start.
-READ_MODEL_VERSION = 5
+READ_MODEL_VERSION = 10
 READ_MODEL_TABLE = "CREATE TABLE IF NOT EXISTS {p}policy_read_model (version BIGINT NOT NULL)"
 
-SEGMENT_COLUMNS = "country, valid_from, valid_to, version_id, state_id"
+SEGMENT_COLUMNS = "g.country, g.valid_from, g.valid_to, s.version_id, s.state_id"
+# Segment rows with their states' hashes (columns of `g`, the rows, and `s`, their states).
+SEGMENTS = "{p}policy_segments g JOIN {p}policy_states s ON s.number = g.state"
+
+# The longest chain of bases a stored state is resolved through (then one is stored whole),
+# so a state costs at most this many rows to read.
+MAX_CHAIN = 64
 
 
 class PolicyViewMixin:
     """SQL shared by both stores; subclasses give the cursor and the placeholder."""
 
     placeholder = "?"
+    blob = "BLOB"
 
     @property
     def prefix(self) -> str:
@@ -149,7 +186,7 @@ class PolicyViewMixin:
         table_migration_identifier: str
 
     def _sql(self, statement: str) -> str:
-        return statement.format(p=self.prefix).replace("?", self.placeholder)
+        return statement.format(p=self.prefix, blob=self.blob).replace("?", self.placeholder)
 
     def _create_policy_tables(self, c: Any) -> None:
         c.execute(self._sql(READ_MODEL_TABLE))
@@ -236,10 +273,11 @@ class PolicyViewMixin:
 
     def _write_states(self, c: Any, batch: Batch) -> None:
         c.executemany(
-            self._sql(
-                "INSERT INTO {p}policy_states VALUES (?, ?, ?, ?) ON CONFLICT (state_id) DO NOTHING"
-            ),
-            [(k, *v) for k, v in batch.states.items()],
+            self._sql("INSERT INTO {p}policy_states VALUES (?, ?, ?, ?, ?, ?)"),
+            [
+                (number, bytes.fromhex(state_id), country, bytes.fromhex(version_id), *rest)
+                for number, state_id, country, version_id, *rest in batch.states
+            ],
         )
 
     def _write_elements(self, c: Any, batch: Batch) -> None:
@@ -252,19 +290,17 @@ class PolicyViewMixin:
         )
 
     def _write_segments(self, c: Any, batch: Batch) -> None:
-        close = self._sql(
-            "UPDATE {p}policy_segments SET recorded_to = ? "
-            "WHERE country = ? AND valid_from = ? AND recorded_to IS NULL"
+        c.executemany(
+            self._sql(
+                "UPDATE {p}policy_segments SET recorded_to = ? "
+                "WHERE country = ? AND valid_from = ? AND recorded_to IS NULL"
+            ),
+            batch.closed,
         )
-        insert = self._sql(
-            f"INSERT INTO {{p}}policy_segments ({SEGMENT_COLUMNS}, recorded_from, recorded_to) "
-            "VALUES (?, ?, ?, ?, ?, ?, NULL)"
+        c.executemany(
+            self._sql("INSERT INTO {p}policy_segments VALUES (?, ?, ?, ?, ?, ?)"),
+            batch.opened,
         )
-        for op, micros, row in batch.segment_ops:
-            if op == "close":
-                c.execute(close, (micros, *row))
-            else:
-                c.execute(insert, (*_segment_values(row), micros))
 
     def _write_heads(self, c: Any, batch: Batch) -> None:
         c.executemany(
@@ -309,9 +345,9 @@ class PolicyViewMixin:
         return [r["country"] for r in rows]
 
     def open_segments(self, country: str) -> list[dict[str, Any]]:
-        return self._all(
-            f"SELECT {SEGMENT_COLUMNS} FROM {{p}}policy_segments "
-            "WHERE country = ? AND recorded_to IS NULL ORDER BY valid_from",
+        return self._segments(
+            f"SELECT {SEGMENT_COLUMNS}, g.state FROM {SEGMENTS} "
+            "WHERE g.country = ? AND g.recorded_to IS NULL ORDER BY g.valid_from",
             (country,),
         )
 
@@ -324,41 +360,97 @@ class PolicyViewMixin:
 
     def segment_at(self, country: str, on: str, at: int) -> dict[str, Any] | None:
         """The segment containing `on` among the rows recorded as current at `at`."""
-        rows = self._all(
-            f"SELECT {SEGMENT_COLUMNS} FROM {{p}}policy_segments WHERE country = ? "
-            "AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) "
-            "AND recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?) "
-            "ORDER BY valid_from DESC LIMIT 1",
-            (country, on, on, at, at),
+        rows = self._segments(
+            f"SELECT {SEGMENT_COLUMNS}, g.state FROM {SEGMENTS} WHERE g.country = ? "
+            "AND g.valid_from <= ? AND (g.valid_to IS NULL OR g.valid_to > ?) "
+            "AND g.recorded_from <= ? AND (g.recorded_to IS NULL OR g.recorded_to > ?) "
+            "ORDER BY g.valid_from DESC LIMIT 1",
+            (country, *(dt.date.fromisoformat(on).toordinal(),) * 2, at, at),
         )
         return rows[0] if rows else None
 
     def segments_as_of(self, country: str, at: int) -> list[dict[str, Any]]:
-        return self._all(
-            f"SELECT {SEGMENT_COLUMNS} FROM {{p}}policy_segments WHERE country = ? "
-            "AND recorded_from <= ? AND (recorded_to IS NULL OR recorded_to > ?) "
-            "ORDER BY valid_from",
+        return self._segments(
+            f"SELECT {SEGMENT_COLUMNS} FROM {SEGMENTS} WHERE g.country = ? "
+            "AND g.recorded_from <= ? AND (g.recorded_to IS NULL OR g.recorded_to > ?) "
+            "ORDER BY g.valid_from",
             (country, at, at),
         )
 
     def segment_history(self, country: str) -> list[dict[str, Any]]:
         """Every row of a country, current and superseded, in valid then record order."""
-        return self._all(
-            f"SELECT {SEGMENT_COLUMNS}, recorded_from, recorded_to FROM {{p}}policy_segments "
-            "WHERE country = ? ORDER BY valid_from, recorded_from",
+        return self._segments(
+            f"SELECT {SEGMENT_COLUMNS}, g.state, g.recorded_from, g.recorded_to FROM {SEGMENTS} "
+            "WHERE g.country = ? ORDER BY g.valid_from, g.recorded_from",
             (country,),
         )
 
     def all_segment_rows(self) -> list[dict[str, Any]]:
-        return self._all(
-            f"SELECT {SEGMENT_COLUMNS}, recorded_from, recorded_to FROM {{p}}policy_segments "
-            "ORDER BY country, valid_from, recorded_from"
+        return self._segments(
+            f"SELECT {SEGMENT_COLUMNS}, g.recorded_from, g.recorded_to FROM {SEGMENTS} "
+            "ORDER BY g.country, g.valid_from, g.recorded_from"
         )
 
-    def state_elements(self, state_id: str) -> dict[str, str] | None:
-        """A state's elements: element id -> content id of the annotated element."""
-        rows = self._all("SELECT elements FROM {p}policy_states WHERE state_id = ?", (state_id,))
-        return json.loads(rows[0]["elements"]) if rows else None
+    def _segments(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Segment rows (SEGMENT_COLUMNS and more), their hashes as hex and days as ISO dates."""
+        rows = self._all(statement, params)
+        for row in rows:
+            row["version_id"], row["state_id"] = row["version_id"].hex(), row["state_id"].hex()
+            row["valid_from"] = _iso_day(row["valid_from"])
+            row["valid_to"] = _iso_day(row["valid_to"])
+        return rows
+
+    def state_elements(self, number: int) -> dict[str, str] | None:
+        """A state's elements (by the state's number, a segment row's `state`): element id ->
+        content id of the annotated element."""
+        # The state and its chain of bases in one query.
+        rows = self._all(
+            "WITH RECURSIVE chain(number, base, elements) AS ("
+            "SELECT number, base, elements FROM {p}policy_states WHERE number = ? "
+            "UNION ALL SELECT s.number, s.base, s.elements FROM {p}policy_states s "
+            "JOIN chain c ON s.number = c.base) SELECT number, base, elements FROM chain",
+            (number,),
+        )
+        if not rows:
+            return None
+        stored = {r["number"]: StoredState.of_row(r) for r in rows}
+        return resolve_states(stored, [number])[number]
+
+    def states_elements(self, numbers: Collection[int]) -> dict[int, dict[str, str]]:
+        """`state_elements` of many states."""
+        stored: dict[int, StoredState] = {}
+        self._read_states(stored, list(numbers))
+        # Their bases, a round per link of their chains.
+        while wanted := list({s.base for s in stored.values() if s.base} - stored.keys()):
+            self._read_states(stored, wanted)
+        return resolve_states(stored, [n for n in numbers if n in stored])
+
+    def _read_states(self, stored: dict[int, StoredState], numbers: list[int]) -> None:
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._all(
+                f"SELECT number, base, elements FROM {{p}}policy_states WHERE number IN ({marks})",
+                chunk,
+            )
+            stored.update((r["number"], StoredState.of_row(r)) for r in rows)
+
+    def all_states(self) -> list[dict[str, Any]]:
+        """Every state as a row of its whole element map (`elements`: JSON), by state id
+        (a state projected again after a restart has two numbers: listed once)."""
+        rows = self._all(
+            "SELECT state_id, country, version_id, MIN(number) AS number FROM {p}policy_states "
+            "GROUP BY state_id, country, version_id ORDER BY state_id"
+        )
+        elements = self.states_elements([r["number"] for r in rows])
+        for row in rows:
+            row["state_id"], row["version_id"] = row["state_id"].hex(), row["version_id"].hex()
+            row["elements"] = orjson.dumps(elements[row.pop("number")]).decode()
+        return rows
+
+    def last_state_number(self) -> int:
+        rows = self._all("SELECT MAX(number) AS n FROM {p}policy_states")
+        return int(rows[0]["n"] or 0)
 
     def country_element_bodies(self, country: str) -> dict[str, str]:
         """Every annotated element a country has had (RFC 8785 text), by content id."""
@@ -378,20 +470,6 @@ class PolicyViewMixin:
         )
         return {r["element_id"]: r["body"] for r in rows}
 
-    def states_elements(self, state_ids: Collection[str]) -> dict[str, dict[str, str]]:
-        """`state_elements` of many states."""
-        found: dict[str, dict[str, str]] = {}
-        ids = list(state_ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            rows = self._all(
-                f"SELECT state_id, elements FROM {{p}}policy_states WHERE state_id IN ({marks})",
-                chunk,
-            )
-            found.update((r["state_id"], orjson.loads(r["elements"])) for r in rows)
-        return found
-
     def country_fragments(self, country: str) -> list[tuple[str, str, str]]:
         """(content id, element id, answer fragment) of every element a country has had."""
         rows = self._all(
@@ -400,24 +478,24 @@ class PolicyViewMixin:
         )
         return [(r["element_id"], r["element"], r["fragment"]) for r in rows]
 
-    def state_body(self, state_id: str) -> str | None:
-        """The whole annotated state as RFC 8785 text (its bytes hash to state_id)."""
-        rows = self._all(
-            "SELECT country, elements FROM {p}policy_states WHERE state_id = ?", (state_id,)
-        )
-        if not rows:
+    def state_body(self, number: int) -> str | None:
+        """The whole annotated state as RFC 8785 text (its bytes hash to its state id)."""
+        rows = self._all("SELECT country FROM {p}policy_states WHERE number = ?", (number,))
+        refs = self.state_elements(number)
+        if not rows or refs is None:
             return None
-        refs: dict[str, str] = json.loads(rows[0]["elements"])
         bodies = self.element_bodies(set(refs.values()))
         members = ",".join(f"{_canonical(k)}:{bodies[refs[k]]}" for k in sorted(refs))
         return f'{{"country":{_canonical(rows[0]["country"])},"elements":{{{members}}}}}'
 
     def state_for_version(self, country: str, version_id: str) -> str | None:
+        """The state of a version id (64 hex digits) of the country, if it has one."""
         rows = self._all(
-            "SELECT state_id FROM {p}policy_states WHERE country = ? AND version_id = ? LIMIT 1",
-            (country, version_id),
+            "SELECT number FROM {p}policy_states WHERE country = ? "
+            "AND substr(version_id, 1, 8) = substr(?, 1, 8) AND version_id = ? LIMIT 1",
+            (country, *(bytes.fromhex(version_id),) * 2),
         )
-        return self.state_body(rows[0]["state_id"]) if rows else None
+        return self.state_body(rows[0]["number"]) if rows else None
 
     def _all(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._cursor(commit=False) as c:
@@ -425,18 +503,51 @@ class PolicyViewMixin:
             return [dict(row) for row in c.fetchall()]
 
 
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    """A `policy_states` row: `elements` maps every element of the state to its content id
+    when `base` is None; else each element that differs from the base state (by number),
+    mapped to its content id or, when the base has it and this state does not, to None."""
+
+    base: int | None
+    elements: dict[str, str | None]
+
+    @classmethod
+    def of_row(cls, row: Mapping[str, Any]) -> StoredState:
+        return cls(row["base"], orjson.loads(row["elements"]))
+
+
+def resolve_states(
+    stored: Mapping[int, StoredState], numbers: Iterable[int]
+) -> dict[int, dict[str, str]]:
+    """The whole element maps (in element-id order) of the states `numbers`, from their
+    stored rows and their bases'."""
+    whole: dict[int, dict[str, str]] = {}
+    for number in numbers:
+        chain = []
+        at: int | None = number
+        while at is not None and at not in whole:
+            chain.append(at)
+            at = stored[at].base
+        elements = whole[at] if at is not None else {}
+        for link in reversed(chain):
+            changes = stored[link].elements
+            if stored[link].base is None:
+                elements = {k: v for k, v in changes.items() if v is not None}
+            else:
+                merged = {**elements, **changes}
+                elements = {k: v for k, v in sorted(merged.items()) if v is not None}
+            whole[link] = elements
+    return whole
+
+
+@cache
+def _iso_day(day: int | None) -> str | None:
+    return None if day is None else dt.date.fromordinal(day).isoformat()
+
+
 def _canonical(text: str) -> str:
     return rfc8785.dumps(text).decode()
-
-
-def _segment_values(row: SegmentRow) -> tuple[Any, ...]:
-    return (
-        row.country,
-        row.valid_from,
-        row.valid_to,
-        row.version_id,
-        row.state_id,
-    )
 
 
 class SQLitePolicyView(PolicyViewMixin, SQLiteTrackingRecorder):
@@ -455,6 +566,7 @@ class SQLitePolicyView(PolicyViewMixin, SQLiteTrackingRecorder):
 
 class PostgresPolicyView(PolicyViewMixin, PostgresTrackingRecorder):
     placeholder = "%s"
+    blob = "BYTEA"
 
     @property
     def prefix(self) -> str:

@@ -30,6 +30,7 @@ from typing import Any, NamedTuple, Protocol
 
 from domain.citations import CitationIndex, check_cited
 from domain.decision import Decision
+from domain.effects import named_places
 from domain.facts import (
     ATTESTED_LATER,
     DECLINED,
@@ -46,14 +47,21 @@ from domain.facts import (
     attested,
     change_of,
     citation,
-    exemptions,
     group_specs,
     place_specs,
     verdict_of,
 )
 from domain.fold import Attested, Segment, attestations
 from domain.instants import END_OF_TIME, from_micros
-from domain.known import Span, known_segments, published_by, unpublished_spans, version_ids
+from domain.known import (
+    Span,
+    known_segments,
+    publication_days,
+    published_by,
+    unpublished_spans,
+    version_ids,
+)
+from domain.places import place_chain
 from domain.records import AmendmentRecord
 from projections.index import ReadIndex, StateElements
 from projections.lru import Lru
@@ -76,6 +84,11 @@ BASES = (PUBLISHED, RECORDED)
 # kept as given and only findings that do not depend on the outcome's kind apply.
 GRANTED = frozenset({"granted", "toegewezen", "ingewilligd", "inwilliging", "verleend"})
 REJECTED = frozenset({"rejected", "afgewezen", "afwijzing", "refused", "denied"})
+# A claimed group's value on the basis that makes a rejection a finding, in report order.
+REJECTED_FINDINGS = (
+    ("group_persecution", "rejected_group_persecution_member"),
+    ("risk_profile", "rejected_risk_profile_member"),
+)
 # Finding codes and whether each flags the decision for a second look (else: information).
 FINDINGS = {
     "no_recorded_policy": True,
@@ -159,7 +172,7 @@ class StoredStates:
             # Versions as hashed everywhere; the states need only tell rows apart.
             states = [f"{country}:published:{i}" for i in range(len(segments))]
             ids = (version_ids(country, segments), states)
-            found = segment_timeline(country, segments, changes, ids)
+            found = segment_timeline(country, segments, changes, ids, compact=True)
             self._known[country] = found
         return found
 
@@ -171,9 +184,9 @@ class StoredStates:
     def snapshot(self, timeline: Timeline, row: int) -> Snapshot:
         if row < 0:
             return NO_POLICY
-        if timeline.segments is not None:
-            segment = timeline.segments[row]
-            elements = {k: s.to_json() for k, s in segment.state.items()}
+        held = _held_state(timeline, row)
+        if held is not None:
+            elements = {k: s.to_json() for k, s in held.items()}
             version, state = timeline.version_ids[row], timeline.state_ids[row]
             return Snapshot(version, state, timeline.starts[row], partial(dict, elements))
         state_id = timeline.state_ids[row]
@@ -190,6 +203,17 @@ class StoredStates:
 
     def value_changes(self, country: str) -> ValueChanges:
         return self.index.value_changes(self.index.country(country).code)
+
+
+def _held_state(timeline: Timeline, row: int) -> Mapping[str, Any] | None:
+    """A row's element states where the timeline holds them in memory (None: in the read
+    model)."""
+    if timeline.segments is not None:
+        return timeline.segments[row].state
+    if timeline.element_state is not None:
+        state_of = timeline.element_state
+        return {k: state_of(key) for k, key in timeline.state_keys(row).items()}
+    return None
 
 
 def segment_snapshot(segment: Segment) -> Snapshot:
@@ -380,13 +404,28 @@ class Part:
     run reads the same facts and, the review date being the audit's, the same changes, so
     each run is read (`facts`) and judged (`runs`) once."""
 
-    __slots__ = ("columns", "facts", "runs", "starts")
+    __slots__ = ("columns", "facts", "plain", "runs", "starts")
 
     def __init__(self, columns: tuple[FactColumn, ...]) -> None:
         self.columns = columns
         self.starts = sorted({0, *(start for c in columns for start in c.starts)})
         self.runs: list[Run | None] = [None] * (len(self.starts) + 1)  # [-1]: no policy
         self.facts: list[tuple[Fact, ...] | None] = [None] * (len(self.starts) + 1)
+        # Whether a run's facts hold no attestation and no stated end, which every basis
+        # sees as they are (most runs): None until asked.
+        self.plain: list[bool | None] = [None] * (len(self.starts) + 1)
+
+
+# Where a part's facts are read, as a small key: a claimed group's (group, chain, exempt),
+# or the place's (None, chain, exempt, minor), with `chain` the places along which the
+# country has rules (Country.chain): decisions from places without rules of their own share it.
+PartKey = tuple[Any, ...]
+
+
+def part_specs(key: PartKey) -> tuple[FactSpec, ...]:
+    if key[0] is None:
+        return place_specs(key[1], key[3], key[2])
+    return group_specs(key[0], key[1], key[2])
 
 
 Amended = tuple[tuple[AmendedChange, ...], str]  # changes with their amendments, and their line
@@ -404,6 +443,8 @@ class Run:
         earliest: str,
     ) -> None:
         self.facts = facts  # the facts in the run
+        # Whether they hold no attestation and no stated end (which a basis may not see).
+        self.plain = not any(f.status == ATTESTED_LATER or f.ended for f in facts)
         self.changes = changes  # against the review date
         self.ways = ways  # bits of WAYS: 1 in favour, 2 against, 4 stated on one side only
         # The changes with the amendments behind them (which can differ by row) and their
@@ -436,6 +477,7 @@ class Country:
         "_states",
         "attested",
         "basis",
+        "chains",
         "changes",
         "citations",
         "code",
@@ -447,6 +489,8 @@ class Country:
         "now",
         "parts",
         "past",
+        "places",
+        "published",
         "recorded_from",
         "recorded_row",
         "review",
@@ -477,8 +521,12 @@ class Country:
         # When the present is the stored history, a current row is also a recorded one.
         self.stored = self.now is self.past and self.now.recorded_from is not None
         self.recorded_from = self.now.recorded_from or []
-        self.parts: dict[tuple[FactSpec, ...], Part] = {}
-        self.side_parts: dict[tuple[FactSpec, ...], Part] = {}
+        self.parts: dict[PartKey, Part] = {}
+        self.side_parts: dict[PartKey, Part] = {}
+        self.chains: dict[tuple[str | None, tuple[str, ...]], tuple[str | None, ...]] = {}
+        # amendment -> the days its published view changes, and whether it is published
+        # (with an in-force date) from each
+        self.published: dict[str, tuple[list[str], list[bool]]] = {}
         # element -> the days its value changed as known now, and the amendments that did;
         # and the last such change by the review date (the cause of most changes).
         self.changes = states.value_changes(code) if self.covered else {}
@@ -490,11 +538,48 @@ class Country:
         self.named = frozenset(e.split(":")[1] for e in self.changes if e.startswith("group:"))
         # What the country's exceptions name ("group:<id>", "type:<kind>"), ever.
         self.excepting = frozenset(_exempted(states.records(code).values()) if self.covered else ())
+        every = states.records(code).values() if self.covered else ()
+        self.places = named_places(change for record in every for change in record.changes)
         self.citations: CitationIndex | None = None  # made when a decision first cites a text
         self.attested: dict[str, list[Attested]] = {}
         if self.covered:
             for a in attestations(states.records(code).values(), END_OF_TIME):
                 self.attested.setdefault(a.element, []).append(a)
+
+    def chain(self, region: str | None, areas: tuple[str, ...]) -> tuple[str | None, ...]:
+        """The places along which a rule of this country could apply to someone from
+        `region` in `areas` (domain.places.place_chain without the places it has no rules
+        for: they could not answer)."""
+        found = self.chains.get((region, areas))
+        if found is None:
+            if len(self.chains) >= MAX_CACHED:
+                self.chains.clear()
+            places = self.places
+            found = tuple(p for p in place_chain(region, areas) if p is None or p in places)
+            self.chains[(region, areas)] = found
+        return found
+
+    def exempt(self, case: Case) -> tuple[str, ...]:
+        """Who the case is, as the country's exceptions name them (FactSpec.exempt): only
+        names an exception uses, so that other cases share their specs."""
+        excepting = self.excepting
+        if not excepting:
+            return ()
+        found = [f"group:{g}" for g in case.groups]
+        if case.application_type:
+            found.append(f"type:{case.application_type}")
+        return tuple(e for e in found if e in excepting)
+
+    def published_by(self, record: AmendmentRecord, day: str) -> bool:
+        """domain.known.published_by, read from the days the record's published view changes."""
+        found = self.published.get(record.id)
+        if found is None:
+            days = sorted(publication_days(record))
+            found = ([d.isoformat() for d in days], [published_by(record, d) for d in days])
+            self.published[record.id] = found
+        days_iso, seen = found
+        i = bisect_right(days_iso, day) - 1
+        return i >= 0 and seen[i]
 
     def row_start(self, timeline: Timeline, row: int) -> str:
         return timeline.starts[row] if row >= 0 else ""
@@ -552,15 +637,16 @@ class Auditor:
         now, day = country.now, case.decided_on
         row = now.row_on(day)
         side, side_row = self._side(country, case, row)
+        same_row = side is now and side_row == row and row >= 0
         changes: list[AmendedChange] = []
         texts: list[str] = []
         ways = 0
         differs = False
         usual = day <= self.review_date
-        basis_facts: list[tuple[FactColumn, Fact]] = []
+        basis_facts: list[Fact] = []
         outcome = case.outcome
-        for specs in self._profile(country, case):
-            part = country.parts.get(specs) or self._part(country, specs, country.parts, now)
+        for key in self._profile(country, case):
+            part = country.parts.get(key) or self._part(country, key, country.parts, now)
             run = (part.runs[bisect_right(part.starts, row) - 1] if row >= 0 else None) or (
                 self._run(country, part, row, day)
             )
@@ -575,16 +661,18 @@ class Auditor:
                 changes += amended[0]
                 texts.append(amended[1])
                 ways |= run.ways
-            side_part = part
-            if side is not now:
-                parts = country.side_parts
-                side_part = parts.get(specs) or self._part(country, specs, parts, side)
-            seen = self._facts(country, side_part, side_row, side, day)
-            seen = self._as_seen(country, side_part, seen, case)
+            if same_row:  # the basis reads the run's own row: its facts, as it sees them
+                seen = run.facts if run.plain else self._as_seen(country, part, run.facts, case)
+            else:
+                side_part = part
+                if side is not now:
+                    parts = country.side_parts
+                    side_part = parts.get(key) or self._part(country, key, parts, side)
+                seen = self._seen_facts(country, side_part, side_row, side, case)
             if not differs:
                 differs = not _same(seen, run.facts)
             if outcome is not None or row < 0:
-                basis_facts += zip(part.columns, seen, strict=True)
+                basis_facts += seen
         findings = _findings(row < 0, outcome, basis_facts) if basis_facts else ()
         basis_version = side.versions[side_row]
         result = Audited(
@@ -618,17 +706,14 @@ class Auditor:
             return country.past, row  # what is in force now was recorded before the decision
         return country.past, country.recorded_row(day, case.micros)
 
-    def _profile(self, country: Country, case: Case) -> list[tuple[FactSpec, ...]]:
-        """Where each of the case's facts is read. Its exemptions (groups, application type)
-        are kept only where the country's rules name them in an exception: other cases
-        share their specs, and so their columns and runs."""
-        exempt: tuple[str, ...] = ()
-        if country.excepting:
-            every = exemptions(case.groups, case.application_type)
-            exempt = tuple(e for e in every if e in country.excepting)
-        region, areas = case.region, case.areas
-        found = [group_specs(g, region, areas, exempt) for g in case.groups]
-        found.append(place_specs(region, areas, case.unaccompanied_minor, exempt))
+    def _profile(self, country: Country, case: Case) -> list[PartKey]:
+        """Where each of the case's facts is read (see PartKey). Its exemptions (groups,
+        application type) and places are kept only where the country's rules name them:
+        other cases share their keys, and so their columns and runs."""
+        exempt = country.exempt(case)
+        chain = country.chain(case.region, case.areas)
+        found: list[PartKey] = [(g, chain, exempt) for g in case.groups]
+        found.append((None, chain, exempt, case.unaccompanied_minor))
         return found
 
     def _country(self, code: str) -> Country:
@@ -637,21 +722,17 @@ class Auditor:
         return found
 
     def _part(
-        self,
-        country: Country,
-        specs: tuple[FactSpec, ...],
-        parts: dict[tuple[FactSpec, ...], Part],
-        timeline: Timeline,
+        self, country: Country, key: PartKey, parts: dict[PartKey, Part], timeline: Timeline
     ) -> Part:
         if len(self._parts) >= MAX_CACHED:
             self._forget_parts()
         # Specs that differ only in elements the country never had share their columns, and
         # so their facts and runs (a group's in every region without a regional element).
-        columns = tuple(timeline.column(s) for s in specs)
+        columns = tuple(timeline.column(s) for s in part_specs(key))
         found = self._parts.get(columns)
         if found is None:
             found = self._parts[columns] = Part(columns)
-        parts[specs] = found
+        parts[key] = found
         return found
 
     def _forget_parts(self) -> None:
@@ -659,6 +740,7 @@ class Auditor:
         for country in self._countries.values():
             country.parts.clear()
             country.side_parts.clear()
+            country.published.clear()
         self._parts.clear()
         self._runs = 0
         self._interned.clear()
@@ -702,6 +784,19 @@ class Auditor:
                     return attested(spec, element, a.value, a.attested_from.isoformat())
         return fact
 
+    def _seen_facts(
+        self, country: Country, part: Part, row: int, timeline: Timeline, case: Case
+    ) -> tuple[Fact, ...]:
+        """The part's facts on the decision date in a row, as the basis could see them."""
+        facts = self._facts(country, part, row, timeline, case.decided_on)
+        if row < 0:
+            return self._as_seen(country, part, facts, case)
+        k = bisect_right(part.starts, row) - 1
+        plain = part.plain[k]
+        if plain is None:
+            plain = part.plain[k] = not any(f.status == ATTESTED_LATER or f.ended for f in facts)
+        return facts if plain else self._as_seen(country, part, facts, case)
+
     def _as_seen(
         self, country: Country, part: Part, facts: tuple[Fact, ...], case: Case
     ) -> tuple[Fact, ...]:
@@ -727,7 +822,7 @@ class Auditor:
         """Whether the basis sees an amendment on the decision date."""
         record = self.states.records(country.code)[amendment]
         if self.basis == PUBLISHED:
-            return published_by(record, dt.date.fromisoformat(case.decided_on))
+            return country.published_by(record, case.decided_on)
         return record.applies_as_of(from_micros(case.micros)) is not None
 
     def _run(self, country: Country, part: Part, row: int, day: str) -> Run:
@@ -884,8 +979,8 @@ class Auditor:
         snapshot = self.states.snapshot(timeline, row)
         docs: Doc = {}
         parts = country.parts if timeline is country.now else country.side_parts
-        for specs in self._profile(country, case):
-            part = parts.get(specs) or self._part(country, specs, parts, timeline)
+        for key in self._profile(country, case):
+            part = parts.get(key) or self._part(country, key, parts, timeline)
             facts = self._facts(country, part, row, timeline, day)
             if basis:
                 facts = self._as_seen(country, part, facts, case)
@@ -1030,35 +1125,37 @@ def outcome_kind(outcome: str | None) -> str | None:
     return None
 
 
-def _findings(
-    no_policy: bool, outcome: str | None, facts: list[tuple[FactColumn, Fact]]
-) -> tuple[Finding, ...]:
-    """The rules on the basis that bear on the decision (see FINDINGS)."""
+def _findings(no_policy: bool, outcome: str | None, facts: list[Fact]) -> tuple[Finding, ...]:
+    """The rules on the basis that bear on the decision (see FINDINGS), from its stated
+    facts (one pass: a million decisions ask)."""
     found: list[Finding] = []
     if no_policy:
         found.append(Finding("no_recorded_policy", ()))
     if outcome is None:
         return tuple(found)
-    stated = {c.spec.key: f for c, f in facts if f.status != NOT_STATED}
-    moratorium = stated.get("moratorium:decision")
-    if moratorium is not None and moratorium.value is True:
+    moratorium = most_exceptional = False
+    by_value: dict[Any, list[str]] = {}  # a group's value -> its facts' keys
+    for fact in facts:
+        if fact.status == NOT_STATED:
+            continue
+        key, value = fact.key, fact.value
+        if key.startswith("group:"):
+            by_value.setdefault(value, []).append(key)
+        elif key == "moratorium:decision":
+            moratorium = value is True
+        elif key == "article_15c":
+            most_exceptional = value == "most_exceptional"
+    if moratorium:
         found.append(Finding("decided_during_decision_moratorium", ("moratorium:decision",)))
     kind = outcome_kind(outcome)
-    groups = {k: f.value for k, f in stated.items() if k.startswith("group:")}
     if kind == "rejected":
-        persecuted = tuple(k for k, v in groups.items() if v == "group_persecution")
-        if persecuted:
-            found.append(Finding("rejected_group_persecution_member", persecuted))
-        profiles = tuple(k for k, v in groups.items() if v == "risk_profile")
-        if profiles:
-            found.append(Finding("rejected_risk_profile_member", profiles))
-        level = stated.get("article_15c")
-        if level is not None and level.value == "most_exceptional":
+        for value, code in REJECTED_FINDINGS:
+            if value in by_value:
+                found.append(Finding(code, tuple(by_value[value])))
+        if most_exceptional:
             found.append(
                 Finding("rejected_from_most_exceptional_15c_area", ("article_15c", "ipa:general"))
             )
-    if kind == "granted":
-        declined = tuple(k for k, v in groups.items() if v == DECLINED)
-        if declined:
-            found.append(Finding("granted_despite_declined_group", declined))
+    if kind == "granted" and DECLINED in by_value:
+        found.append(Finding("granted_despite_declined_group", tuple(by_value[DECLINED])))
     return tuple(found)

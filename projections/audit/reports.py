@@ -39,6 +39,7 @@ import io
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, ClassVar
@@ -49,6 +50,9 @@ from domain.signing import Seal
 from projections.audit import page
 from projections.audit.judging import Audited, Summary
 from projections.audit.reading import Row, rejected_doc
+
+# A report's seal, or the call that gives it once the log has verified (ReportWriter.close).
+Sealing = Seal | Callable[[], Seal]
 
 Doc = dict[str, Any]
 
@@ -83,7 +87,9 @@ class ReportFormatError(ValueError):
     """The report's path names no format a report is written in."""
 
 
-def open_report(path: Path, seal: Seal | None = None, tally: Summary | None = None) -> ReportWriter:
+def open_report(
+    path: Path, seal: Sealing | None = None, tally: Summary | None = None
+) -> ReportWriter:
     """A writer for the report at `path`, in the format its suffix names; `seal` is the
     signed digest of the ledger the audit reads; `tally` the audit's own summary, which its
     auditor keeps (the writer then counts nothing itself)."""
@@ -155,9 +161,14 @@ class ReportWriter:
 
     suffix: ClassVar[str]
 
-    def __init__(self, path: Path, seal: Seal | None = None, tally: Summary | None = None) -> None:
+    def __init__(
+        self, path: Path, seal: Sealing | None = None, tally: Summary | None = None
+    ) -> None:
         self.path = Path(path)
-        self.seal = seal
+        # The seal, or the call that gives it once the log has verified (maybe meanwhile):
+        # asked for only when the report is complete.
+        self.seal: Seal | None = None if callable(seal) else seal
+        self._sealing = seal if callable(seal) else None
         self.counting = tally is None  # else the auditor keeps the tally
         self.tally = Summary() if tally is None else tally
         self.flagged = 0
@@ -188,6 +199,8 @@ class ReportWriter:
         if self.closed:
             return
         try:
+            if self._sealing is not None:
+                self.seal = self._sealing()
             self._finish(summary if summary is not None else self.tally.to_json())
             self._out.close()
             os.replace(self._partial, self.path)
@@ -234,7 +247,9 @@ class ReportWriter:
 class CsvReport(ReportWriter):
     suffix = ".csv"
 
-    def __init__(self, path: Path, seal: Seal | None = None, tally: Summary | None = None) -> None:
+    def __init__(
+        self, path: Path, seal: Sealing | None = None, tally: Summary | None = None
+    ) -> None:
         super().__init__(path, seal, tally)
         self._text = io.TextIOWrapper(self._out, encoding="utf-8-sig", newline="")
         self._csv = csv.writer(self._text)
@@ -282,7 +297,9 @@ class JsonLinesReport(ReportWriter):
 class HtmlReport(ReportWriter):
     suffix = ".html"
 
-    def __init__(self, path: Path, seal: Seal | None = None, tally: Summary | None = None) -> None:
+    def __init__(
+        self, path: Path, seal: Sealing | None = None, tally: Summary | None = None
+    ) -> None:
         super().__init__(path, seal, tally)
         # Open for the writer's life, closed by _cleanup: a file per finding the flagged
         # decisions are grouped by, and their counts.

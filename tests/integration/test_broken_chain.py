@@ -98,8 +98,13 @@ def test_doctor_fails_its_integrity_check(forged: tuple[Shell, str]) -> None:
     assert named.split(" (")[0] in integrity["detail"]
 
 
-def test_an_audit_report_is_not_signed(forged: tuple[Shell, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("meanwhile", [False, True], ids=["verified first", "verified meanwhile"])
+def test_an_audit_report_is_not_signed(
+    forged: tuple[Shell, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, meanwhile: bool
+) -> None:
     shell, named = forged
+    if meanwhile:  # as for a long file: the log verified in another process meanwhile
+        monkeypatch.setattr("api.cli.SEAL_MEANWHILE_BYTES", 0)
     decisions = tmp_path / "decisions.csv"
     decisions.write_text("id,country,decided_on,groups\na,PK,2024-11-26,pti\n", encoding="utf-8")
 

@@ -6,6 +6,8 @@ from the event log on the same store.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import itertools
 import threading
 from collections.abc import Callable
@@ -24,7 +26,7 @@ from integration.worked_history import (
     record_afghanistan,
     record_worked_history,
 )
-from projections import catchup
+from projections import catchup, policy
 
 
 class CrashError(Exception):
@@ -48,6 +50,32 @@ def test_projecting_step_by_step_gives_the_same_rows_as_a_rebuild(
     assert len(incremental["countries"]) == 2
     assert len(incremental["amendments"]) == 4
     assert rebuild(ledger) == incremental
+
+
+@pytest.mark.parametrize("chain", [0, 1, 2])
+def test_states_stored_as_differences_read_back_whole_whatever_their_chains(
+    ledger: Services, clock: Any, chain: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A state is stored whole or against a base at most MAX_CHAIN links from a whole one;
+    however short the chains, and when the process forgets what it wrote (a restart: states
+    it meets again are stored again), the states read back are those of a rebuild."""
+    record_everything(ledger, clock, between=lambda: None)
+    expected = rebuild(ledger)
+    monkeypatch.setattr(policy, "MAX_CHAIN", chain)
+    ledger.view.drop_policy_rows(ledger.app.name)
+    ledger.projection.forget()
+    head = ledger.catch_up.head()
+    for position in range(1, head + 1):  # an event per page, forgetting every third one
+        ledger.catch_up.run(until=position)
+        if position % 3 == 0:
+            ledger.projection.forget()
+    bases = ledger.view._all("SELECT base FROM {p}policy_states")
+    assert any(r["base"] is not None for r in bases) == (chain > 0)
+    assert read_model(ledger) == expected
+    for row in ledger.view._all("SELECT number, state_id FROM {p}policy_states"):
+        body = ledger.view.state_body(row["number"])
+        assert body is not None
+        assert hashlib.sha256(body.encode()).hexdigest() == bytes(row["state_id"]).hex()
 
 
 def test_a_rebuild_is_tracked_at_the_head_of_the_log(ledger: Services, clock: Any) -> None:
@@ -236,7 +264,8 @@ def test_a_write_conflict_that_is_not_a_lost_race_is_raised_not_retried_forever(
     ledger: Services, clock: Any
 ) -> None:
     record_worked_history(ledger, clock)
-    stray = "INSERT INTO {p}policy_segments VALUES ('PK', '2024-11-26', NULL, 0, NULL, 'x', 'x')"
+    day = dt.date(2024, 11, 26).toordinal()
+    stray = f"INSERT INTO {{p}}policy_segments VALUES ('PK', {day}, NULL, 0, NULL, 1)"
     with ledger.view._cursor(commit=True) as c:  # an open row no projection of this log writes
         c.execute(ledger.view._sql(stray))
     with pytest.raises(IntegrityError):

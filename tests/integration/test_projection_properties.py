@@ -216,7 +216,7 @@ def _assert_rows_answer(ledger: Services, records: list, day: dt.date, at: dt.da
     row = ledger.view.segment_at("PK", day.isoformat(), to_micros(at))
     assert (row is None) == (expected is None), (day, at)
     if row is not None and expected is not None:
-        body = json.loads(ledger.view.state_body(row["state_id"]) or "{}")
+        body = json.loads(ledger.view.state_body(row["state"]) or "{}")
         got = {k: v["value"] for k, v in body["elements"].items()}
         assert got == {k: s.value for k, s in expected.items()}, (day, at)
 

@@ -9,6 +9,8 @@ import json
 import stat
 from pathlib import Path
 
+import pytest
+
 from api.bootstrap import build_services
 from api.settings import Settings
 from domain.signing import signature_holds
@@ -140,9 +142,23 @@ def test_a_tampered_ledger_is_not_exported(loaded: Shell, tmp_path: Path) -> Non
     assert not (tmp_path / "export" / "manifest.json").exists()
 
 
+class _NoProcesses:
+    """A ProcessPoolExecutor on a host that cannot start processes."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise OSError("no processes here")
+
+
+@pytest.mark.parametrize(
+    "meanwhile", ["no", "yes", "no process"], ids=["verified first", "meanwhile", "no process"]
+)
 def test_audit_reports_carry_the_signed_digest_of_the_ledger_they_read(
-    loaded: Shell, tmp_path: Path
+    loaded: Shell, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, meanwhile: str
 ) -> None:
+    if meanwhile != "no":  # as for a long file: the log verified in another process meanwhile
+        monkeypatch.setattr("api.cli.SEAL_MEANWHILE_BYTES", 0)
+    if meanwhile == "no process":  # ... or, where none can start, here after all
+        monkeypatch.setattr("api.bootstrap.ProcessPoolExecutor", _NoProcesses)
     decisions = tmp_path / "decisions.csv"
     decisions.write_text("id,country,decided_on,groups\na,PK,2024-11-26,pti\n", encoding="utf-8")
     verified = loaded.json("verify")

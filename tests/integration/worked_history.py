@@ -156,9 +156,9 @@ def read_model(ledger: Services) -> dict[str, list[Any]]:
         "segments": view.all_segment_rows(),
         "countries": countries,
         "amendments": [r for c in countries for r in view.amendment_rows(c["country"])],
-        "states": view._all(
-            "SELECT state_id, country, version_id, elements FROM {p}policy_states ORDER BY state_id"
-        ),
+        # Whole states: what each is stored against depends on what the projecting process
+        # held in memory, not on the log.
+        "states": view.all_states(),
         "elements": view._all("SELECT * FROM {p}policy_elements ORDER BY element_id"),
     }
 
