@@ -18,6 +18,7 @@ import psycopg.sql
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 
+from api.collection import freeze_survivors
 from api.settings import Settings
 from domain.application import Clock, PolicyLedger, utc_now
 from domain.integrity import (
@@ -277,6 +278,7 @@ def build_services(
     """`create=False`: raise StoreNotFoundError rather than create a SQLite store (a face
     that only reads must not leave an empty store behind wherever it was run)."""
     settings = settings or Settings()
+    freeze_survivors()  # the process holds the ledger's history: see api.collection
     env = store_env(settings)
     if not create and env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
         name = env["SQLITE_DBNAME"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -14,7 +16,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.commands import AmendmentDraft
 from domain.countries import country_code
 from domain.domainmodel import CountryPolicy
-from domain.errors import CountryNotFoundError, VersionConflictError
+from domain.errors import CountryNotFoundError, LedgerError, VersionConflictError
 from events.vocabulary import Source
 
 Clock = Callable[[], dt.datetime]
@@ -43,11 +45,20 @@ class Recorded:
 
 
 class PolicyLedger(Application[UUID]):
+    """Commands run on the cached aggregate itself, not on a copy of it: a copy costs the
+    country's history (its records, its element lines) on every command, and the copies
+    kept the cycle collector busy in proportion to all the history held. So a country's
+    commands (and the copies readers take) hold that country's lock, and a command that
+    fails after changing the cached aggregate evicts it: the next command reads it again
+    from the store."""
+
     name = "PolicyLedger"
 
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock = utc_now) -> None:
         super().__init__(env)
         self.clock = clock
+        self._locks: dict[str, threading.RLock] = {}
+        self._locks_lock = threading.Lock()
 
     # Commands -------------------------------------------------------------------------
 
@@ -59,9 +70,11 @@ class PolicyLedger(Application[UUID]):
         author: str,
         expected_version: int | None,
     ) -> Recorded:
-        policy = self._policy_for_writing(country_code(country), expected_version)
-        amendment_id = policy.record_amendment(draft, author, self.clock())
-        return self._save(policy, amendment_id)
+        code = country_code(country)
+        with self._writing([code]) as touched:
+            policy = touched(self._policy_for_writing(code, expected_version))
+            amendment_id = policy.record_amendment(draft, author, self.clock())
+            return self._save(policy, amendment_id)
 
     def record_in_force_date(
         self,
@@ -73,9 +86,13 @@ class PolicyLedger(Application[UUID]):
         expected_version: int,
         announced_on: dt.date | None = None,
     ) -> Recorded:
-        policy = self._existing_policy(country_code(country), expected_version)
-        policy.record_in_force_date(amendment_id, in_force_from, author, self.clock(), announced_on)
-        return self._save(policy, amendment_id)
+        code = country_code(country)
+        with self._writing([code]) as touched:
+            policy = touched(self._existing_policy(code, expected_version))
+            policy.record_in_force_date(
+                amendment_id, in_force_from, author, self.clock(), announced_on
+            )
+            return self._save(policy, amendment_id)
 
     def retract_amendment(
         self,
@@ -88,9 +105,11 @@ class PolicyLedger(Application[UUID]):
         source: Source | None = None,
         announced_on: dt.date | None = None,
     ) -> Recorded:
-        policy = self._existing_policy(country_code(country), expected_version)
-        policy.retract(amendment_id, reason, author, self.clock(), source, announced_on)
-        return self._save(policy, amendment_id)
+        code = country_code(country)
+        with self._writing([code]) as touched:
+            policy = touched(self._existing_policy(code, expected_version))
+            policy.retract(amendment_id, reason, author, self.clock(), source, announced_on)
+            return self._save(policy, amendment_id)
 
     def record_amendments(
         self, drafts: Iterable[tuple[str, AmendmentDraft]], *, author: str
@@ -100,50 +119,103 @@ class PolicyLedger(Application[UUID]):
         Each draft is checked against the country's policy including the drafts before
         it, so a bad one raises before anything is stored.
         """
+        coded = [(country_code(country), draft) for country, draft in drafts]
         policies: dict[str, CountryPolicy] = {}
         ids: list[tuple[str, str]] = []
-        for country, draft in drafts:
-            code = country_code(country)
-            if code not in policies:
-                policies[code] = self._current_or_new(code)
-            ids.append((code, policies[code].record_amendment(draft, author, self.clock())))
-        self._save_all(policies.values())
+        with self._writing({code for code, _ in coded}) as touched:
+            for code, draft in coded:
+                if code not in policies:
+                    policies[code] = touched(self._cached_or_new(code))
+                ids.append((code, policies[code].record_amendment(draft, author, self.clock())))
+            self._save_all(policies.values())
         return [Recorded(c, policies[c].version, None, amendment_id=a) for c, a in ids]
 
     # Queries --------------------------------------------------------------------------
 
     def policy(self, country: str) -> CountryPolicy:
-        try:
-            aggregate_id = CountryPolicy.create_id(country_code(country))
-            aggregate: CountryPolicy = self.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            raise CountryNotFoundError(
-                f"no policy is recorded for {country}", field="country"
-            ) from None
-        assert isinstance(aggregate, CountryPolicy)
-        return aggregate
+        """A copy of the country's policy as recorded, the caller's to change."""
+        code = country_code(country)
+        with self._lock(code):
+            return self._get(code, copy=True)
 
     def policy_or_new(self, country: str) -> CountryPolicy:
         """The country's policy, or a new unsaved one; for trying drafts in memory."""
-        return self._current_or_new(country_code(country))
-
-    def version_of(self, country: str) -> int | None:
-        try:
-            return self.policy(country).version
-        except CountryNotFoundError:
-            return None
-
-    # Helpers --------------------------------------------------------------------------
-
-    def _current_or_new(self, code: str) -> CountryPolicy:
+        code = country_code(country)
         try:
             return self.policy(code)
         except CountryNotFoundError:
             return CountryPolicy.open(code, self.clock())
 
+    def version_of(self, country: str) -> int | None:
+        code = country_code(country)
+        try:
+            with self._lock(code):
+                return self._get(code, copy=False).version
+        except CountryNotFoundError:
+            return None
+
+    # Helpers --------------------------------------------------------------------------
+
+    def _get(self, code: str, *, copy: bool) -> CountryPolicy:
+        """The cached aggregate (caught up with the store), or with `copy` a copy of it."""
+        try:
+            aggregate: CountryPolicy = self.repository.get(
+                CountryPolicy.create_id(code), deepcopy_from_cache=copy
+            )
+        except AggregateNotFoundError:
+            raise CountryNotFoundError(
+                f"no policy is recorded for {code}", field="country"
+            ) from None
+        assert isinstance(aggregate, CountryPolicy)
+        return aggregate
+
+    def _lock(self, code: str) -> threading.RLock:
+        with self._locks_lock:
+            return self._locks.setdefault(code, threading.RLock())
+
+    @contextmanager
+    def _writing(self, codes: Iterable[str]) -> Iterator[Callable[[CountryPolicy], CountryPolicy]]:
+        """Holds the countries' locks (taken in one order, so two commands cannot
+        deadlock) and yields a function that marks an aggregate as being changed; if the
+        command fails, every marked aggregate leaves the cache (it may hold events that were
+        not stored), except one a rule of the ledger refused before it changed."""
+        touched: list[tuple[CountryPolicy, int]] = []
+
+        def touch(policy: CountryPolicy) -> CountryPolicy:
+            touched.append((policy, policy.version))
+            return policy
+
+        with ExitStack() as held:
+            for code in sorted(codes):
+                held.enter_context(self._lock(code))
+            try:
+                yield touch
+            except LedgerError:
+                self._evict(p for p, version in touched if p.version != version)
+                raise
+            except BaseException:
+                self._evict(p for p, _ in touched)
+                raise
+
+    def _evict(self, policies: Iterable[CountryPolicy]) -> None:
+        cache = self.repository.cache
+        for policy in policies:
+            if cache is not None:
+                try:
+                    if cache.get(policy.id) is policy:
+                        cache.get(policy.id, evict=True)
+                except KeyError:
+                    pass
+
+    def _cached_or_new(self, code: str) -> CountryPolicy:
+        try:
+            return self._get(code, copy=False)
+        except CountryNotFoundError:
+            return CountryPolicy.open(code, self.clock())
+
     def _policy_for_writing(self, code: str, expected_version: int | None) -> CountryPolicy:
         try:
-            existing = self.policy(code)
+            existing = self._get(code, copy=False)
         except CountryNotFoundError:
             if expected_version is None:
                 return CountryPolicy.open(code, self.clock())
@@ -160,7 +232,7 @@ class PolicyLedger(Application[UUID]):
         return self._check_version(existing, expected_version)
 
     def _existing_policy(self, code: str, expected_version: int) -> CountryPolicy:
-        return self._check_version(self.policy(code), expected_version)
+        return self._check_version(self._get(code, copy=False), expected_version)
 
     @staticmethod
     def _check_version(policy: CountryPolicy, expected_version: int) -> CountryPolicy:
@@ -194,9 +266,9 @@ class PolicyLedger(Application[UUID]):
         return recordings
 
     def _cache_saved(self, policies: list[CountryPolicy]) -> None:
-        """Caches the saved copies, so the next command starts from them: the cached
-        originals would otherwise replay these events (fast-forward) on the next read. A
-        cached aggregate newer than ours stays; one older is caught up on its next read."""
+        """Caches the saved aggregates that are not cached (new ones, or ones the cache let
+        go of meanwhile), so the next command starts from them rather than replaying the
+        country's events. A cached aggregate newer than ours stays."""
         cache = self.repository.cache
         if cache is None:
             return

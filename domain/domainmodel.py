@@ -137,9 +137,9 @@ class CountryPolicy(Aggregate):
         self.known = ElementLines()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CountryPolicy:
-        """A copy for a command, made each time the repository hands out the cached
-        aggregate: the records are immutable and shared, the lines copied on write, so a
-        copy costs a dict copy, not the country's history."""
+        """A copy for a reader that may change it (what-if answers try drafts on one);
+        commands change the cached aggregate itself (domain.application). The records are
+        immutable and shared, the lines copied on write."""
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
         copy.amendments = dict(self.amendments)

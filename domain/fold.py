@@ -240,11 +240,13 @@ class _Line:
         """Folds the element again from `start` after effects dated `start`..`last` came or
         went; returns the day from which its states are again the ones it had (None: they
         may differ to the end of time). A state equal to the one it had keeps its object
-        (and the canonical bytes made for it)."""
+        (and the canonical bytes made for it). The new states replace the old ones in place
+        (a splice): a change costs what it changes, not a copy of the element's line."""
         old_days, old_states = self.days, self.states
         first = bisect_left(old_days, start)
-        days, states = old_days[:first], old_states[:first]
-        held = states[-1] if states else None
+        days: list[dt.date] = []
+        states: list[ElementState | None] = []
+        held = old_states[first - 1] if first else None
         effects, i = self.effects, bisect_left(self.keys, (start,))
         while i < len(effects):
             day = effects[i].on
@@ -253,7 +255,7 @@ class _Line:
                 # same state, so once the states agree the old ones hold again.
                 k = bisect_left(old_days, day)
                 if (old_states[k - 1] if k else None) == held:
-                    self.days, self.states = days + old_days[k:], states + old_states[k:]
+                    old_days[first:k], old_states[first:k] = days, states
                     return day
             scratch = {element: held} if held is not None else {}
             while i < len(effects) and effects[i].on == day:
@@ -269,7 +271,9 @@ class _Line:
             days.append(day)
             states.append(state)
             held = state
-        self.days, self.states = days, states
+        del old_days[first:], old_states[first:]
+        old_days.extend(days)
+        old_states.extend(states)
         return None
 
 

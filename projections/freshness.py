@@ -11,15 +11,19 @@ compares a stamp of the store with the stamp the index was refreshed at:
   the one it saw last (so a notification lost in any way costs `poll` seconds at most), and
   while it is not listening (starting, or the connection lost) the stamp is the log's head,
   read per read, as before this signal.
-A write in another process is seen as soon as its notification arrives (well under a
-millisecond on one host); a reader that must see one write for certain passes the position
-the write returned (`min_position`, projections.reads).
+A write in another process is seen as soon as its notification arrives: usually before the
+writer has its answer, but PostgreSQL delivers it asynchronously, and on a loaded host it
+arrived a few milliseconds after the writer's answer, so a read that other process started
+at once answered without it (tests/api/test_reads.py's cross-process test failed 1 to 5
+times in 10 with notify). A reader that must see one write for certain passes the position
+the write returned (`min_position`, projections.reads); `head`, the default, asks per read.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
+import select
 import sqlite3
 import threading
 from collections.abc import Callable, Hashable
@@ -85,6 +89,8 @@ class NotifyChangeSignal:
         self._counter = itertools.count(1)
         self._count = 0
         self._listening = False
+        self._socket = -1  # the listening connection's, while listening
+        self._taking = False  # the thread is taking notifications off the socket
         self._listens = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="change-signal", daemon=True)
@@ -97,6 +103,12 @@ class NotifyChangeSignal:
 
     def stamp(self) -> Hashable:
         if self._listening:
+            if self._taking or _readable(self._socket, 0.0):
+                # A notification may have reached this process that the thread has not
+                # counted yet (it waits for the GIL, say): count it now. Every notification
+                # is on the socket, or being taken (`_taking`), or counted: so a read that
+                # starts after one arrived always refreshes.
+                self.touch()
             return self._count
         return ("head", self._head())  # not listening: the log's head, a round trip
 
@@ -126,28 +138,53 @@ class NotifyChangeSignal:
     def _listen(self) -> None:
         with psycopg.connect(**self._params, autocommit=True) as connection:
             connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+            self._socket = connection.pgconn.socket
             head = self._head()
             self.touch()  # anything committed before LISTEN: the next read catches up
             self._listening = True
             self._listens.set()
             heard = False
             while not self._stopping.is_set():
-                for _ in connection.notifies(timeout=self._poll, stop_after=1):
-                    self.touch()
-                    heard = True
-                    break
+                if _readable(self._socket, self._poll):
+                    heard = self._take(connection) or heard
                 else:
                     # Quiet for `poll` seconds: the connection still answers, and no commit
                     # went unheard (the head moved only as far as notifications said).
-                    connection.execute("SELECT 1")
+                    heard = self._take(connection, query="SELECT 1") or heard
                     moved = self._head()
                     if moved != head and not heard:
                         self.touch()
                     head, heard = moved, False
 
+    def _take(self, connection: psycopg.Connection[Any], query: str | None = None) -> bool:
+        """Takes the notifications that arrived (running `query` first: any that arrive
+        meanwhile are kept by psycopg and taken after it), counts them, and says whether
+        there were any. While taking, reads count anyway: one taken off the socket is not
+        counted until this returns."""
+        self._taking = True
+        try:
+            if query is not None:
+                connection.execute(query)
+            taken = sum(1 for _ in connection.notifies(timeout=0))
+            while connection.pgconn.notifies() is not None:
+                taken += 1  # read into libpq's buffer with the query's answer, not parsed
+            if taken:
+                self.touch()  # before `_taking` ends: see `stamp`
+            return bool(taken)
+        finally:
+            self._taking = False
+
     def close(self) -> None:
         self._stopping.set()
         self._thread.join(timeout=self._poll + 5)
+
+
+def _readable(socket: int, timeout: float) -> bool:
+    """Whether the socket has data to read (within `timeout` seconds): a system call, no
+    round trip. A poll object per call: one object must not be polled by two threads."""
+    poller = select.poll()
+    poller.register(socket, select.POLLIN)
+    return bool(poller.poll(timeout * 1000))
 
 
 ChangeSignal = SQLiteChangeSignal | HeadChangeSignal | NotifyChangeSignal

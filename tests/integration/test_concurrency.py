@@ -117,3 +117,10 @@ def test_of_writers_racing_in_threads_exactly_one_records_and_the_rest_conflict(
     assert ledger.catch_up.head() == head + 1
     assert ledger.app.version_of("PK") == version + 1
     assert amendments_in_store(ledger) == 4
+    # Every loser had its amendment applied to its cached policy when its save failed:
+    # each reads the winner's amendment now, not its own unstored one.
+    winner = successes[0].amendment_id
+    for writer in writers:
+        policy = writer.app.policy("PK")
+        assert policy.version == version + 1
+        assert list(policy.amendments)[-1] == winner
