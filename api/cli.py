@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import getpass
 import sys
 from collections.abc import Callable, Iterator
@@ -18,6 +17,7 @@ from rich.text import Text
 
 from api import render, security
 from api.bootstrap import ConfigurationError, Services, StoreNotFoundError, build_services
+from api.collection import batch_collection
 from api.security import Role
 from api.settings import Settings
 from api.timeparse import MomentError, now, parse_date, parse_moment, today
@@ -688,7 +688,7 @@ def audit(
             with (
                 report if report is not None else nullcontext() as writer,
                 _progress(file) as progress,
-                _batch_collection() as settle,
+                batch_collection() as settle,
             ):
                 summary = audit_rows(auditor, read_decisions(file), writer, settle(progress))
         except DecisionFileError as error:  # its message names the file
@@ -727,31 +727,6 @@ def _verified_seal(ledger: Services, position: int, digest: str) -> Seal:
         return ledger.verified_seal(position, digest)
     except (BrokenChainError, SealMismatchError) as error:
         raise refused("not audited:", f" {error.detail}", code=1) from None
-
-
-@contextmanager
-def _batch_collection() -> Iterator[Callable[[Callable[[int], None]], Callable[[int], None]]]:
-    """Garbage collection for a batch job with long-lived caches: what is loaded is never
-    garbage, and full collections over it every few thousand rows cost a tenth of the run.
-    Countries load as their first row comes: what is alive is frozen again after each
-    batch of rows (the progress callback this wraps)."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
-
-    def settle(progress: Callable[[int], None]) -> Callable[[int], None]:
-        def after_batch(line: int) -> None:
-            gc.collect(0)  # no garbage cycle is frozen for good
-            gc.freeze()
-            progress(line)
-
-        return after_batch
-
-    try:
-        yield settle
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 @contextmanager

@@ -22,6 +22,8 @@ from __future__ import annotations
 import gc
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 RECLAIM_SECONDS = 600.0
@@ -65,3 +67,28 @@ def freeze_survivors() -> None:
         if _policy is None:
             _policy = _FreezeSurvivors()
             gc.callbacks.append(_policy)
+
+
+@contextmanager
+def batch_collection() -> Iterator[Callable[[Callable[[int], None]], Callable[[int], None]]]:
+    """Garbage collection for a batch job with long-lived caches: what is loaded is never
+    garbage, and full collections over it every few thousand rows cost a tenth of the run.
+    Countries load as their first row comes: what is alive is frozen again after each
+    batch of rows (the progress callback this wraps)."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+    def settle(progress: Callable[[int], None]) -> Callable[[int], None]:
+        def after_batch(line: int) -> None:
+            gc.collect(0)  # no garbage cycle is frozen for good
+            gc.freeze()
+            progress(line)
+
+        return after_batch
+
+    try:
+        yield settle
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
