@@ -401,18 +401,7 @@ class ReadIndex:
         attested = b"[]"
         if bitemporal.attesting:
             attested = orjson.dumps([attested_doc(a) for a in self._later(index, found, on, at)])
-        return b"".join(
-            (
-                head[:-1],
-                b",",
-                sections,
-                b',"pending":[',
-                pending,
-                b'],"attested_later":',
-                attested,
-                b"}",
-            )
-        )
+        return _answer(head, sections, pending, attested)
 
     def _current_json(
         self,
@@ -436,18 +425,7 @@ class ReadIndex:
         sections = self._sections_json(index, i)
         pending = b",".join(p for announced, p in index.pending if announced <= day)
         attested = index.attested_json(i, on)
-        return b"".join(
-            (
-                head[:-1],
-                b",",
-                sections,
-                b',"pending":[',
-                pending,
-                b'],"attested_later":',
-                attested,
-                b"}",
-            )
-        )
+        return _answer(head, sections, pending, attested)
 
     def _state_sections(self, bitemporal: Bitemporal, state: int) -> bytes:
         state_id = bitemporal.state_ids[state]
@@ -646,6 +624,13 @@ class ReadIndex:
             recorded=([r["recorded_from"] for r in rows], [r["recorded_to"] for r in rows]),
             changes=lambda: self.value_changes(code),
         )
+
+
+def _answer(head: bytes, sections: bytes, pending: bytes, attested: bytes) -> bytes:
+    """A policy answer's bytes: its header fields, then its sections, pending amendments and
+    attestations spliced in (each serialised once while in use)."""
+    parts = (head[:-1], b",", sections, b',"pending":[', pending, b'],"attested_later":')
+    return b"".join((*parts, attested, b"}"))
 
 
 class StateElements(Mapping[str, dict[str, Any]]):

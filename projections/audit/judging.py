@@ -404,16 +404,13 @@ class Part:
     run reads the same facts and, the review date being the audit's, the same changes, so
     each run is read (`facts`) and judged (`runs`) once."""
 
-    __slots__ = ("columns", "facts", "plain", "runs", "starts")
+    __slots__ = ("columns", "facts", "runs", "starts")
 
     def __init__(self, columns: tuple[FactColumn, ...]) -> None:
         self.columns = columns
         self.starts = sorted({0, *(start for c in columns for start in c.starts)})
         self.runs: list[Run | None] = [None] * (len(self.starts) + 1)  # [-1]: no policy
         self.facts: list[tuple[Fact, ...] | None] = [None] * (len(self.starts) + 1)
-        # Whether a run's facts hold no attestation and no stated end, which every basis
-        # sees as they are (most runs): None until asked.
-        self.plain: list[bool | None] = [None] * (len(self.starts) + 1)
 
 
 # Where a part's facts are read, as a small key: a claimed group's (group, chain, exempt),
@@ -444,7 +441,7 @@ class Run:
     ) -> None:
         self.facts = facts  # the facts in the run
         # Whether they hold no attestation and no stated end (which a basis may not see).
-        self.plain = not any(f.status == ATTESTED_LATER or f.ended for f in facts)
+        self.plain = _plain(facts)
         self.changes = changes  # against the review date
         self.ways = ways  # bits of WAYS: 1 in favour, 2 against, 4 stated on one side only
         # The changes with the amendments behind them (which can differ by row) and their
@@ -668,7 +665,8 @@ class Auditor:
                 if side is not now:
                     parts = country.side_parts
                     side_part = parts.get(key) or self._part(country, key, parts, side)
-                seen = self._seen_facts(country, side_part, side_row, side, case)
+                facts = self._facts(country, side_part, side_row, side, day)
+                seen = self._as_seen(country, side_part, facts, case)
             if not differs:
                 differs = not _same(seen, run.facts)
             if outcome is not None or row < 0:
@@ -784,26 +782,13 @@ class Auditor:
                     return attested(spec, element, a.value, a.attested_from.isoformat())
         return fact
 
-    def _seen_facts(
-        self, country: Country, part: Part, row: int, timeline: Timeline, case: Case
-    ) -> tuple[Fact, ...]:
-        """The part's facts on the decision date in a row, as the basis could see them."""
-        facts = self._facts(country, part, row, timeline, case.decided_on)
-        if row < 0:
-            return self._as_seen(country, part, facts, case)
-        k = bisect_right(part.starts, row) - 1
-        plain = part.plain[k]
-        if plain is None:
-            plain = part.plain[k] = not any(f.status == ATTESTED_LATER or f.ended for f in facts)
-        return facts if plain else self._as_seen(country, part, facts, case)
-
     def _as_seen(
         self, country: Country, part: Part, facts: tuple[Fact, ...], case: Case
     ) -> tuple[Fact, ...]:
         """The facts as the basis could see them (acts published, or recorded, by the
         decision): an attestation it could not see gives way to one it could, or to
         nothing; an end it could not see leaves the fact not stated."""
-        if not any(f.status == ATTESTED_LATER or f.ended for f in facts):
+        if _plain(facts):
             return facts
 
         def sees(amendment: str) -> bool:
@@ -1070,6 +1055,12 @@ def _same(first: tuple[Fact, ...], second: tuple[Fact, ...]) -> bool:
     return all(
         a.status == b.status and a.value == b.value for a, b in zip(first, second, strict=True)
     )
+
+
+def _plain(facts: tuple[Fact, ...]) -> bool:
+    """Whether the facts hold no attestation and no stated end: every basis sees them as
+    they are (most do)."""
+    return not any(f.status == ATTESTED_LATER or f.ended for f in facts)
 
 
 def _exempted(records: Iterable[AmendmentRecord]) -> Iterator[str]:

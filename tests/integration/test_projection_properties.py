@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -181,32 +183,41 @@ ALL_DAYS = [dt.date(2024, 1, 1) + dt.timedelta(days=n) for n in range(0, 90, 2)]
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(steps=st.lists(step, min_size=2, max_size=14))
 def test_projected_rows_answer_like_the_fold(steps: list[tuple]) -> None:
+    with _recorded(steps) as recorded:
+        if recorded is None:
+            return
+        ledger, moments = recorded
+        records = list(ledger.app.policy("PK").amendments.values())
+        for at in [m + dt.timedelta(minutes=30) for m in moments]:
+            for day in ALL_DAYS:
+                _assert_rows_answer(ledger, records, day, at)
+        index = ledger.reads.index()
+        queries = ledger.reads.as_projected
+        for day in ALL_DAYS:
+            expected = state_on(records, day, END_OF_TIME)
+            body = index.policy_json("PK", day, END_OF_TIME)
+            document = json.loads(body)
+            assert document["coverage"] == (expected is not None)
+            # The index's answer is the SQL answer as the route sends it, section by
+            # section (but for how the route writes the moment asked).
+            sql = _policy_json(queries.policy("PK", day, END_OF_TIME))
+            for doc in (document, sql):
+                doc.pop("known_at")
+            assert list(document) == list(sql)
+            assert document == sql, day
+
+
+@contextmanager
+def _recorded(steps: list[tuple]) -> Iterator[tuple[Services, list[dt.datetime]] | None]:
+    """A fresh SQLite ledger with the steps recorded, and the moments they were recorded at
+    (None when no step left a policy)."""
     with tempfile.TemporaryDirectory() as folder:
         clock = Clock(START)
         url = f"sqlite:///{Path(folder) / 'p.sqlite'}"
         ledger = build_services(Settings(database_url=url), clock=clock)
         try:
             moments = _run(ledger, clock, steps)
-            if ledger.app.version_of("PK") is None:
-                return
-            records = list(ledger.app.policy("PK").amendments.values())
-            for at in [m + dt.timedelta(minutes=30) for m in moments]:
-                for day in ALL_DAYS:
-                    _assert_rows_answer(ledger, records, day, at)
-            index = ledger.reads.index()
-            queries = ledger.reads.as_projected
-            for day in ALL_DAYS:
-                expected = state_on(records, day, END_OF_TIME)
-                body = index.policy_json("PK", day, END_OF_TIME)
-                document = json.loads(body)
-                assert document["coverage"] == (expected is not None)
-                # The index's answer is the SQL answer as the route sends it, section by
-                # section (but for how the route writes the moment asked).
-                sql = _policy_json(queries.policy("PK", day, END_OF_TIME))
-                for doc in (document, sql):
-                    doc.pop("known_at")
-                assert list(document) == list(sql)
-                assert document == sql, day
+            yield (ledger, moments) if ledger.app.version_of("PK") is not None else None
         finally:
             ledger.close()
 
@@ -228,29 +239,23 @@ def test_the_index_answers_every_moment_as_the_sql_rows_do(
 ) -> None:
     """The in-process index's answer for any (D, T), and for any publication date P, is the
     document the SQL rows and the records give (as the route sends it), from memory."""
-    with tempfile.TemporaryDirectory() as folder:
-        clock = Clock(START)
-        url = f"sqlite:///{Path(folder) / 'p.sqlite'}"
-        ledger = build_services(Settings(database_url=url), clock=clock)
-        try:
-            moments = _run(ledger, clock, steps)
-            if ledger.app.version_of("PK") is None:
-                return
-            index = ledger.reads.index()
-            queries = ledger.reads.as_projected
-            asked = [START, *moments, *(m + dt.timedelta(minutes=30) for m in moments)]
-            for at in asked:
-                for day in ALL_DAYS[::3]:
-                    document = json.loads(index.policy_json_at("PK", day, at))
-                    sql = json.loads(json.dumps(_policy_json(queries.policy("PK", day, at))))
-                    assert list(document) == list(sql)
-                    assert document == sql, (day, at)
-                    assert index.published_policy(
-                        "PK", day, at, published
-                    ) == queries.published_policy("PK", day, at, published), (day, at)
-                    place = Place(region="PK-BA")
-                    assert index.place_policy("PK", day, at, place, stated=True) == queries.policy(
-                        "PK", day, at, place
-                    ), (day, at)
-        finally:
-            ledger.close()
+    with _recorded(steps) as recorded:
+        if recorded is None:
+            return
+        ledger, moments = recorded
+        index = ledger.reads.index()
+        queries = ledger.reads.as_projected
+        asked = [START, *moments, *(m + dt.timedelta(minutes=30) for m in moments)]
+        for at in asked:
+            for day in ALL_DAYS[::3]:
+                document = json.loads(index.policy_json_at("PK", day, at))
+                sql = json.loads(json.dumps(_policy_json(queries.policy("PK", day, at))))
+                assert list(document) == list(sql)
+                assert document == sql, (day, at)
+                assert index.published_policy("PK", day, at, published) == queries.published_policy(
+                    "PK", day, at, published
+                ), (day, at)
+                place = Place(region="PK-BA")
+                assert index.place_policy("PK", day, at, place, stated=True) == queries.policy(
+                    "PK", day, at, place
+                ), (day, at)
